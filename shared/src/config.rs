@@ -1,0 +1,177 @@
+//! Typed configuration, read once at start-up from environment variables set by template.yaml.
+//!
+//! Every variable name is a constant here, so the template, the local stack and the code agree on
+//! one spelling. A missing or malformed variable fails start-up with an error naming it.
+
+use std::time::Duration;
+
+use url::Url;
+
+/// Name of the DynamoDB table holding every entity (single-table design).
+pub const TABLE_NAME: &str = "TABLE_NAME";
+/// Secret with the SHA-256 hashes of the app's API keys.
+pub const API_KEYS_SECRET_ID: &str = "API_KEYS_SECRET_ID";
+/// Secret with the AES-256 key(s) that encrypt tokens at rest.
+pub const TOKEN_KEY_SECRET_ID: &str = "TOKEN_KEY_SECRET_ID";
+/// Secret with the Microsoft app registration's client id and client secret.
+pub const MS_APP_SECRET_ID: &str = "MS_APP_SECRET_ID";
+/// How long a secret read from Secrets Manager stays cached in memory (seconds).
+pub const SECRETS_CACHE_TTL_SECONDS: &str = "SECRETS_CACHE_TTL_SECONDS";
+/// OpenID authority of the Microsoft identity platform (or the simulator).
+pub const IDENTITY_AUTHORITY: &str = "IDENTITY_AUTHORITY";
+/// Base URL of Microsoft Graph v1.0 (or the simulator).
+pub const GRAPH_BASE_URL: &str = "GRAPH_BASE_URL";
+
+const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/organizations/v2.0";
+const DEFAULT_GRAPH: &str = "https://graph.microsoft.com/v1.0";
+const DEFAULT_SECRETS_TTL: u64 = 300;
+
+/// Configuration shared by every function.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub api_keys_secret_id: String,
+    pub token_key_secret_id: String,
+    pub ms_app_secret_id: String,
+    pub secrets_cache_ttl: Duration,
+    pub identity_authority: Url,
+    pub graph_base_url: Url,
+}
+
+/// Why the configuration could not be read. Always names the variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name} is malformed: {reason}")]
+    Malformed { name: &'static str, reason: String },
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| -> Result<String, ConfigError> {
+            match lookup(name) {
+                Some(v) if !v.trim().is_empty() => Ok(v),
+                _ => Err(ConfigError::Missing(name)),
+            }
+        };
+        let url = |name: &'static str, default: &str| -> Result<Url, ConfigError> {
+            let raw = lookup(name).unwrap_or_else(|| default.to_owned());
+            let url =
+                Url::parse(raw.trim_end_matches('/')).map_err(|e| ConfigError::Malformed {
+                    name,
+                    reason: e.to_string(),
+                })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(ConfigError::Malformed {
+                    name,
+                    reason: "must be an http(s) URL".into(),
+                });
+            }
+            Ok(url)
+        };
+        let ttl = match lookup(SECRETS_CACHE_TTL_SECONDS) {
+            None => DEFAULT_SECRETS_TTL,
+            Some(raw) => raw.parse::<u64>().map_err(|e| ConfigError::Malformed {
+                name: SECRETS_CACHE_TTL_SECONDS,
+                reason: e.to_string(),
+            })?,
+        };
+        Ok(Self {
+            table_name: required(TABLE_NAME)?,
+            api_keys_secret_id: required(API_KEYS_SECRET_ID)?,
+            token_key_secret_id: required(TOKEN_KEY_SECRET_ID)?,
+            ms_app_secret_id: required(MS_APP_SECRET_ID)?,
+            secrets_cache_ttl: Duration::from_secs(ttl),
+            identity_authority: url(IDENTITY_AUTHORITY, DEFAULT_AUTHORITY)?,
+            graph_base_url: url(GRAPH_BASE_URL, DEFAULT_GRAPH)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn full() -> HashMap<&'static str, String> {
+        HashMap::from([
+            (TABLE_NAME, "connector".to_owned()),
+            (API_KEYS_SECRET_ID, "api-keys".to_owned()),
+            (TOKEN_KEY_SECRET_ID, "token-key".to_owned()),
+            (MS_APP_SECRET_ID, "ms-app".to_owned()),
+        ])
+    }
+
+    fn read(env: &HashMap<&'static str, String>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn reads_a_complete_environment_with_defaults() {
+        let config = read(&full()).unwrap();
+        assert_eq!(config.table_name, "connector");
+        assert_eq!(config.secrets_cache_ttl, Duration::from_secs(300));
+        assert_eq!(
+            config.identity_authority.as_str(),
+            "https://login.microsoftonline.com/organizations/v2.0"
+        );
+        assert_eq!(
+            config.graph_base_url.as_str(),
+            "https://graph.microsoft.com/v1.0"
+        );
+    }
+
+    #[test]
+    fn each_missing_required_variable_is_named() {
+        for name in [
+            TABLE_NAME,
+            API_KEYS_SECRET_ID,
+            TOKEN_KEY_SECRET_ID,
+            MS_APP_SECRET_ID,
+        ] {
+            let mut env = full();
+            env.remove(name);
+            assert_eq!(read(&env).unwrap_err(), ConfigError::Missing(name));
+            env.insert(name, "  ".into());
+            assert_eq!(
+                read(&env).unwrap_err(),
+                ConfigError::Missing(name),
+                "blank {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_variables_are_named() {
+        let cases = [
+            (SECRETS_CACHE_TTL_SECONDS, "five minutes"),
+            (IDENTITY_AUTHORITY, "not a url"),
+            (GRAPH_BASE_URL, "ftp://graph.example"),
+        ];
+        for (name, value) in cases {
+            let mut env = full();
+            env.insert(name, value.into());
+            match read(&env).unwrap_err() {
+                ConfigError::Malformed { name: got, .. } => assert_eq!(got, name),
+                other => panic!("{name}: unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn error_message_names_the_variable() {
+        let mut env = full();
+        env.remove(TABLE_NAME);
+        assert_eq!(
+            read(&env).unwrap_err().to_string(),
+            "environment variable TABLE_NAME is not set"
+        );
+    }
+}

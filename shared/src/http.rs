@@ -1,0 +1,307 @@
+//! The one place that builds HTTP responses and maps errors to status codes.
+//!
+//! Client-caused failures are `application/problem+json` bodies (RFC 9457) with a useful `detail`;
+//! server faults are logged with their whole cause chain and answered with an opaque 500/503 whose
+//! body carries no internals.
+
+use std::error::Error as StdError;
+
+use lambda_http::{http::header, http::StatusCode, Body, Response};
+use serde::Serialize;
+
+/// The body of an `application/problem+json` response (RFC 9457).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    /// A URI reference naming the problem type; `about:blank` when the status says it all.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request field at fault, when there is one (an extension member).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Every way a request can fail, as the client should see it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {detail}")]
+    BadRequest {
+        detail: String,
+        field: Option<String>,
+    },
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("payload too large: {0}")]
+    PayloadTooLarge(String),
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
+    /// A dependency is temporarily unavailable; the client may retry after the given seconds.
+    #[error("service unavailable")]
+    Unavailable {
+        retry_after_secs: u64,
+        #[source]
+        source: Box<dyn StdError + Send + Sync>,
+    },
+    /// A fault on our side. The cause is logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn bad_request(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            detail: detail.into(),
+            field: Some(field.into()),
+        }
+    }
+
+    pub fn internal(e: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(e))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The problem document sent to the client.
+    pub fn problem(&self) -> Problem {
+        let status = self.status();
+        let (detail, field) = match self {
+            Self::BadRequest { detail, field } => (Some(detail.clone()), field.clone()),
+            Self::Unauthorized(d)
+            | Self::Forbidden(d)
+            | Self::NotFound(d)
+            | Self::Conflict(d)
+            | Self::PayloadTooLarge(d)
+            | Self::Unprocessable(d) => (Some(d.clone()), None),
+            Self::MethodNotAllowed => (None, None),
+            Self::Unavailable { .. } => (
+                Some("a dependency is temporarily unavailable; retry later".into()),
+                None,
+            ),
+            Self::Internal(_) => (None, None),
+        };
+        Problem {
+            kind: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail,
+            field,
+        }
+    }
+
+    /// Builds the response, logging server faults with their cause chain.
+    pub fn into_response(self) -> Response<Body> {
+        match &self {
+            Self::Internal(source) | Self::Unavailable { source, .. } => {
+                tracing::error!(error = %chain(source.as_ref()), status = self.status().as_u16(), "request failed");
+            }
+            _ => tracing::info!(status = self.status().as_u16(), error = %self, "request rejected"),
+        }
+        let mut response = problem_response(&self.problem());
+        if let Self::Unavailable {
+            retry_after_secs, ..
+        } = &self
+        {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(*retry_after_secs),
+            );
+        }
+        if let Self::Unauthorized(_) = &self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+/// Renders an error and all its sources on one line, for logs.
+pub fn chain(e: &(dyn StdError + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        cur = s.source();
+    }
+    out
+}
+
+fn build(status: StatusCode, content_type: &'static str, body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(content_type),
+    );
+    response
+}
+
+/// A JSON body with the given status.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => build(status, "application/json", Body::Binary(bytes)),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// An `application/problem+json` body.
+pub fn problem_response(problem: &Problem) -> Response<Body> {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let bytes = serde_json::to_vec(problem).unwrap_or_default();
+    build(status, "application/problem+json", Body::Binary(bytes))
+}
+
+/// A plain-text body (`text/plain; charset=utf-8`, never sniffed as anything else).
+pub fn text(status: StatusCode, body: impl Into<String>) -> Response<Body> {
+    let mut response = build(status, "text/plain; charset=utf-8", Body::Text(body.into()));
+    response.headers_mut().insert(
+        "x-content-type-options",
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// A 302 redirect to `location`.
+pub fn redirect(location: &url::Url) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::FOUND;
+    match header::HeaderValue::from_str(location.as_str()) {
+        Ok(v) => {
+            response.headers_mut().insert(header::LOCATION, v);
+            response
+        }
+        // A parsed Url is always a valid header value; keep the impossible case a 500, not a panic.
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// An empty response with the given status (e.g. 204).
+pub fn empty(status: StatusCode) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = status;
+    response
+}
+
+/// Collapses a handler's result into a response: the single mapping from errors to statuses.
+pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(ApiError::into_response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_json(r: &Response<Body>) -> serde_json::Value {
+        serde_json::from_slice(r.body().as_ref()).unwrap()
+    }
+
+    #[test]
+    fn client_errors_are_problem_json_with_detail_and_field() {
+        let r = ApiError::bad_request("user_id", "user_id must not be empty").into_response();
+        assert_eq!(r.status(), 400);
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let b = body_json(&r);
+        assert_eq!(b["type"], "about:blank");
+        assert_eq!(b["title"], "Bad Request");
+        assert_eq!(b["status"], 400);
+        assert_eq!(b["detail"], "user_id must not be empty");
+        assert_eq!(b["field"], "user_id");
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let cause = std::io::Error::other("dynamodb at 10.0.0.1 said: secret-table-name missing");
+        let r = ApiError::internal(cause).into_response();
+        assert_eq!(r.status(), 500);
+        let raw = String::from_utf8(r.body().as_ref().to_vec()).unwrap();
+        assert!(
+            !raw.contains("dynamodb") && !raw.contains("secret"),
+            "{raw}"
+        );
+        assert_eq!(body_json(&r)["title"], "Internal Server Error");
+    }
+
+    #[test]
+    fn unavailable_carries_retry_after_and_no_internals() {
+        let r = ApiError::Unavailable {
+            retry_after_secs: 7,
+            source: Box::new(std::io::Error::other("graph throttled tenant xyz")),
+        }
+        .into_response();
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "7");
+        let raw = String::from_utf8(r.body().as_ref().to_vec()).unwrap();
+        assert!(!raw.contains("xyz"));
+    }
+
+    #[test]
+    fn unauthorized_asks_for_a_bearer_token() {
+        let r = ApiError::Unauthorized("missing API key".into()).into_response();
+        assert_eq!(r.status(), 401);
+        assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer");
+        assert_eq!(body_json(&r)["detail"], "missing API key");
+    }
+
+    #[test]
+    fn json_text_redirect_and_empty_builders() {
+        let r = json(StatusCode::CREATED, &serde_json::json!({"a": 1}));
+        assert_eq!(r.status(), 201);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(body_json(&r)["a"], 1);
+
+        let r = text(StatusCode::OK, "<&>");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(r.body().as_ref(), b"<&>");
+
+        let r = redirect(&url::Url::parse("https://app.example/done?x=1").unwrap());
+        assert_eq!(r.status(), 302);
+        assert_eq!(
+            r.headers()[header::LOCATION],
+            "https://app.example/done?x=1"
+        );
+
+        assert_eq!(empty(StatusCode::NO_CONTENT).status(), 204);
+    }
+
+    #[test]
+    fn cause_chain_is_rendered_for_logs() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("outer")]
+        struct Outer(#[source] std::io::Error);
+        let e = Outer(std::io::Error::other("inner"));
+        assert_eq!(chain(&e), "outer: inner");
+    }
+}

@@ -1,0 +1,26 @@
+//! The Microsoft 365 (Exchange Online) mail and calendar connector.
+//!
+//! This crate owns the domain and every adapter; the Lambda functions under `functions/` only turn
+//! events into calls to it and its results into responses.
+//!
+//! - [`config`]: typed configuration, read once from the environment.
+//! - [`telemetry`]: tracing set up the way Lambda expects.
+//! - [`http`]: the one place that builds HTTP responses and maps errors to status codes.
+//! - [`auth`]: API-key authentication of the app-facing routes.
+//! - [`secrets`]: Secrets Manager reads behind an in-memory TTL cache.
+//! - [`crypto`]: envelope-free AES-256-GCM encryption of token material at rest.
+//! - [`store`]: the single-table DynamoDB layout and its repository.
+//! - [`domain`]: types that parse (ids, addresses, pagination) and the connection model.
+//! - [`aws`]: AWS clients, built once per container.
+//! - [`connections`]: the connection use cases.
+
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod connections;
+pub mod crypto;
+pub mod domain;
+pub mod http;
+pub mod secrets;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,141 @@
+//! The single-table layout: every partition/sort key, index and TTL attribute is built here and
+//! nowhere else. The README's "Data layout" section documents the same table.
+//!
+//! | entity              | pk                              | sk                       | gsi1 (pk / sk)                          | gsi2 (pk / sk)                  | ttl |
+//! |---------------------|---------------------------------|--------------------------|-----------------------------------------|---------------------------------|-----|
+//! | connection          | `CONN#{id}`                     | `META`                   | `CONNS` / `{created}#{id}`              | `USER#{user_id}` / `{created}#{id}` |     |
+//! | mailbox claim       | `MSUSER#{tenant}#{oid}`         | `META`                   |                                         |                                 |     |
+//! | token set           | `CONN#{id}`                     | `TOKENS`                 |                                         |                                 |     |
+//! | OAuth state         | `OAUTH#{sha256(state)}`         | `META`                   |                                         |                                 | yes |
+//! | tenant consent      | `TENANT#{tenant}`               | `CONSENT`                |                                         |                                 |     |
+//! | Graph subscription  | `SUB#{subscription id}`         | `META`                   | `SUBEXP#{shard}` / `{expires}#{sub id}` | `CONN#{id}` / `SUB#{sub id}`    |     |
+//! | delta cursor        | `CONN#{id}`                     | `CURSOR#{folder}`        |                                         |                                 |     |
+//! | message metadata    | `CONN#{id}`                     | `MSG#{message id}`       | `MSGS#{id}` / `{received}#{message id}` |                                 |     |
+//! | counterpart index   | `WITH#{id}#{address}`           | `{received}#{message id}`|                                         |                                 |     |
+//! | idempotency record  | `CONN#{id}`                     | `IDEM#{sha256(key)}`     |                                         |                                 | yes |
+
+use sha2::{Digest, Sha256};
+
+use crate::domain::{AppUserId, ConnectionId};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1_PK: &str = "gsi1pk";
+pub const GSI1_SK: &str = "gsi1sk";
+pub const GSI2: &str = "gsi2";
+pub const GSI2_PK: &str = "gsi2pk";
+pub const GSI2_SK: &str = "gsi2sk";
+/// Epoch seconds after which DynamoDB's TTL sweeper may delete the item. Sweeping lags by up to
+/// days, so readers must also check expiry themselves.
+pub const TTL: &str = "ttl";
+
+/// Sort key of an entity's main item.
+pub const META: &str = "META";
+pub const TOKENS: &str = "TOKENS";
+pub const CONSENT: &str = "CONSENT";
+
+/// How many partitions the subscription-expiry index is spread over, so the renewal sweep never
+/// hammers one hot partition.
+pub const SUBSCRIPTION_EXPIRY_SHARDS: u8 = 10;
+
+/// A secret or arbitrary-length value reduced to a fixed, key-safe form.
+pub fn digest(value: &str) -> String {
+    hex::encode(Sha256::digest(value.as_bytes()))
+}
+
+pub fn connection_pk(id: &ConnectionId) -> String {
+    format!("CONN#{id}")
+}
+
+/// gsi1 partition holding every connection, ordered by creation.
+pub const ALL_CONNECTIONS: &str = "CONNS";
+
+pub fn user_connections_pk(user: &AppUserId) -> String {
+    format!("USER#{}", user.as_str())
+}
+
+/// Sort key of a connection in both listing indexes: creation time, then id for uniqueness.
+pub fn connection_order(created_at: &chrono::DateTime<chrono::Utc>, id: &ConnectionId) -> String {
+    format!(
+        "{}#{id}",
+        created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    )
+}
+
+pub fn mailbox_claim_pk(tenant_id: &str, ms_user_id: &str) -> String {
+    format!("MSUSER#{tenant_id}#{ms_user_id}")
+}
+
+pub fn oauth_state_pk(state: &str) -> String {
+    format!("OAUTH#{}", digest(state))
+}
+
+pub fn tenant_pk(tenant_id: &str) -> String {
+    format!("TENANT#{tenant_id}")
+}
+
+pub fn subscription_pk(subscription_id: &str) -> String {
+    format!("SUB#{subscription_id}")
+}
+
+pub fn subscription_expiry_shard(subscription_id: &str) -> String {
+    let shard = Sha256::digest(subscription_id.as_bytes())[0] % SUBSCRIPTION_EXPIRY_SHARDS;
+    format!("SUBEXP#{shard}")
+}
+
+pub fn subscription_of_connection_sk(subscription_id: &str) -> String {
+    format!("SUB#{subscription_id}")
+}
+
+pub fn cursor_sk(folder: &str) -> String {
+    format!("CURSOR#{folder}")
+}
+
+pub fn message_sk(message_id: &str) -> String {
+    format!("MSG#{message_id}")
+}
+
+pub fn messages_by_time_pk(id: &ConnectionId) -> String {
+    format!("MSGS#{id}")
+}
+
+pub fn counterpart_pk(id: &ConnectionId, address: &str) -> String {
+    format!("WITH#{id}#{}", address.to_ascii_lowercase())
+}
+
+pub fn idempotency_sk(key: &str) -> String {
+    format!("IDEM#{}", digest(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_appear_in_keys() {
+        let pk = oauth_state_pk("very-secret-state");
+        assert!(pk.starts_with("OAUTH#") && !pk.contains("very-secret-state"));
+        assert_eq!(pk.len(), "OAUTH#".len() + 64);
+        assert!(!idempotency_sk("key-1").contains("key-1"));
+    }
+
+    #[test]
+    fn expiry_shards_are_stable_and_bounded() {
+        let a = subscription_expiry_shard("sub-1");
+        assert_eq!(a, subscription_expiry_shard("sub-1"));
+        let shards: std::collections::HashSet<_> = (0..500)
+            .map(|i| subscription_expiry_shard(&format!("sub-{i}")))
+            .collect();
+        assert_eq!(shards.len(), SUBSCRIPTION_EXPIRY_SHARDS as usize);
+    }
+
+    #[test]
+    fn counterpart_addresses_are_case_folded() {
+        let id = ConnectionId::new_random();
+        assert_eq!(
+            counterpart_pk(&id, "Bob@Contoso.Example"),
+            counterpart_pk(&id, "bob@contoso.example")
+        );
+    }
+}
