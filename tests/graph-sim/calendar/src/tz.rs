@@ -38,297 +38,96 @@ const fn wz(
 /// The Windows <-> IANA mapping table (facts from CLDR `windowsZones`; modern IANA spellings are
 /// used as the canonical name where the golden zone has been renamed, the CLDR spelling is kept as
 /// an alias).
+#[rustfmt::skip]
 pub const WINDOWS_ZONES: &[WindowsZone] = &[
     wz("Dateline Standard Time", "Etc/GMT+12", &[]),
-    wz(
-        "UTC-11",
-        "Etc/GMT+11",
-        &["Pacific/Pago_Pago", "Pacific/Midway"],
-    ),
-    wz(
-        "Hawaiian Standard Time",
-        "Pacific/Honolulu",
-        &["Pacific/Johnston"],
-    ),
-    wz(
-        "Alaskan Standard Time",
-        "America/Anchorage",
-        &["America/Juneau", "America/Nome"],
-    ),
-    wz(
-        "Pacific Standard Time (Mexico)",
-        "America/Tijuana",
-        &["America/Santa_Isabel"],
-    ),
-    wz(
-        "Pacific Standard Time",
-        "America/Los_Angeles",
-        &["America/Vancouver", "PST8PDT"],
-    ),
-    wz(
-        "US Mountain Standard Time",
-        "America/Phoenix",
-        &["America/Hermosillo"],
-    ),
+    wz("UTC-11", "Etc/GMT+11", &["Pacific/Pago_Pago", "Pacific/Midway"]),
+    wz("Hawaiian Standard Time", "Pacific/Honolulu", &["Pacific/Johnston"]),
+    wz("Alaskan Standard Time", "America/Anchorage", &["America/Juneau", "America/Nome"]),
+    wz("Pacific Standard Time (Mexico)", "America/Tijuana", &["America/Santa_Isabel"]),
+    wz("Pacific Standard Time", "America/Los_Angeles", &["America/Vancouver", "PST8PDT"]),
+    wz("US Mountain Standard Time", "America/Phoenix", &["America/Hermosillo"]),
     wz("Mountain Standard Time (Mexico)", "America/Mazatlan", &[]),
-    wz(
-        "Mountain Standard Time",
-        "America/Denver",
-        &["America/Edmonton", "America/Boise", "MST7MDT"],
-    ),
-    wz(
-        "Central America Standard Time",
-        "America/Guatemala",
-        &["America/Costa_Rica", "America/El_Salvador"],
-    ),
-    wz(
-        "Central Standard Time",
-        "America/Chicago",
-        &["America/Winnipeg", "CST6CDT"],
-    ),
-    wz(
-        "Central Standard Time (Mexico)",
-        "America/Mexico_City",
-        &["America/Monterrey"],
-    ),
+    wz("Mountain Standard Time", "America/Denver", &["America/Edmonton", "America/Boise", "MST7MDT"]),
+    wz("Central America Standard Time", "America/Guatemala", &["America/Costa_Rica", "America/El_Salvador"]),
+    wz("Central Standard Time", "America/Chicago", &["America/Winnipeg", "CST6CDT"]),
+    wz("Central Standard Time (Mexico)", "America/Mexico_City", &["America/Monterrey"]),
     wz("Canada Central Standard Time", "America/Regina", &[]),
-    wz(
-        "SA Pacific Standard Time",
-        "America/Bogota",
-        &["America/Lima", "America/Panama"],
-    ),
-    wz(
-        "Eastern Standard Time",
-        "America/New_York",
-        &["America/Toronto", "America/Detroit", "EST5EDT"],
-    ),
-    wz(
-        "US Eastern Standard Time",
-        "America/Indiana/Indianapolis",
-        &["America/Indianapolis"],
-    ),
+    wz("SA Pacific Standard Time", "America/Bogota", &["America/Lima", "America/Panama"]),
+    wz("Eastern Standard Time", "America/New_York", &["America/Toronto", "America/Detroit", "EST5EDT"]),
+    wz("US Eastern Standard Time", "America/Indiana/Indianapolis", &["America/Indianapolis"]),
     wz("Venezuela Standard Time", "America/Caracas", &[]),
-    wz(
-        "Atlantic Standard Time",
-        "America/Halifax",
-        &["Atlantic/Bermuda"],
-    ),
-    wz(
-        "SA Western Standard Time",
-        "America/La_Paz",
-        &["America/Puerto_Rico"],
-    ),
+    wz("Atlantic Standard Time", "America/Halifax", &["Atlantic/Bermuda"]),
+    wz("SA Western Standard Time", "America/La_Paz", &["America/Puerto_Rico"]),
     wz("Newfoundland Standard Time", "America/St_Johns", &[]),
     wz("E. South America Standard Time", "America/Sao_Paulo", &[]),
-    wz(
-        "Argentina Standard Time",
-        "America/Argentina/Buenos_Aires",
-        &["America/Buenos_Aires"],
-    ),
-    wz(
-        "SA Eastern Standard Time",
-        "America/Cayenne",
-        &["America/Fortaleza"],
-    ),
-    wz(
-        "Greenland Standard Time",
-        "America/Nuuk",
-        &["America/Godthab"],
-    ),
+    wz("Argentina Standard Time", "America/Argentina/Buenos_Aires", &["America/Buenos_Aires"]),
+    wz("SA Eastern Standard Time", "America/Cayenne", &["America/Fortaleza"]),
+    wz("Greenland Standard Time", "America/Nuuk", &["America/Godthab"]),
     wz("UTC-02", "Etc/GMT+2", &["America/Noronha"]),
     wz("Azores Standard Time", "Atlantic/Azores", &[]),
     wz("Cape Verde Standard Time", "Atlantic/Cape_Verde", &[]),
-    wz(
-        "UTC",
-        "Etc/UTC",
-        &[
-            "UTC",
-            "Etc/GMT",
-            "GMT",
-            "Etc/UCT",
-            "Etc/Universal",
-            "Etc/Zulu",
-            "UCT",
-            "Universal",
-            "Zulu",
-        ],
-    ),
-    wz(
-        "GMT Standard Time",
-        "Europe/London",
-        &["Europe/Dublin", "Europe/Lisbon", "Atlantic/Canary"],
-    ),
-    wz(
-        "Greenwich Standard Time",
-        "Atlantic/Reykjavik",
-        &["Africa/Abidjan", "Africa/Accra", "Africa/Dakar"],
-    ),
-    wz(
-        "W. Europe Standard Time",
-        "Europe/Berlin",
-        &[
-            "Europe/Amsterdam",
-            "Europe/Rome",
-            "Europe/Stockholm",
-            "Europe/Vienna",
-            "Europe/Zurich",
-            "Europe/Oslo",
-            "Europe/Luxembourg",
-            "Europe/Monaco",
-            "Europe/Malta",
-            "Europe/Andorra",
-            "Europe/Gibraltar",
-            "Europe/Vaduz",
-            "Europe/San_Marino",
-            "Europe/Vatican",
-        ],
-    ),
-    wz(
-        "Central Europe Standard Time",
-        "Europe/Budapest",
-        &[
-            "Europe/Prague",
-            "Europe/Belgrade",
-            "Europe/Bratislava",
-            "Europe/Ljubljana",
-            "Europe/Podgorica",
-            "Europe/Tirane",
-        ],
-    ),
-    wz(
-        "Romance Standard Time",
-        "Europe/Paris",
-        &["Europe/Brussels", "Europe/Copenhagen", "Europe/Madrid"],
-    ),
-    wz(
-        "Central European Standard Time",
-        "Europe/Warsaw",
-        &["Europe/Sarajevo", "Europe/Skopje", "Europe/Zagreb"],
-    ),
-    wz(
-        "W. Central Africa Standard Time",
-        "Africa/Lagos",
-        &["Africa/Algiers", "Africa/Tunis"],
-    ),
+    wz("UTC", "Etc/UTC", &[
+        "UTC", "Etc/GMT", "GMT", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "UCT", "Universal",
+        "Zulu"
+    ]),
+    wz("GMT Standard Time", "Europe/London", &["Europe/Dublin", "Europe/Lisbon", "Atlantic/Canary"]),
+    wz("Greenwich Standard Time", "Atlantic/Reykjavik", &["Africa/Abidjan", "Africa/Accra", "Africa/Dakar"]),
+    wz("W. Europe Standard Time", "Europe/Berlin", &[
+        "Europe/Amsterdam", "Europe/Rome", "Europe/Stockholm", "Europe/Vienna", "Europe/Zurich",
+        "Europe/Oslo", "Europe/Luxembourg", "Europe/Monaco", "Europe/Malta", "Europe/Andorra",
+        "Europe/Gibraltar", "Europe/Vaduz", "Europe/San_Marino", "Europe/Vatican"
+    ]),
+    wz("Central Europe Standard Time", "Europe/Budapest", &[
+        "Europe/Prague", "Europe/Belgrade", "Europe/Bratislava", "Europe/Ljubljana",
+        "Europe/Podgorica", "Europe/Tirane"
+    ]),
+    wz("Romance Standard Time", "Europe/Paris", &["Europe/Brussels", "Europe/Copenhagen", "Europe/Madrid"]),
+    wz("Central European Standard Time", "Europe/Warsaw", &[
+        "Europe/Sarajevo", "Europe/Skopje", "Europe/Zagreb"
+    ]),
+    wz("W. Central Africa Standard Time", "Africa/Lagos", &["Africa/Algiers", "Africa/Tunis"]),
     wz("Morocco Standard Time", "Africa/Casablanca", &[]),
-    wz(
-        "GTB Standard Time",
-        "Europe/Bucharest",
-        &["Europe/Athens", "Asia/Nicosia"],
-    ),
+    wz("GTB Standard Time", "Europe/Bucharest", &["Europe/Athens", "Asia/Nicosia"]),
     wz("E. Europe Standard Time", "Europe/Chisinau", &[]),
-    wz(
-        "FLE Standard Time",
-        "Europe/Kyiv",
-        &[
-            "Europe/Kiev",
-            "Europe/Helsinki",
-            "Europe/Riga",
-            "Europe/Sofia",
-            "Europe/Tallinn",
-            "Europe/Vilnius",
-            "Europe/Mariehamn",
-        ],
-    ),
+    wz("FLE Standard Time", "Europe/Kyiv", &[
+        "Europe/Kiev", "Europe/Helsinki", "Europe/Riga", "Europe/Sofia", "Europe/Tallinn",
+        "Europe/Vilnius", "Europe/Mariehamn"
+    ]),
     wz("Egypt Standard Time", "Africa/Cairo", &[]),
-    wz(
-        "South Africa Standard Time",
-        "Africa/Johannesburg",
-        &["Africa/Maputo", "Africa/Harare"],
-    ),
+    wz("South Africa Standard Time", "Africa/Johannesburg", &["Africa/Maputo", "Africa/Harare"]),
     wz("Israel Standard Time", "Asia/Jerusalem", &["Asia/Tel_Aviv"]),
-    wz(
-        "Turkey Standard Time",
-        "Europe/Istanbul",
-        &["Asia/Istanbul"],
-    ),
-    wz(
-        "Arab Standard Time",
-        "Asia/Riyadh",
-        &["Asia/Kuwait", "Asia/Qatar", "Asia/Bahrain", "Asia/Aden"],
-    ),
-    wz(
-        "Russian Standard Time",
-        "Europe/Moscow",
-        &["Europe/Simferopol"],
-    ),
-    wz(
-        "E. Africa Standard Time",
-        "Africa/Nairobi",
-        &[
-            "Africa/Addis_Ababa",
-            "Africa/Dar_es_Salaam",
-            "Africa/Kampala",
-        ],
-    ),
+    wz("Turkey Standard Time", "Europe/Istanbul", &["Asia/Istanbul"]),
+    wz("Arab Standard Time", "Asia/Riyadh", &["Asia/Kuwait", "Asia/Qatar", "Asia/Bahrain", "Asia/Aden"]),
+    wz("Russian Standard Time", "Europe/Moscow", &["Europe/Simferopol"]),
+    wz("E. Africa Standard Time", "Africa/Nairobi", &[
+        "Africa/Addis_Ababa", "Africa/Dar_es_Salaam", "Africa/Kampala"
+    ]),
     wz("Iran Standard Time", "Asia/Tehran", &[]),
     wz("Arabian Standard Time", "Asia/Dubai", &["Asia/Muscat"]),
     wz("Pakistan Standard Time", "Asia/Karachi", &[]),
     wz("India Standard Time", "Asia/Kolkata", &["Asia/Calcutta"]),
     wz("Sri Lanka Standard Time", "Asia/Colombo", &[]),
     wz("Nepal Standard Time", "Asia/Kathmandu", &["Asia/Katmandu"]),
-    wz(
-        "Bangladesh Standard Time",
-        "Asia/Dhaka",
-        &["Asia/Dacca", "Asia/Thimphu"],
-    ),
-    wz(
-        "SE Asia Standard Time",
-        "Asia/Bangkok",
-        &[
-            "Asia/Jakarta",
-            "Asia/Ho_Chi_Minh",
-            "Asia/Saigon",
-            "Asia/Phnom_Penh",
-            "Asia/Vientiane",
-        ],
-    ),
-    wz(
-        "China Standard Time",
-        "Asia/Shanghai",
-        &["Asia/Hong_Kong", "Asia/Macau", "Asia/Chongqing", "PRC"],
-    ),
-    wz(
-        "Singapore Standard Time",
-        "Asia/Singapore",
-        &[
-            "Asia/Kuala_Lumpur",
-            "Asia/Manila",
-            "Asia/Brunei",
-            "Asia/Makassar",
-        ],
-    ),
+    wz("Bangladesh Standard Time", "Asia/Dhaka", &["Asia/Dacca", "Asia/Thimphu"]),
+    wz("SE Asia Standard Time", "Asia/Bangkok", &[
+        "Asia/Jakarta", "Asia/Ho_Chi_Minh", "Asia/Saigon", "Asia/Phnom_Penh", "Asia/Vientiane"
+    ]),
+    wz("China Standard Time", "Asia/Shanghai", &["Asia/Hong_Kong", "Asia/Macau", "Asia/Chongqing", "PRC"]),
+    wz("Singapore Standard Time", "Asia/Singapore", &[
+        "Asia/Kuala_Lumpur", "Asia/Manila", "Asia/Brunei", "Asia/Makassar"
+    ]),
     wz("Taipei Standard Time", "Asia/Taipei", &[]),
     wz("W. Australia Standard Time", "Australia/Perth", &[]),
     wz("Tokyo Standard Time", "Asia/Tokyo", &["Japan"]),
     wz("Korea Standard Time", "Asia/Seoul", &["ROK"]),
-    wz(
-        "Cen. Australia Standard Time",
-        "Australia/Adelaide",
-        &["Australia/Broken_Hill"],
-    ),
+    wz("Cen. Australia Standard Time", "Australia/Adelaide", &["Australia/Broken_Hill"]),
     wz("AUS Central Standard Time", "Australia/Darwin", &[]),
-    wz(
-        "E. Australia Standard Time",
-        "Australia/Brisbane",
-        &["Australia/Lindeman"],
-    ),
-    wz(
-        "AUS Eastern Standard Time",
-        "Australia/Sydney",
-        &["Australia/Melbourne", "Australia/Canberra"],
-    ),
+    wz("E. Australia Standard Time", "Australia/Brisbane", &["Australia/Lindeman"]),
+    wz("AUS Eastern Standard Time", "Australia/Sydney", &["Australia/Melbourne", "Australia/Canberra"]),
     wz("Tasmania Standard Time", "Australia/Hobart", &[]),
-    wz(
-        "West Pacific Standard Time",
-        "Pacific/Port_Moresby",
-        &["Pacific/Guam"],
-    ),
-    wz(
-        "New Zealand Standard Time",
-        "Pacific/Auckland",
-        &["Antarctica/McMurdo", "NZ"],
-    ),
+    wz("West Pacific Standard Time", "Pacific/Port_Moresby", &["Pacific/Guam"]),
+    wz("New Zealand Standard Time", "Pacific/Auckland", &["Antarctica/McMurdo", "NZ"]),
     wz("Tonga Standard Time", "Pacific/Tongatapu", &[]),
 ];
 
