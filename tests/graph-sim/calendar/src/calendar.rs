@@ -452,6 +452,25 @@ impl Calendar {
         Some(&self.events[i])
     }
 
+    /// Resolves an [`Occurrence::id`] (or a plain event id) back to the occurrence.
+    pub fn get_occurrence(&self, id: &str) -> Option<Occurrence<'_>> {
+        let Some((master_id, stamp)) = id.split_once('.') else {
+            let e = self.get(id)?;
+            return Some(Occurrence {
+                event: e,
+                start: e.start,
+                end: e.end,
+            });
+        };
+        let e = self.get(master_id)?;
+        let start = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ")
+            .ok()?
+            .and_utc();
+        e.occurrences(start, start + chrono::Duration::seconds(1))
+            .into_iter()
+            .find(|o| o.start == start)
+    }
+
     /// Every occurrence overlapping `[start, end)`, recurring events expanded, sorted by start
     /// (cancelled events included; check `occurrence.event.is_cancelled`).
     pub fn occurrences(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Occurrence<'_>> {

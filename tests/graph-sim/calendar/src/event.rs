@@ -874,6 +874,35 @@ pub struct Occurrence<'a> {
     pub end: DateTime<Utc>,
 }
 
+impl Occurrence<'_> {
+    /// The occurrence's id: the event id for a single instance; for a series occurrence
+    /// `<seriesMasterId>.<start as YYYYMMDDTHHMMSSZ>` (`.` never appears in event ids, so
+    /// [`crate::Calendar::get_occurrence`] can split it).
+    pub fn id(&self) -> String {
+        if self.event.recurrence.is_none() {
+            self.event.id.clone()
+        } else {
+            format!("{}.{}", self.event.id, self.start.format("%Y%m%dT%H%M%SZ"))
+        }
+    }
+
+    /// Graph JSON for calendarView-style listings: the event's JSON, and for a series occurrence
+    /// `type: "occurrence"`, its own `id`, `seriesMasterId`, `start`/`end`, `recurrence: null`.
+    pub fn to_graph_json(&self, zone: &GraphTimeZone) -> Value {
+        let mut j = self.event.to_graph_json(zone);
+        if self.event.recurrence.is_some() {
+            j["id"] = json!(self.id());
+            j["type"] = json!("occurrence");
+            j["seriesMasterId"] = json!(self.event.id);
+            j["occurrenceId"] = json!(self.id());
+            j["recurrence"] = Value::Null;
+            j["start"] = json!(DateTimeTimeZone::from_instant(self.start, zone));
+            j["end"] = json!(DateTimeTimeZone::from_instant(self.end, zone));
+        }
+        j
+    }
+}
+
 impl Event {
     /// `@odata.etag`: `W/"<changeKey>"`.
     pub fn etag(&self) -> String {

@@ -15,7 +15,7 @@
 //! | `POST /me/events/{id}/cancel` | [`Calendar::cancel_event`] then [`Calendar::deliver_cancellation`] on each attendee | 202 |
 //! | `POST /me/events/{id}/accept` etc. | [`Calendar::respond`] then [`Calendar::record_attendee_response`] on the organizer | 202 |
 //! | `POST /me/calendar/getSchedule` | [`ScheduleRequest::from_json`], [`get_schedule`] with a resolver returning [`ScheduleTarget`], [`schedule_response`] | 200 |
-//! | `GET /_sim/mailboxes/{a}/events` | [`Calendar::events`] / [`Calendar::occurrences`] | 200 |
+//! | `GET /me/calendarView`, `GET /_sim/mailboxes/{a}/events` | [`Calendar::events`] / [`Calendar::occurrences`] + [`Occurrence::to_graph_json`]; [`Calendar::get_occurrence`] resolves an [`Occurrence::id`] | 200 |
 //!
 //! Response times: parse `Prefer` with [`prefer_outlook_timezone`] (`None` -> [`GraphTimeZone::utc`];
 //! `Some(Err(_))` -> the error) and pass the zone to [`Event::to_graph_json`] / [`get_schedule`].

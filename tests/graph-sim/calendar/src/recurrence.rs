@@ -338,7 +338,9 @@ impl Recurrence {
                 let s = zone.from_local(d.and_time(start_time));
                 (s, s + duration)
             })
-            .filter(|(s, e)| *s < window_end && *e > window_start)
+            .filter(|(s, e)| {
+                *s < window_end && (*e > window_start || (s == e && *s >= window_start))
+            })
             .collect()
     }
 }

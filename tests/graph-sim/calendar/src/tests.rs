@@ -1859,3 +1859,64 @@ fn working_hours_json_and_membership() {
         Err(CalendarError::InvalidTimeZone(_))
     ));
 }
+
+#[test]
+fn occurrences_list_and_resolve() {
+    let mut cal = Calendar::new("alice@contoso.example", "Alice");
+    let single = create(
+        &mut cal,
+        event_body(
+            "One-off",
+            "2026-03-24T12:00:00",
+            "2026-03-24T12:30:00",
+            "UTC",
+        ),
+    );
+    let series = create(
+        &mut cal,
+        weekly_body(
+            "2026-03-23T10:00:00",
+            "2026-03-23T11:00:00",
+            "Europe/Berlin",
+            &["monday"],
+            json!({"type": "numbered", "numberOfOccurrences": 2}),
+        ),
+    );
+    let occ = cal.occurrences(utc(2026, 3, 1, 0, 0), utc(2026, 4, 30, 0, 0));
+    let listed: Vec<_> = occ
+        .iter()
+        .map(|o| (o.event.subject.as_str(), o.start))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("Weekly sync", utc(2026, 3, 23, 9, 0)),
+            ("One-off", utc(2026, 3, 24, 12, 0)),
+            ("Weekly sync", utc(2026, 3, 30, 8, 0)),
+        ]
+    );
+    let j = occ[2].to_graph_json(&tz("Europe/Berlin"));
+    assert_eq!(j["type"], "occurrence");
+    assert_eq!(j["seriesMasterId"], json!(series));
+    assert_eq!(j["start"]["dateTime"], "2026-03-30T10:00:00.0000000");
+    assert_eq!(j["recurrence"], Value::Null);
+    let id = occ[2].id();
+    assert_eq!(id, format!("{series}.20260330T080000Z"));
+    assert_eq!(
+        cal.get_occurrence(&id).unwrap().start,
+        utc(2026, 3, 30, 8, 0)
+    );
+    assert!(cal
+        .get_occurrence(&format!("{series}.20260331T080000Z"))
+        .is_none());
+    assert_eq!(occ[1].id(), single);
+    assert_eq!(
+        occ[1].to_graph_json(&GraphTimeZone::utc())["type"],
+        "singleInstance"
+    );
+    assert_eq!(
+        cal.get_occurrence(&single).unwrap().event.subject,
+        "One-off"
+    );
+    assert!(cal.get_occurrence("nope").is_none());
+}
