@@ -329,6 +329,10 @@ impl Calendar {
             .iter()
             .position(|e| e.ical_uid == organizer_event.ical_uid)
         {
+            if self.events[i].is_organizer {
+                // The owner organises this meeting: their own event is the source of truth.
+                return &self.events[i];
+            }
             let mut e = self.events[i].clone();
             let times_changed = e.start != organizer_event.start
                 || e.end != organizer_event.end
