@@ -1,0 +1,33 @@
+# The two commands: `make dev` runs the whole stack locally, `make test` runs every check.
+# Both bootstrap a git-ignored virtualenv (.venv) with moto[server], cargo-lambda and cfn-lint.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
+
+.PHONY: dev test venv clean build-release lint-template
+
+dev: $(STAMP)
+	$(PY) scripts/stack.py dev
+
+test: $(STAMP)
+	$(PY) scripts/stack.py test
+
+venv: $(STAMP)
+
+$(STAMP):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet $(PY_PACKAGES)
+	touch $(STAMP)
+
+lint-template: $(STAMP)
+	$(VENV)/bin/cfn-lint template.yaml
+
+# Release binaries for Lambda (arm64); cargo-lambda brings zig for the cross-link.
+build-release: $(STAMP)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release --arm64
+
+clean:
+	rm -rf $(VENV) .local target target-*

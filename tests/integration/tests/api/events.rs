@@ -1,0 +1,102 @@
+//! Every sample event in events/ parses as an API Gateway HTTP API request, and the handler
+//! answers it as its name says: `*-success` 200, `*-missing-auth` / `*-unknown-key` 401,
+//! `*-bad-*` 400.
+
+use std::path::{Path, PathBuf};
+
+use crate::helpers::stack;
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events")
+}
+
+fn expected_status(name: &str) -> u16 {
+    if name.ends_with("-success") {
+        200
+    } else if name.ends_with("-missing-auth") || name.ends_with("-unknown-key") {
+        401
+    } else if name.contains("-bad-") {
+        400
+    } else {
+        panic!("event {name}: its name does not say what it expects")
+    }
+}
+
+fn event_files(function: &str) -> Vec<(String, String)> {
+    let mut files: Vec<_> = std::fs::read_dir(events_dir().join(function))
+        .unwrap_or_else(|e| panic!("events/{function}: {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            (
+                p.file_stem().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_event_file_parses_as_an_http_api_request() {
+    let mut count = 0;
+    for dir in std::fs::read_dir(events_dir()).unwrap() {
+        let dir = dir.unwrap().path();
+        for (name, body) in event_files(&dir.file_name().unwrap().to_string_lossy()) {
+            let request = lambda_http::request::from_str(&body)
+                .unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()));
+            assert!(request.uri().path().starts_with('/'), "{name}");
+            expected_status(&name);
+            count += 1;
+        }
+    }
+    assert!(count >= 6, "found only {count} event files");
+}
+
+#[tokio::test]
+async fn the_connections_handler_answers_each_sample_event_as_named() {
+    let stack = stack().await;
+    let state = connections::State::new(&stack.config, &stack.aws);
+    for (name, body) in event_files("connections") {
+        let request = lambda_http::request::from_str(&body).unwrap();
+        let response = connections::handle(&state, request).await;
+        let status = response.status().as_u16();
+        assert_eq!(status, expected_status(&name), "{name}");
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        if status == 200 {
+            assert_eq!(content_type, "application/json", "{name}");
+            assert!(body["connections"].is_array(), "{name}: {body}");
+        } else {
+            assert_eq!(content_type, "application/problem+json", "{name}");
+            assert_eq!(body["status"], status, "{name}");
+            assert!(
+                body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+                "{name}: {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_user_without_connections_gets_an_empty_list() {
+    let stack = stack().await;
+    let state = connections::State::new(&stack.config, &stack.aws);
+    let (_, body) = event_files("connections")
+        .into_iter()
+        .find(|(n, _)| n == "list-by-user-success")
+        .unwrap();
+    let user = crate::helpers::unique("nobody");
+    let body = body.replace("recruiter-42", &user);
+
+    let response =
+        connections::handle(&state, lambda_http::request::from_str(&body).unwrap()).await;
+
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"connections": [], "next_cursor": null})
+    );
+}

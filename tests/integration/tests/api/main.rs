@@ -1,0 +1,11 @@
+//! Integration tests of the connector against the local stack: a moto server provisioned from
+//! template.yaml (AWS) and, in later suites, the Graph simulator. Run them with `make test`, which
+//! starts the stack and exports its settings; run bare, the stack-backed tests fail naming what
+//! is missing.
+
+mod helpers;
+
+mod events;
+mod layout;
+mod secrets_and_crypto;
+mod store;
