@@ -1,0 +1,167 @@
+//! In-memory state of one simulator: sign-in flows, grants, mailboxes, subscriptions, faults
+//! and logs. Lives behind a std `Mutex` that is never held across an `.await`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::directory::{MailboxKind, USERS};
+use crate::faults::Fault;
+use crate::mailbox::Mailbox;
+use crate::notify::{Change, DeliveryLogEntry, Subscription};
+use crate::scopes::ScopeSet;
+
+/// A pending /authorize request, waiting for the consent form.
+#[derive(Debug, Clone)]
+pub struct AuthorizeFlow {
+    pub tenant_segment: String,
+    pub redirect_uri: String,
+    pub scopes: ScopeSet,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub response_mode: String,
+    pub code_challenge: String,
+    pub created: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub scopes: ScopeSet,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub issued: DateTime<Utc>,
+    pub redeemed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshGrant {
+    pub client_id: String,
+    pub user_id: String,
+    pub tenant_id: String,
+    pub scopes: ScopeSet,
+    pub last_used: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessGrant {
+    pub user_id: String,
+    pub tenant_id: String,
+    pub scopes: Vec<&'static str>,
+    pub expires: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeltaState {
+    pub user_id: String,
+    pub folder_id: String,
+    /// Changes after this mailbox sequence number are reported.
+    pub since: u64,
+    /// For a `$skiptoken`: the ids still to report in this round, and the round's end.
+    pub pending: Option<(Vec<String>, u64)>,
+    pub select: Option<Vec<String>>,
+    pub immutable: bool,
+    pub page_size: usize,
+    pub expired: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct UploadSession {
+    pub user_id: String,
+    pub message_id: String,
+    pub name: String,
+    pub content_type: String,
+    pub is_inline: bool,
+    pub size: usize,
+    pub data: Vec<u8>,
+    pub expires: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestLogEntry {
+    pub seq: u64,
+    pub time: String,
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub status: u16,
+    pub duration_ms: u64,
+    pub user: Option<String>,
+    pub fault: Option<String>,
+}
+
+pub struct State {
+    pub flows: HashMap<String, AuthorizeFlow>,
+    pub codes: HashMap<String, AuthCode>,
+    pub refresh_tokens: HashMap<String, RefreshGrant>,
+    pub access_tokens: HashMap<String, AccessGrant>,
+    /// Graph permissions each user has consented to (user id -> scopes).
+    pub user_consents: HashMap<String, BTreeSet<&'static str>>,
+    /// Tenant-wide admin consent (tenant id -> scopes).
+    pub admin_consents: HashMap<String, BTreeSet<&'static str>>,
+    pub mailboxes: HashMap<String, Mailbox>,
+    pub delta_tokens: HashMap<String, DeltaState>,
+    pub subscriptions: Vec<Subscription>,
+    pub upload_sessions: HashMap<String, UploadSession>,
+    pub faults: Vec<Fault>,
+    pub fault_seq: u64,
+    pub requests: Vec<RequestLogEntry>,
+    pub request_seq: u64,
+    pub deliveries: Vec<DeliveryLogEntry>,
+    /// Changes waiting to be turned into notifications once the lock is released.
+    pub outbox: Vec<Change>,
+    /// Notification items waiting for their URL's batch window to close.
+    pub pending_notifications: HashMap<String, Vec<Value>>,
+    pub notify_settings: crate::notify::NotifySettings,
+    /// In-flight Graph requests per mailbox (user id).
+    pub inflight: HashMap<String, usize>,
+    /// Calendar store of the calendar crate, as JSON-able state per user.
+    #[allow(dead_code)] // filled once the calendar crate is wired
+    pub calendar: crate::graph::calendar::CalendarState,
+}
+
+impl State {
+    pub fn seeded() -> State {
+        let mailboxes = USERS
+            .iter()
+            .filter(|u| u.mailbox == MailboxKind::Online)
+            .map(|u| (u.id.to_string(), Mailbox::new(u.id, u.upn)))
+            .collect();
+        State {
+            flows: HashMap::new(),
+            codes: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+            access_tokens: HashMap::new(),
+            user_consents: HashMap::new(),
+            admin_consents: HashMap::new(),
+            mailboxes,
+            delta_tokens: HashMap::new(),
+            subscriptions: Vec::new(),
+            upload_sessions: HashMap::new(),
+            faults: Vec::new(),
+            fault_seq: 0,
+            requests: Vec::new(),
+            request_seq: 0,
+            deliveries: Vec::new(),
+            outbox: Vec::new(),
+            pending_notifications: HashMap::new(),
+            notify_settings: Default::default(),
+            inflight: HashMap::new(),
+            calendar: crate::graph::calendar::CalendarState::default(),
+        }
+    }
+}
+
+/// A random opaque token (URL-safe).
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let buf: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
