@@ -60,12 +60,14 @@ impl Subscription {
             "encryptionCertificate": null,
             "encryptionCertificateId": null,
             "notificationUrlAppId": null,
+            "notificationContentType": "application/json",
         })
     }
 }
 
 pub fn expiry(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string()
+    // Graph prints seven fractional digits; chrono has six, so pad one.
+    t.format("%Y-%m-%dT%H:%M:%S%.6f0Z").to_string()
 }
 
 /// One change to a mailbox item, queued while the state lock is held.

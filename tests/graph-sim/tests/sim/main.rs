@@ -1,0 +1,8 @@
+//! Behaviour tests of the simulator over HTTP, as the connector and its tests use it.
+
+mod faults;
+mod fidelity;
+mod helpers;
+mod identity;
+mod mail;
+mod subscriptions;
