@@ -299,9 +299,9 @@ fn compare(sample: &Value, actual: &Value, path: &str, out: &mut Vec<String>) {
 fn samples() -> Vec<Value> {
     let file = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/graph/outlook-mocks.json"
+        "/fixtures/outlook-mocks.json"
     );
-    let text = std::fs::read_to_string(file).expect("outlook-mocks.json beside the repository");
+    let text = std::fs::read_to_string(file).expect("tests/graph-sim/fixtures/outlook-mocks.json");
     let v: Value = serde_json::from_str(&text).unwrap();
     v["mocks"].as_array().unwrap().clone()
 }
