@@ -35,7 +35,14 @@ pub fn routes() -> Router<SimRef> {
             "/_sim/mailboxes/{address}/messages/{id}/move",
             post(move_message),
         )
-        .route("/_sim/mailboxes/{address}/events", get(list_events))
+        .route(
+            "/_sim/mailboxes/{address}/events",
+            get(list_events).post(create_event),
+        )
+        .route(
+            "/_sim/mailboxes/{address}/events/{id}",
+            delete(delete_event),
+        )
         .route(
             "/_sim/faults",
             post(add_fault).get(list_faults).delete(clear_faults),
@@ -334,12 +341,83 @@ async fn patch_message(
     Json(v).into_response()
 }
 
-async fn list_events(State(sim): State<SimRef>, Path(address): Path<String>) -> Response {
+async fn list_events(
+    State(sim): State<SimRef>,
+    Path(address): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let user = match online_user(&address) {
         Ok(u) => u,
         Err(r) => return r,
     };
-    Json(json!({"value": crate::graph::calendar::events_of(&sim, user.id)})).into_response()
+    let cal = crate::graph::calendar::parse_query_time;
+    match (q.get("startDateTime"), q.get("endDateTime")) {
+        (None, None) => {
+            Json(json!({"value": crate::graph::calendar::events_of(&sim, user.id)})).into_response()
+        }
+        (Some(s), Some(e)) => match (cal(s), cal(e)) {
+            (Some(s), Some(e)) => Json(json!({"value": crate::graph::calendar::occurrences_of(
+                &sim,
+                user.id,
+                s,
+                e,
+                &graph_sim_calendar::GraphTimeZone::utc()
+            )}))
+            .into_response(),
+            _ => err(StatusCode::BAD_REQUEST, "bad startDateTime/endDateTime"),
+        },
+        _ => err(
+            StatusCode::BAD_REQUEST,
+            "give both startDateTime and endDateTime, or neither",
+        ),
+    }
+}
+
+/// Create an event in a mailbox's calendar from a Graph-shaped body (as if its owner had
+/// created it: seeded attendees get the invitation, subscriptions fire).
+async fn create_event(
+    State(sim): State<SimRef>,
+    Path(address): Path<String>,
+    Json(b): Json<Value>,
+) -> Response {
+    let user = match online_user(&address) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let now = sim.now();
+    let res = {
+        let mut st = sim.st();
+        crate::graph::calendar::create_in(&mut st, user.id, &b, now)
+    };
+    notify::dispatch(&sim);
+    match res {
+        Ok((ev, _)) => {
+            let mut v = ev.to_graph_json(&graph_sim_calendar::GraphTimeZone::utc());
+            v["owner"] = json!(user.upn);
+            (StatusCode::CREATED, Json(v)).into_response()
+        }
+        Err(e) => err(e.status, format!("{}: {}", e.code, e.message)),
+    }
+}
+
+async fn delete_event(
+    State(sim): State<SimRef>,
+    Path((address, id)): Path<(String, String)>,
+) -> Response {
+    let user = match online_user(&address) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let now = sim.now();
+    let res = {
+        let mut st = sim.st();
+        crate::graph::calendar::delete_in(&mut st, user.id, &id, now)
+    };
+    notify::dispatch(&sim);
+    match res {
+        Ok(_) => StatusCode::NO_CONTENT.into_response(),
+        Err(_) => err(StatusCode::NOT_FOUND, "no such event"),
+    }
 }
 
 async fn add_fault(State(sim): State<SimRef>, Json(spec): Json<FaultSpec>) -> Response {

@@ -122,8 +122,7 @@ pub struct State {
     pub notify_settings: crate::notify::NotifySettings,
     /// In-flight Graph requests per mailbox (user id).
     pub inflight: HashMap<String, usize>,
-    /// Calendar store of the calendar crate, as JSON-able state per user.
-    #[allow(dead_code)] // filled once the calendar crate is wired
+    /// Calendars and working hours of the Exchange Online mailboxes.
     pub calendar: crate::graph::calendar::CalendarState,
 }
 
@@ -154,7 +153,7 @@ impl State {
             pending_notifications: HashMap::new(),
             notify_settings: Default::default(),
             inflight: HashMap::new(),
-            calendar: crate::graph::calendar::CalendarState::default(),
+            calendar: crate::graph::calendar::CalendarState::seeded(),
         }
     }
 }

@@ -60,7 +60,6 @@ pub const CAL_READ: &[&str] = &[
     "Calendars.ReadWrite",
     "Calendars.Read.Shared",
 ];
-#[allow(dead_code)] // used by the calendar routes once the calendar crate is wired
 pub const CAL_WRITE: &[&str] = &["Calendars.ReadWrite"];
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {

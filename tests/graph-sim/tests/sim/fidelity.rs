@@ -297,10 +297,7 @@ fn compare(sample: &Value, actual: &Value, path: &str, out: &mut Vec<String>) {
 }
 
 fn samples() -> Vec<Value> {
-    let file = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/outlook-mocks.json"
-    );
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/outlook-mocks.json");
     let text = std::fs::read_to_string(file).expect("tests/graph-sim/fixtures/outlook-mocks.json");
     let v: Value = serde_json::from_str(&text).unwrap();
     v["mocks"].as_array().unwrap().clone()
