@@ -1,5 +1,6 @@
 //! Behaviour tests of the simulator over HTTP, as the connector and its tests use it.
 
+mod calendar;
 mod faults;
 mod fidelity;
 mod helpers;
