@@ -249,6 +249,42 @@ const ALLOWED_DEVIATIONS: &[(&str, &str, &str, &str)] = &[
         "$.notificationUrlAppId",
         "not simulated (null)",
     ),
+    (
+        "POST",
+        "/v1.0/me/events",
+        "$.location.address",
+        "locations carry no postal address: the simulator omits it instead of sending {}",
+    ),
+    (
+        "POST",
+        "/v1.0/me/events",
+        "$.location.coordinates",
+        "locations carry no coordinates: the simulator omits them instead of sending {}",
+    ),
+    (
+        "GET",
+        "/v1.0/me/events/*?$select=subject,body,bodyPreview,organizer,attendees,start,end,location,locations",
+        "$.calendar@odata.associationLink",
+        "no navigation links to the (single, default) calendar",
+    ),
+    (
+        "GET",
+        "/v1.0/me/events/*?$select=subject,body,bodyPreview,organizer,attendees,start,end,location,locations",
+        "$.calendar@odata.navigationLink",
+        "no navigation links to the (single, default) calendar",
+    ),
+    (
+        "GET",
+        "/v1.0/me/events?$select=subject,body,bodyPreview,organizer,attendees,start,end,location",
+        "$.value[0].locations",
+        "the sample returns locations although it was not selected; the simulator applies $select strictly",
+    ),
+    (
+        "PATCH",
+        "/v1.0/me/events/*",
+        "$.onlineMeeting.tollNumber",
+        "simulated Teams meetings have no dial-in number (null)",
+    ),
 ];
 
 fn type_name(v: &Value) -> &'static str {
@@ -361,6 +397,47 @@ async fn implemented_samples_match_field_names_and_types() {
         .await
         .unwrap();
     let sid = sub["id"].as_str().unwrap().to_string();
+    let event_body = json!({
+        "subject": "Interview",
+        "body": {"contentType": "html", "content": "<p>hi</p>"},
+        "start": {"dateTime": "2026-03-04T15:00:00", "timeZone": "W. Europe Standard Time"},
+        "end": {"dateTime": "2026-03-04T16:00:00", "timeZone": "W. Europe Standard Time"},
+        "location": {"displayName": "Room 1"},
+        "attendees": [{"emailAddress": {"address": "bob@contoso.example", "name": "Bob"}, "type": "required"}],
+        "isOnlineMeeting": true,
+        "onlineMeetingProvider": "teamsForBusiness",
+    });
+    let ev: Value = t
+        .graph(Method::POST, "/me/events", tok)
+        .json(&event_body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let eid = ev["id"].as_str().unwrap().to_string();
+    // Busy time for getSchedule.
+    t.control(
+        Method::POST,
+        "/mailboxes/bob@contoso.example/events",
+        Some(
+            json!({"subject": "Lunch", "location": {"displayName": "Cafe"},
+            "start": {"dateTime": "2026-03-04T12:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-03-04T13:00:00", "timeZone": "UTC"}}),
+        ),
+    )
+    .await;
+    let schedule_body = json!({
+        "schedules": ["bob@contoso.example", "carol@contoso.example"],
+        "startTime": {"dateTime": "2026-03-04T09:00:00", "timeZone": "UTC"},
+        "endTime": {"dateTime": "2026-03-04T18:00:00", "timeZone": "UTC"},
+        "availabilityViewInterval": 60,
+    });
+    let event_select =
+        "/v1.0/me/events?$select=subject,body,bodyPreview,organizer,attendees,start,end,location";
+    let get_select = "/v1.0/me/events/*?$select=subject,body,bodyPreview,organizer,attendees,start,end,location,locations";
+    let view = "/v1.0/me/calendarView?startdatetime=*&enddatetime=*";
 
     let cases: Vec<(&str, &str, reqwest::RequestBuilder)> = vec![
         ("GET", "/v1.0/me", t.graph(Method::GET, "/me", tok)),
@@ -377,6 +454,12 @@ async fn implemented_samples_match_field_names_and_types() {
         ("GET", "/v1.0/subscriptions", t.graph(Method::GET, "/subscriptions", tok)),
         ("PATCH", "/v1.0/subscriptions/*", t.graph(Method::PATCH, &format!("/subscriptions/{sid}"), tok).json(&json!({"expirationDateTime": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339()}))),
         ("POST", "/v1.0/subscriptions", t.graph(Method::POST, "/subscriptions", tok).json(&json!({"changeType": "created", "notificationUrl": hook.url, "lifecycleNotificationUrl": hook.url, "resource": "me/mailFolders('Inbox')/messages", "expirationDateTime": (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339(), "clientState": "c"}))),
+        ("POST", "/v1.0/me/events", t.graph(Method::POST, "/me/events", tok).json(&event_body)),
+        ("GET", get_select, t.graph(Method::GET, &format!("/me/events/{eid}?$select=subject,body,bodyPreview,organizer,attendees,start,end,location,locations"), tok)),
+        ("GET", event_select, t.graph(Method::GET, "/me/events?$select=subject,body,bodyPreview,organizer,attendees,start,end,location", tok)),
+        ("GET", view, t.graph(Method::GET, "/me/calendarView?startdatetime=2026-03-04T00:00:00Z&enddatetime=2026-03-05T00:00:00Z", tok)),
+        ("PATCH", "/v1.0/me/events/*", t.graph(Method::PATCH, &format!("/me/events/{eid}"), tok).json(&json!({"reminderMinutesBeforeStart": 99, "isOnlineMeeting": true, "onlineMeetingProvider": "teamsForBusiness"}))),
+        ("POST", "/v1.0/me/calendar/getSchedule", t.graph(Method::POST, "/me/calendar/getSchedule", tok).header("Prefer", "outlook.timezone=\"Pacific Standard Time\"").json(&schedule_body)),
     ];
     let mut unexpected = Vec::new();
     for (method, path, req) in cases {
@@ -429,4 +512,67 @@ async fn send_mail_sample_request_is_accepted_with_202() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 202);
+}
+
+/// Samples without a response body (cancel, delete): the simulator answers with their status.
+#[tokio::test]
+async fn bodiless_event_samples_match_status_codes() {
+    let all = samples();
+    let status_of = |method: &str, path: &str| -> u64 {
+        all.iter()
+            .find(|m| {
+                m["request"]["method"] == method
+                    && m["request"]["url"] == format!("https://graph.microsoft.com{path}")
+            })
+            .and_then(|m| m["response"]["statusCode"].as_u64())
+            .unwrap_or_else(|| panic!("no sample for {method} {path}"))
+    };
+    let t = spawn_sim().await;
+    let alice = t.sign_in("alice@contoso.example").await;
+    let body = json!({
+        "subject": "s",
+        "start": {"dateTime": "2026-03-04T15:00:00", "timeZone": "UTC"},
+        "end": {"dateTime": "2026-03-04T16:00:00", "timeZone": "UTC"},
+        "attendees": [{"emailAddress": {"address": "bob@contoso.example"}}],
+    });
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let ev: Value = t
+            .graph(Method::POST, "/me/events", &alice.access)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(ev["id"].as_str().unwrap().to_string());
+    }
+    let resp = t
+        .graph(
+            Method::POST,
+            &format!("/me/events/{}/cancel", ids[0]),
+            &alice.access,
+        )
+        .json(&json!({"comment": "Cancelling for this week due to all hands"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        u64::from(resp.status().as_u16()),
+        status_of("POST", "/v1.0/me/events/*/cancel")
+    );
+    let resp = t
+        .graph(
+            Method::DELETE,
+            &format!("/me/events/{}", ids[1]),
+            &alice.access,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        u64::from(resp.status().as_u16()),
+        status_of("DELETE", "/v1.0/me/events/*")
+    );
 }
