@@ -249,7 +249,10 @@ fn check_claims(
     if !issuer.contains(TENANT_TEMPLATE) && !literal_issuer_matches_tenant(issuer, &tid) {
         // A tenant-specific authority: its issuer names one tenant, and a token from it must
         // carry that tenant's id, since `tid` keys the user's data.
-        return Err(IdTokenError::Issuer { iss, expected });
+        return Err(IdTokenError::Issuer {
+            iss,
+            expected: format!("an issuer of tenant {tid}"),
+        });
     }
     if let Some(key_issuer) = key_issuer {
         let expected = key_issuer.replace(TENANT_TEMPLATE, &tid);

@@ -59,7 +59,7 @@ pub enum TokenError {
     /// The refresh token is expired, revoked or no longer usable (consent withdrawn, MFA or
     /// conditional access now requires interaction): the connection needs the user to sign in
     /// again. Only produced by [`IdentityClient::refresh`].
-    #[error("the grant is no longer valid{}: {description}", codes_suffix(.codes))]
+    #[error("the grant is no longer valid{}: {description}", codes_in_parens(.codes))]
     InvalidGrant {
         codes: Vec<u32>,
         description: String,
@@ -133,6 +133,13 @@ fn codes_suffix(codes: &[u32]) -> String {
     } else {
         let list: Vec<String> = codes.iter().map(|c| format!("AADSTS{c}")).collect();
         format!(", {}", list.join(", "))
+    }
+}
+
+fn codes_in_parens(codes: &[u32]) -> String {
+    match codes_suffix(codes).strip_prefix(", ") {
+        Some(list) => format!(" ({list})"),
+        None => String::new(),
     }
 }
 
@@ -630,7 +637,9 @@ mod tests {
             }
             assert!(err.needs_reauth());
             assert!(!err.is_transient());
-            assert!(err.to_string().contains(&format!("AADSTS{code}")));
+            assert!(err.to_string().starts_with(&format!(
+                "the grant is no longer valid (AADSTS{code}): AADSTS{code}"
+            )));
             assert_eq!(provider.token_hits(), 1, "never retried");
         }
     }
