@@ -75,6 +75,7 @@ class Resolver:
             self.refs[name] = str(p.get("Default", ""))
         self.refs["AWS::Region"] = REGION
         self.refs["AWS::URLSuffix"] = "amazonaws.com"
+        self.refs["AWS::StackName"] = "local"
 
     def resolve(self, value):
         if isinstance(value, _Tag):
@@ -98,7 +99,7 @@ class Resolver:
         return value
 
 
-def provision(endpoint, prefix, sim=None):
+def provision(endpoint, prefix, sim=None, public_base_url=None):
     """Creates every stateful resource of template.yaml on the moto server at `endpoint`.
     Returns (function environment, dev API key)."""
     template = load_template()
@@ -196,6 +197,10 @@ def provision(endpoint, prefix, sim=None):
     if sim:
         env["IDENTITY_AUTHORITY"] = sim["SIM_URL"] + "/organizations/v2.0"
         env["GRAPH_BASE_URL"] = sim["SIM_URL"] + "/v1.0"
+    if public_base_url:
+        env["PUBLIC_BASE_URL"] = public_base_url
+        env["ALLOWED_RETURN_ORIGINS"] = ",".join(
+            [env.get("ALLOWED_RETURN_ORIGINS", ""), "http://localhost:3000", public_base_url]).strip(",")
     env.update({
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_REGION": REGION,
@@ -259,7 +264,7 @@ def start_moto(procs, port, log):
     return url
 
 
-def start_sim(procs, port, log, redirect_base):
+def start_sim(procs, port, log):
     """Builds and starts the Graph simulator; returns its SIM_* settings from its first lines."""
     subprocess.run(["cargo", "build", "-q", "-p", "graph-sim"], cwd=ROOT, check=True)
     args = ["cargo", "run", "-q", "-p", "graph-sim", "--", "--port", str(port)]
@@ -290,10 +295,11 @@ def cmd_test():
     procs = Processes()
     failures = []
     started = time.time()
+    log = open(LOCAL / "test-stack.log", "wb")
     try:
-        with open(LOCAL / "test-moto.log", "wb") as log:
-            endpoint = start_moto(procs, free_port(), log)
-            env, _ = provision(endpoint, "test")
+        endpoint = start_moto(procs, free_port(), log)
+        sim = start_sim(procs, free_port(), log)
+        env, _ = provision(endpoint, "test", sim, public_base_url="http://127.0.0.1:9")
         write_env(LOCAL / "test.env", env)
         run_env = dict(os.environ, **env, EVENTS_API_KEY=EVENTS_API_KEY)
         steps = [
@@ -311,6 +317,7 @@ def cmd_test():
                 failures.append(title)
     finally:
         procs.stop()
+        log.close()
     print(f"make test: {'FAILED: ' + ', '.join(failures) if failures else 'all checks passed'}"
           f" in {time.time() - started:.0f}s")
     return 1 if failures else 0
@@ -332,8 +339,8 @@ def cmd_dev():
         base_url = f"http://127.0.0.1:{api_port}"
         sim = None
         if (ROOT / "tests" / "graph-sim" / "src" / "main.rs").exists():
-            sim = start_sim(procs, sim_port, log, base_url)
-        env, dev_key = provision(endpoint, "dev", sim)
+            sim = start_sim(procs, sim_port, log)
+        env, dev_key = provision(endpoint, "dev", sim, public_base_url=base_url)
         write_env(LOCAL / "functions.env", env)
         subprocess.run(["cargo", "build", "--workspace", "--bins"], cwd=ROOT, check=True)
         watch = [str(VENV_BIN / "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",

@@ -21,6 +21,14 @@ pub const SECRETS_CACHE_TTL_SECONDS: &str = "SECRETS_CACHE_TTL_SECONDS";
 pub const IDENTITY_AUTHORITY: &str = "IDENTITY_AUTHORITY";
 /// Base URL of Microsoft Graph v1.0 (or the simulator).
 pub const GRAPH_BASE_URL: &str = "GRAPH_BASE_URL";
+/// EventBridge bus that receives `connection.*` and `message.*` events.
+pub const EVENT_BUS_NAME: &str = "EVENT_BUS_NAME";
+/// URL of the per-mailbox sync queue (SQS FIFO).
+pub const SYNC_QUEUE_URL: &str = "SYNC_QUEUE_URL";
+/// Comma-separated origins (`https://app.example.com`) that `return_url`s may point at.
+pub const ALLOWED_RETURN_ORIGINS: &str = "ALLOWED_RETURN_ORIGINS";
+/// Public base URL of the API (custom domain); when unset, taken from the request's host.
+pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
 
 const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/organizations/v2.0";
 const DEFAULT_GRAPH: &str = "https://graph.microsoft.com/v1.0";
@@ -36,6 +44,11 @@ pub struct Config {
     pub secrets_cache_ttl: Duration,
     pub identity_authority: Url,
     pub graph_base_url: Url,
+    pub event_bus_name: String,
+    pub sync_queue_url: String,
+    /// Origins (scheme, host, port) a `return_url` may point at.
+    pub allowed_return_origins: Vec<url::Origin>,
+    pub public_base_url: Option<Url>,
 }
 
 /// Why the configuration could not be read. Always names the variable.
@@ -83,7 +96,36 @@ impl Config {
                 reason: e.to_string(),
             })?,
         };
+        let mut origins = Vec::new();
+        for raw in lookup(ALLOWED_RETURN_ORIGINS)
+            .unwrap_or_default()
+            .split(',')
+        {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                continue;
+            }
+            let parsed = Url::parse(raw).map_err(|e| ConfigError::Malformed {
+                name: ALLOWED_RETURN_ORIGINS,
+                reason: format!("{raw}: {e}"),
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError::Malformed {
+                    name: ALLOWED_RETURN_ORIGINS,
+                    reason: format!("{raw}: must be an http(s) origin"),
+                });
+            }
+            origins.push(parsed.origin());
+        }
+        let public_base_url = match lookup(PUBLIC_BASE_URL).filter(|v| !v.trim().is_empty()) {
+            None => None,
+            Some(_) => Some(url(PUBLIC_BASE_URL, "")?),
+        };
         Ok(Self {
+            event_bus_name: required(EVENT_BUS_NAME)?,
+            sync_queue_url: required(SYNC_QUEUE_URL)?,
+            allowed_return_origins: origins,
+            public_base_url,
             table_name: required(TABLE_NAME)?,
             api_keys_secret_id: required(API_KEYS_SECRET_ID)?,
             token_key_secret_id: required(TOKEN_KEY_SECRET_ID)?,
@@ -106,6 +148,12 @@ mod tests {
             (API_KEYS_SECRET_ID, "api-keys".to_owned()),
             (TOKEN_KEY_SECRET_ID, "token-key".to_owned()),
             (MS_APP_SECRET_ID, "ms-app".to_owned()),
+            (EVENT_BUS_NAME, "bus".to_owned()),
+            (SYNC_QUEUE_URL, "https://sqs.example/q.fifo".to_owned()),
+            (
+                ALLOWED_RETURN_ORIGINS,
+                "https://app.example.com, http://localhost:3000".to_owned(),
+            ),
         ])
     }
 
@@ -154,6 +202,9 @@ mod tests {
             (SECRETS_CACHE_TTL_SECONDS, "five minutes"),
             (IDENTITY_AUTHORITY, "not a url"),
             (GRAPH_BASE_URL, "ftp://graph.example"),
+            (ALLOWED_RETURN_ORIGINS, "https://ok.example,notaurl"),
+            (ALLOWED_RETURN_ORIGINS, "javascript:alert(1)"),
+            (PUBLIC_BASE_URL, "::"),
         ];
         for (name, value) in cases {
             let mut env = full();

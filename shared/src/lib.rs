@@ -14,13 +14,20 @@
 //! - [`aws`]: AWS clients, built once per container.
 //! - [`connections`]: the connection use cases.
 
+pub mod app;
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod connect;
 pub mod connections;
 pub mod crypto;
 pub mod domain;
+pub mod events;
+pub mod graph;
 pub mod http;
+pub mod identity;
+pub mod queue;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;
+pub mod tokens;

@@ -1,69 +1,82 @@
-//! The `connections` function: the app-facing HTTP API over the user's mailbox connections.
-//! Routes (template.yaml and the local router carry the same list):
-//! - `GET /connections` - list, `?user_id=&limit=&cursor=`.
+//! The `connections` function: the app-facing HTTP API over mailbox connections. Routes
+//! (template.yaml and the local router carry the same list):
+//! - `GET /connections` - list, `?user_id=&limit=&cursor=`
+//! - `POST /connections` - start a user's sign-in; 201 `{authorize_url, expires_at}`
+//! - `GET /connections/{id}` / `DELETE /connections/{id}` (204, also when already gone)
+//! - `POST /admin-consents` - start tenant-wide admin consent; 201 `{consent_url, expires_at}`
 
 use lambda_http::{http::Method, http::StatusCode, Body, Request, RequestExt, Response};
-use m365_connector::auth::ApiKeyVerifier;
-use m365_connector::config::Config;
-use m365_connector::domain::{AppUserId, PageLimit};
+use m365_connector::app::Connector;
+use m365_connector::domain::{AppUserId, ConnectionId, PageLimit};
 use m365_connector::http::{self, ApiError};
-use m365_connector::secrets::SecretCache;
-use m365_connector::store::Store;
-use m365_connector::{aws::AwsClients, connections};
-
-/// Everything a request needs, built once per container.
-pub struct State {
-    pub store: Store,
-    pub secrets: SecretCache,
-    pub api_keys: ApiKeyVerifier,
-}
-
-impl State {
-    pub fn new(config: &Config, aws: &AwsClients) -> Self {
-        Self {
-            store: Store::new(aws.dynamodb.clone(), &config.table_name),
-            secrets: SecretCache::new(aws.secrets.clone(), config.secrets_cache_ttl),
-            api_keys: ApiKeyVerifier::new(&config.api_keys_secret_id),
-        }
-    }
-}
+use m365_connector::{connect, connections};
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
-pub async fn handle(state: &State, request: Request) -> Response<Body> {
-    http::respond(route(state, &request).await)
+pub async fn handle(c: &Connector, request: Request) -> Response<Body> {
+    http::respond(route(c, &request).await)
 }
 
-async fn route(state: &State, request: &Request) -> Result<Response<Body>, ApiError> {
-    let segments: Vec<&str> = request.uri().path().trim_matches('/').split('/').collect();
-    match segments.as_slice() {
-        ["connections"] => {
-            if request.method() != Method::GET {
-                return Err(ApiError::MethodNotAllowed);
-            }
-            authenticate(state, request).await?;
-            list_connections(state, request).await
-        }
-        _ => Err(ApiError::NotFound(format!(
-            "no route for {}",
-            request.uri().path()
-        ))),
+async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiError> {
+    let path = request.uri().path().trim_matches('/').to_owned();
+    let segments: Vec<&str> = path.split('/').collect();
+    let method = request.method().clone();
+    let allowed: &[Method] = match segments.as_slice() {
+        ["connections"] => &[Method::GET, Method::POST],
+        ["connections", _] => &[Method::GET, Method::DELETE],
+        ["admin-consents"] => &[Method::POST],
+        _ => return Err(ApiError::NotFound(format!("no route for /{path}"))),
+    };
+    if !allowed.contains(&method) {
+        return Err(ApiError::MethodNotAllowed);
     }
-}
-
-async fn authenticate(state: &State, request: &Request) -> Result<(), ApiError> {
-    let header = request
+    let authorization = request
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok());
-    let key = state.api_keys.authenticate(&state.secrets, header).await?;
-    tracing::debug!(api_key_id = %key.0, "authenticated");
-    Ok(())
+    c.authenticate(authorization).await?;
+
+    match (method, segments.as_slice()) {
+        (Method::GET, ["connections"]) => {
+            let query = request.query_string_parameters();
+            let user = query.first("user_id").map(AppUserId::parse).transpose()?;
+            let limit = PageLimit::parse(query.first("limit"))?;
+            let list =
+                connections::list(&c.store, user.as_ref(), limit, query.first("cursor")).await?;
+            Ok(http::json(StatusCode::OK, &list))
+        }
+        (Method::POST, ["connections"]) => {
+            let started =
+                connect::start(c, http::json_body(request)?, &base_url(c, request)?).await?;
+            Ok(http::json(StatusCode::CREATED, &started))
+        }
+        (Method::GET, ["connections", id]) => Ok(http::json(
+            StatusCode::OK,
+            &connect::get(c, &ConnectionId::parse(id)?).await?,
+        )),
+        (Method::DELETE, ["connections", id]) => {
+            connect::delete(c, &ConnectionId::parse(id)?).await?;
+            Ok(http::empty(StatusCode::NO_CONTENT))
+        }
+        (Method::POST, ["admin-consents"]) => {
+            let started =
+                connect::start_admin_consent(c, http::json_body(request)?, &base_url(c, request)?)
+                    .await?;
+            Ok(http::json(StatusCode::CREATED, &started))
+        }
+        _ => Err(ApiError::MethodNotAllowed),
+    }
 }
 
-async fn list_connections(state: &State, request: &Request) -> Result<Response<Body>, ApiError> {
-    let query = request.query_string_parameters();
-    let user = query.first("user_id").map(AppUserId::parse).transpose()?;
-    let limit = PageLimit::parse(query.first("limit"))?;
-    let list = connections::list(&state.store, user.as_ref(), limit, query.first("cursor")).await?;
-    Ok(http::json(StatusCode::OK, &list))
+/// The API's public base URL: configured, else the host the request came in on.
+pub fn base_url(c: &Connector, request: &Request) -> Result<url::Url, ApiError> {
+    if let Some(url) = &c.config.public_base_url {
+        return Ok(url.clone());
+    }
+    let host = request
+        .headers()
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::bad_request("host", "the request has no Host header"))?;
+    url::Url::parse(&format!("https://{host}"))
+        .map_err(|_| ApiError::bad_request("host", "malformed Host header"))
 }

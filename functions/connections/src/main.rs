@@ -5,9 +5,9 @@ async fn main() -> Result<(), Error> {
     m365_connector::telemetry::init();
     let config = m365_connector::config::Config::from_env()?;
     let aws = m365_connector::aws::AwsClients::from_env().await;
-    let state = connections::State::new(&config, &aws);
+    let connector = m365_connector::app::Connector::new(config, &aws);
     run(service_fn(|request| async {
-        Ok::<_, Error>(connections::handle(&state, request).await)
+        Ok::<_, Error>(connections::handle(&connector, request).await)
     }))
     .await
 }

@@ -35,8 +35,10 @@ const TENANT_TEMPLATE: &str = "{tenantid}";
 pub struct IdTokenClaims {
     /// Tenant GUID (hyphenated, as issued).
     pub tid: String,
-    /// The user's immutable object id in that tenant (Graph `user.id`).
-    pub oid: String,
+    /// The user's immutable object id in that tenant (Graph `user.id`). Microsoft only puts it in
+    /// the id_token when `profile` is requested, which the connector's fixed scope list does not
+    /// include, so callers take the object id from `GET /me` and check it against this when set.
+    pub oid: Option<String>,
     pub email: Option<String>,
     pub preferred_username: Option<String>,
     pub name: Option<String>,
@@ -96,7 +98,7 @@ impl IdentityClient {
     /// (refetching the keys once when it is unknown); the signature; `tid` is a GUID; `iss`
     /// equals discovery's issuer with `{tenantid}` filled by `tid`, and the key's own issuer when
     /// the JWKS gives one; `aud` is `client_id`; `exp`, `nbf` and `iat` against `now` with
-    /// [`CLOCK_SKEW`]; `nonce` equals `expected_nonce`; `oid` is present.
+    /// [`CLOCK_SKEW`]; `nonce` equals `expected_nonce`.
     pub async fn validate_id_token(
         &self,
         id_token: &str,
@@ -292,10 +294,7 @@ fn check_claims(
         return Err(IdTokenError::Nonce);
     }
 
-    let oid = claims
-        .oid
-        .filter(|o| !o.is_empty())
-        .ok_or(IdTokenError::MissingClaim("oid"))?;
+    let oid = claims.oid.filter(|o| !o.is_empty());
 
     Ok(IdTokenClaims {
         tid,
@@ -403,7 +402,10 @@ mod tests {
             .unwrap();
 
         assert_eq!(claims.tid, TENANT);
-        assert_eq!(claims.oid, "00000000-0000-0000-66f3-3332eca7ea81");
+        assert_eq!(
+            claims.oid.as_deref(),
+            Some("00000000-0000-0000-66f3-3332eca7ea81")
+        );
         assert_eq!(claims.nonce, NONCE);
         assert_eq!(claims.email.as_deref(), Some("alice@contoso.example"));
         assert_eq!(
@@ -855,14 +857,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_token_without_oid_is_rejected() {
-        let err = validate_edited(|c| {
+    async fn a_token_without_oid_is_accepted_with_no_object_id() {
+        let claims = validate_edited(|c| {
             c.as_object_mut().unwrap().remove("oid");
         })
         .await
-        .unwrap_err();
+        .unwrap();
 
-        assert!(matches!(err, IdTokenError::MissingClaim("oid")), "{err:?}");
+        assert_eq!(claims.oid, None);
     }
 
     #[tokio::test]

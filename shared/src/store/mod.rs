@@ -150,6 +150,9 @@ pub struct StoredTokens {
     pub version: u64,
     /// When the access token inside expires (kept in clear so no decryption is needed to decide).
     pub access_expires_at: DateTime<Utc>,
+    /// While set and in the future (epoch ms), one caller holds the right to refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_until: Option<i64>,
 }
 
 /// Binary attributes stored as DynamoDB `B` would need a custom mapping; a base64 string keeps the
@@ -578,6 +581,282 @@ impl Store {
             .await
             .map_err(dynamo("UpdateItem"))?;
         Ok(())
+    }
+
+    /// Takes the refresh lease on a token set at `version` if nobody holds a live one.
+    pub async fn acquire_token_lease(
+        &self,
+        id: &ConnectionId,
+        version: u64,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(id)))
+            .key(keys::SK, s(keys::TOKENS))
+            .update_expression("SET lease_until = :until")
+            .condition_expression(
+                "version = :v AND (attribute_not_exists(lease_until) OR lease_until <= :now)",
+            )
+            .expression_attribute_values(
+                ":until",
+                AttributeValue::N(until.timestamp_millis().to_string()),
+            )
+            .expression_attribute_values(
+                ":now",
+                AttributeValue::N(now.timestamp_millis().to_string()),
+            )
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(dynamo("UpdateItem")(e)),
+        }
+    }
+
+    /// Gives up a refresh lease without writing new tokens (the refresh failed transiently).
+    pub async fn release_token_lease(
+        &self,
+        id: &ConnectionId,
+        version: u64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(id)))
+            .key(keys::SK, s(keys::TOKENS))
+            .update_expression("REMOVE lease_until")
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(dynamo("UpdateItem")(e)),
+        }
+    }
+
+    /// Moves an active connection to `reauth_required` with a reason. Returns true only for the
+    /// caller whose write changed the status, so the event is published once.
+    pub async fn mark_reauth_required(
+        &self,
+        id: &ConnectionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(id)))
+            .key(keys::SK, s(keys::META))
+            .update_expression("SET #status = :reauth, last_error = :reason, updated_at = :now")
+            .condition_expression("#status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":reauth", s("reauth_required"))
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":reason", s(reason))
+            .expression_attribute_values(
+                ":now",
+                s(now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(dynamo("UpdateItem")(e)),
+        }
+    }
+
+    /// Records that a tenant's administrator granted consent for the whole organisation.
+    pub async fn put_tenant_consent(
+        &self,
+        tenant_id: &str,
+        scopes: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let item: Item = HashMap::from([
+            (keys::PK.to_owned(), s(keys::tenant_pk(tenant_id))),
+            (keys::SK.to_owned(), s(keys::CONSENT)),
+            ("entity".to_owned(), s("tenant_consent")),
+            ("tenant_id".to_owned(), s(tenant_id)),
+            (
+                "scopes".to_owned(),
+                AttributeValue::L(scopes.iter().map(|x| s(x.clone())).collect()),
+            ),
+            ("granted_at".to_owned(), s(now.to_rfc3339())),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(dynamo("PutItem"))?;
+        Ok(())
+    }
+
+    /// When the tenant's admin consent was recorded, if it was.
+    pub async fn tenant_consent(&self, tenant_id: &str) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::tenant_pk(tenant_id)))
+            .key(keys::SK, s(keys::CONSENT))
+            .send()
+            .await
+            .map_err(dynamo("GetItem"))?;
+        Ok(out
+            .item
+            .and_then(|i| i.get("granted_at").and_then(|v| v.as_s().ok()).cloned()))
+    }
+
+    /// Ids of the Graph subscriptions a connection owns.
+    pub async fn connection_subscription_ids(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI2)
+                .key_condition_expression("gsi2pk = :pk AND begins_with(gsi2sk, :sub)")
+                .expression_attribute_values(":pk", s(keys::connection_pk(id)))
+                .expression_attribute_values(":sub", s("SUB#"))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(dynamo("Query"))?;
+            for item in out.items.unwrap_or_default() {
+                if let Some(sk) = item.get(keys::GSI2_SK).and_then(|v| v.as_s().ok()) {
+                    ids.push(sk.trim_start_matches("SUB#").to_owned());
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(ids);
+            }
+        }
+    }
+
+    /// Deletes everything stored for a connection: its items (record, tokens, cursors, messages,
+    /// idempotency records), its counterpart index entries, its subscriptions' records and its
+    /// mailbox claim. Safe to repeat.
+    pub async fn delete_connection_data(&self, c: &Connection) -> Result<usize, StoreError> {
+        let mut doomed: Vec<(String, String)> = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(keys::connection_pk(&c.id)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(dynamo("Query"))?;
+            for item in out.items.unwrap_or_default() {
+                let key = |n: &str| {
+                    item.get(n)
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                // Messages name their counterpart index entries; remove those too.
+                if let Some(AttributeValue::L(addresses)) = item.get("counterparts") {
+                    let order = key("received_order");
+                    for address in addresses.iter().filter_map(|a| a.as_s().ok()) {
+                        doomed.push((keys::counterpart_pk(&c.id, address), order.clone()));
+                    }
+                }
+                doomed.push((key(keys::PK), key(keys::SK)));
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        for sub in self.connection_subscription_ids(&c.id).await? {
+            doomed.push((keys::subscription_pk(&sub), keys::META.to_owned()));
+        }
+        doomed.push((
+            keys::mailbox_claim_pk(&c.tenant_id, &c.ms_user_id),
+            keys::META.to_owned(),
+        ));
+        // The connection record goes last, so an interrupted delete can be repeated from it.
+        let meta = (keys::connection_pk(&c.id), keys::META.to_owned());
+        doomed.retain(|k| *k != meta);
+        doomed.push(meta);
+        let count = doomed.len();
+        for chunk in doomed.chunks(25) {
+            self.batch_delete(chunk).await?;
+        }
+        Ok(count)
+    }
+
+    async fn batch_delete(&self, keys_: &[(String, String)]) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        let mut requests = keys_
+            .iter()
+            .map(|(pk, sk)| {
+                DeleteRequest::builder()
+                    .key(keys::PK, s(pk.clone()))
+                    .key(keys::SK, s(sk.clone()))
+                    .build()
+                    .map(|d| WriteRequest::builder().delete_request(d).build())
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(dynamo("BatchWriteItem"))?;
+        // DynamoDB may hand back unprocessed items under load; retry them with backoff.
+        for attempt in 0..8u32 {
+            let out = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await
+                .map_err(dynamo("BatchWriteItem"))?;
+            requests = out
+                .unprocessed_items
+                .and_then(|mut m| m.remove(&self.table))
+                .unwrap_or_default();
+            if requests.is_empty() {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+        }
+        Err(StoreError::Conflict(
+            "BatchWriteItem left unprocessed items after retries",
+        ))
     }
 }
 

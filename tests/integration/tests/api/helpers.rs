@@ -53,3 +53,316 @@ pub fn connection_for(user: &AppUserId) -> Connection {
         last_error: None,
     }
 }
+
+/// A connector wired to the local stack and an in-process Graph simulator, with its own event
+/// bus and sync queue so a test sees exactly the events and jobs it caused.
+pub struct Harness {
+    pub stack: Stack,
+    pub sim: graph_sim::Simulator,
+    pub connector: m365_connector::app::Connector,
+    pub browser: reqwest::Client,
+    events_queue: String,
+    pub sync_queue: String,
+}
+
+pub const RETURN_URL: &str = "https://app.example.com/settings/mail";
+pub const PUBLIC_BASE: &str = "http://127.0.0.1:9";
+
+impl Harness {
+    pub async fn start() -> Self {
+        let stack = stack().await;
+        let sim = graph_sim::Simulator::start(graph_sim::SimConfig::default())
+            .await
+            .unwrap();
+        let app_secret =
+            serde_json::json!({"client_id": sim.client_id(), "client_secret": sim.client_secret()});
+        let ms_app_secret_id = stack
+            .aws
+            .secrets
+            .create_secret()
+            .name(unique("ms-app"))
+            .secret_string(app_secret.to_string())
+            .send()
+            .await
+            .unwrap()
+            .arn
+            .unwrap();
+
+        // Capture EventBridge events through a rule into a queue of our own.
+        let bus = unique("bus");
+        stack
+            .aws
+            .eventbridge
+            .create_event_bus()
+            .name(&bus)
+            .send()
+            .await
+            .unwrap();
+        let events_queue = stack
+            .aws
+            .sqs
+            .create_queue()
+            .queue_name(unique("events"))
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        let events_arn = queue_arn(&stack, &events_queue).await;
+        let rule = unique("rule");
+        stack
+            .aws
+            .eventbridge
+            .put_rule()
+            .name(&rule)
+            .event_bus_name(&bus)
+            .event_pattern(r#"{"source":["m365-connector"]}"#)
+            .send()
+            .await
+            .unwrap();
+        stack
+            .aws
+            .eventbridge
+            .put_targets()
+            .rule(&rule)
+            .event_bus_name(&bus)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("q")
+                    .arn(events_arn)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let sync_queue = stack
+            .aws
+            .sqs
+            .create_queue()
+            .queue_name(format!("{}.fifo", unique("sync")))
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+
+        let mut config = stack.config.clone();
+        config.ms_app_secret_id = ms_app_secret_id;
+        config.identity_authority =
+            url::Url::parse(&format!("{}/organizations/v2.0", sim.base_url())).unwrap();
+        config.graph_base_url = url::Url::parse(&format!("{}/v1.0", sim.base_url())).unwrap();
+        config.public_base_url = Some(url::Url::parse(PUBLIC_BASE).unwrap());
+        config.allowed_return_origins = vec![url::Url::parse(RETURN_URL).unwrap().origin()];
+        config.event_bus_name = bus;
+        config.sync_queue_url = sync_queue.clone();
+        let connector = m365_connector::app::Connector::new(config, &stack.aws);
+        let browser = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            stack,
+            sim,
+            connector,
+            browser,
+            events_queue,
+            sync_queue,
+        }
+    }
+
+    /// Every event published so far (drains the capture queue).
+    pub async fn events(&self) -> Vec<serde_json::Value> {
+        drain(&self.stack, &self.events_queue).await
+    }
+
+    /// Every sync job enqueued so far (drains the queue).
+    pub async fn sync_jobs(&self) -> Vec<serde_json::Value> {
+        drain(&self.stack, &self.sync_queue).await
+    }
+
+    pub async fn control(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let mut request = self
+            .browser
+            .request(method, format!("{}{path}", self.sim.base_url()));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Identity and Graph requests the simulator has seen on paths starting with `prefix`.
+    pub async fn sim_requests(&self, prefix: &str) -> Vec<serde_json::Value> {
+        let log = self
+            .control(reqwest::Method::GET, "/_sim/requests", None)
+            .await;
+        let entries = log["value"].as_array().cloned().expect("the request log");
+        entries
+            .into_iter()
+            .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with(prefix)))
+            .collect()
+    }
+
+    /// An app-facing API request, authenticated with the local events key.
+    pub fn api(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<serde_json::Value>,
+    ) -> lambda_http::Request {
+        api_request(method, path, query, body, true)
+    }
+
+    /// Submits the simulator's sign-in/consent (or admin consent) page as a browser would and
+    /// returns the redirect Location it answers with.
+    pub async fn consent(
+        &self,
+        page_url: &str,
+        login: &str,
+        action: &str,
+        scopes: Option<&[&str]>,
+    ) -> String {
+        let page = self.browser.get(page_url).send().await.unwrap();
+        assert_eq!(page.status(), 200, "consent page");
+        let html = page.text().await.unwrap();
+        let flow = hidden(&html, "flow").expect("flow field");
+        let start = html.find("action=\"").unwrap() + 8;
+        let action_url =
+            html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
+        let mut form: Vec<(&str, String)> = vec![
+            ("flow", flow),
+            ("login", login.into()),
+            ("action", action.into()),
+        ];
+        if let Some(scopes) = scopes {
+            form.push(("consent_subset", "1".into()));
+            form.extend(scopes.iter().map(|s| ("scope", s.to_string())));
+        }
+        let response = self
+            .browser
+            .post(action_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302, "consent answers with a redirect");
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+}
+
+pub fn hidden(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
+/// The query parameters of a URL.
+pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// Builds an API Gateway request as the HTTP API would deliver it.
+pub fn api_request(
+    method: &str,
+    path: &str,
+    query: &[(&str, &str)],
+    body: Option<serde_json::Value>,
+    authenticated: bool,
+) -> lambda_http::Request {
+    use lambda_http::RequestExt;
+    let qs = serde_urlencoded::to_string(query).unwrap();
+    let uri = if qs.is_empty() {
+        format!("https://api.example{path}")
+    } else {
+        format!("https://api.example{path}?{qs}")
+    };
+    let mut builder = lambda_http::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", "api.example");
+    if authenticated {
+        let key =
+            std::env::var("EVENTS_API_KEY").expect("EVENTS_API_KEY (run through `make test`)");
+        builder = builder.header("authorization", format!("Bearer {key}"));
+    }
+    let body = match body {
+        Some(b) => {
+            builder = builder.header("content-type", "application/json");
+            lambda_http::Body::from(b.to_string())
+        }
+        None => lambda_http::Body::Empty,
+    };
+    let map: std::collections::HashMap<String, String> = query
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    builder
+        .body(body)
+        .unwrap()
+        .with_query_string_parameters(map)
+}
+
+async fn queue_arn(stack: &Stack, url: &str) -> String {
+    stack
+        .aws
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone()
+}
+
+async fn drain(stack: &Stack, url: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    loop {
+        let received = stack
+            .aws
+            .sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            return out;
+        }
+        for m in messages {
+            out.push(serde_json::from_str(m.body().unwrap()).unwrap());
+            stack
+                .aws
+                .sqs
+                .delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+}

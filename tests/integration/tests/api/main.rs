@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod connect;
 mod events;
 mod layout;
 mod secrets_and_crypto;

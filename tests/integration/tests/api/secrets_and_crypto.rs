@@ -109,6 +109,7 @@ async fn tokens_reach_dynamodb_only_as_ciphertext_bound_to_their_connection() {
         ciphertext,
         version: 1,
         access_expires_at: Utc::now(),
+        lease_until: None,
     };
     stack
         .store

@@ -109,6 +109,7 @@ async fn token_sets_are_replaced_only_at_the_version_read() {
         ciphertext: vec![1, 2, 3],
         version: 1,
         access_expires_at: Utc::now(),
+        lease_until: None,
     };
 
     stack.store.put_tokens(&conn.id, &v1, None).await.unwrap();

@@ -1,0 +1,197 @@
+//! The Microsoft Graph v1.0 client: one `reqwest::Client` (built once, with timeouts) and the base
+//! URL from configuration, so the same code talks to Microsoft or to the simulator.
+//!
+//! Errors are matched by Graph's `error.code`, never by message text.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use url::Url;
+
+/// Graph's code for a mailbox hosted on premises (hybrid) or otherwise not reachable over REST.
+pub const MAILBOX_NOT_ENABLED: &str = "MailboxNotEnabledForRESTAPI";
+
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    /// Graph answered with an error body.
+    #[error("Graph answered {status} {code}")]
+    Api {
+        status: u16,
+        code: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("Graph request failed")]
+    Transport(#[source] reqwest::Error),
+    #[error("Graph response did not have the expected shape")]
+    Decode(#[source] reqwest::Error),
+}
+
+impl GraphError {
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// Throttling or a passing outage: the call may succeed later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            Self::Transport(_) => true,
+            Self::Decode(_) => false,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorBody,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    code: String,
+}
+
+/// The signed-in user, as `GET /me` returns it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Me {
+    pub id: String,
+    pub mail: Option<String>,
+    pub user_principal_name: String,
+    pub display_name: Option<String>,
+}
+
+/// Whether a mailbox can be served through Graph's mail and calendar APIs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailboxCheck {
+    ExchangeOnline,
+    /// On premises (hybrid), unlicensed or otherwise not reachable; the reason is for people.
+    Unsupported {
+        reason: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl GraphClient {
+    pub fn new(http: reqwest::Client, base: Url) -> Self {
+        Self { http, base }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/{}",
+            self.base.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        token: &SecretString,
+        path: &str,
+    ) -> Result<T, GraphError> {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token.expose_secret())
+            .send()
+            .await
+            .map_err(GraphError::Transport)?;
+        Self::decode(response).await
+    }
+
+    async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, GraphError> {
+        let status = response.status();
+        if status.is_success() {
+            return response.json().await.map_err(GraphError::Decode);
+        }
+        Err(Self::error(response).await)
+    }
+
+    async fn error(response: reqwest::Response) -> GraphError {
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let code = match response.json::<ErrorEnvelope>().await {
+            Ok(e) => e.error.code,
+            Err(_) => format!("http_{status}"),
+        };
+        GraphError::Api {
+            status,
+            code,
+            retry_after,
+        }
+    }
+
+    /// `GET /me`.
+    pub async fn me(&self, token: &SecretString) -> Result<Me, GraphError> {
+        self.get(token, "me?$select=id,mail,userPrincipalName,displayName")
+            .await
+    }
+
+    /// Probes the mailbox with the cheapest mail call there is. Directory calls such as `/me`
+    /// succeed for on-premises users; only a mailbox call tells Exchange Online apart.
+    pub async fn check_mailbox(&self, token: &SecretString) -> Result<MailboxCheck, GraphError> {
+        match self.get::<serde_json::Value>(token, "me/mailFolders/inbox?$select=id").await {
+            Ok(_) => Ok(MailboxCheck::ExchangeOnline),
+            Err(GraphError::Api { code, .. }) if code == MAILBOX_NOT_ENABLED => Ok(MailboxCheck::Unsupported {
+                reason: "the mailbox is hosted on premises (Exchange hybrid) or inactive; only Exchange Online \
+                         mailboxes are supported"
+                    .into(),
+            }),
+            Err(GraphError::Api { status: 404, code, .. })
+                if code == "ResourceNotFound" || code == "ErrorMailboxNotFound" || code == "MailboxNotFound" =>
+            {
+                Ok(MailboxCheck::Unsupported {
+                    reason: "the user has no Exchange Online mailbox (no licence?)".into(),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `DELETE /subscriptions/{id}`; a subscription that is already gone counts as deleted.
+    pub async fn delete_subscription(
+        &self,
+        token: &SecretString,
+        id: &str,
+    ) -> Result<(), GraphError> {
+        let response = self
+            .http
+            .delete(self.url(&format!("subscriptions/{id}")))
+            .bearer_auth(token.expose_secret())
+            .send()
+            .await
+            .map_err(GraphError::Transport)?;
+        if response.status().is_success() || response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        Err(Self::error(response).await)
+    }
+}
+
+/// The one `reqwest::Client` of a container: rustls, bounded timeouts, no redirects followed
+/// (Graph and the identity platform never redirect API calls; a redirect would leak the token).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(20))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("m365-connector/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("a TLS backend is compiled in")
+}

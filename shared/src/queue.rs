@@ -1,0 +1,60 @@
+//! The per-mailbox sync queue (SQS FIFO): the message group is the connection, so one mailbox is
+//! never synced by two workers at once, while different mailboxes sync in parallel.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::ConnectionId;
+
+/// Work for the mail-sync function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SyncJob {
+    /// A newly connected (or reconnected) mailbox: subscribe, then backfill.
+    Connected { connection_id: ConnectionId },
+}
+
+impl SyncJob {
+    pub fn connection_id(&self) -> &ConnectionId {
+        match self {
+            Self::Connected { connection_id } => connection_id,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EnqueueError {
+    #[error("SQS SendMessage failed")]
+    Send(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("sync job does not serialise")]
+    Encode(#[source] serde_json::Error),
+}
+
+#[derive(Clone, Debug)]
+pub struct SyncQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl SyncQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+        Self {
+            client,
+            url: url.into(),
+        }
+    }
+
+    /// Enqueues a job; `dedup_id` makes a retried enqueue within SQS's 5-minute window a no-op.
+    pub async fn enqueue(&self, job: &SyncJob, dedup_id: &str) -> Result<(), EnqueueError> {
+        let body = serde_json::to_string(job).map_err(EnqueueError::Encode)?;
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .message_group_id(job.connection_id().as_str())
+            .message_deduplication_id(crate::store::keys::digest(dedup_id))
+            .send()
+            .await
+            .map_err(|e| EnqueueError::Send(Box::new(e)))?;
+        Ok(())
+    }
+}

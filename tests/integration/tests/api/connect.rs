@@ -1,0 +1,670 @@
+//! Connecting mailboxes end to end: the app's API, the simulator's sign-in page submitted as a
+//! browser would, the OAuth callback, DynamoDB (moto), EventBridge and SQS.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{Duration, Utc};
+use m365_connector::domain::ConnectionId;
+use m365_connector::store::keys;
+use serde_json::{json, Value};
+
+use crate::helpers::{api_request, query_of, unique, Harness, PUBLIC_BASE, RETURN_URL};
+
+async fn body(response: lambda_http::Response<lambda_http::Body>) -> Value {
+    serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null)
+}
+
+fn location(response: &lambda_http::Response<lambda_http::Body>) -> String {
+    assert_eq!(response.status(), 302, "expected a redirect");
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+impl Harness {
+    /// POST /connections; returns the authorize URL.
+    async fn start_connect(&self, user: &str, login_hint: &str) -> String {
+        let request = self.api(
+            "POST",
+            "/connections",
+            &[],
+            Some(json!({"user_id": user, "return_url": RETURN_URL, "login_hint": login_hint})),
+        );
+        let response = connections::handle(&self.connector, request).await;
+        assert_eq!(response.status(), 201);
+        let b = body(response).await;
+        assert!(b["expires_at"].is_string());
+        b["authorize_url"].as_str().unwrap().to_owned()
+    }
+
+    /// Delivers the simulator's redirect to our callback; returns where we send the browser.
+    async fn callback(&self, sim_location: &str) -> String {
+        assert!(
+            sim_location.starts_with(&format!("{PUBLIC_BASE}/oauth/callback")),
+            "{sim_location}"
+        );
+        let params: Vec<(String, String)> = query_of(sim_location).into_iter().collect();
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let request = api_request("GET", "/oauth/callback", &params, None, false);
+        location(&oauth::handle(&self.connector, request).await)
+    }
+
+    /// The whole browser flow for one user; returns the app's return URL query.
+    async fn connect(&self, user: &str, login: &str) -> std::collections::HashMap<String, String> {
+        let authorize = self.start_connect(user, login).await;
+        let back = self.consent(&authorize, login, "accept", None).await;
+        let landing = self.callback(&back).await;
+        assert!(landing.starts_with(RETURN_URL), "{landing}");
+        query_of(&landing)
+    }
+
+    async fn get_connection(&self, id: &str) -> Value {
+        let response = connections::handle(
+            &self.connector,
+            self.api("GET", &format!("/connections/{id}"), &[], None),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        body(response).await
+    }
+}
+
+#[tokio::test]
+async fn a_user_connects_through_the_browser_flow_and_lands_with_an_active_connection() {
+    let h = Harness::start().await;
+    let user = unique("recruiter");
+
+    let landing = h.connect(&user, "alice@contoso.example").await;
+
+    assert_eq!(landing["status"], "active");
+    let id = &landing["connection_id"];
+    let c = h.get_connection(id).await;
+    assert_eq!(c["user_id"], user.as_str());
+    assert_eq!(c["email"], "alice@contoso.example");
+    assert_eq!(c["tenant_id"], graph_sim::CONTOSO_TENANT_ID);
+    assert_eq!(c["status"], "active");
+    assert_eq!(
+        c["capabilities"],
+        json!(["mail_read", "mail_send", "calendar"])
+    );
+    for scope in [
+        "Mail.Read",
+        "Mail.ReadWrite",
+        "Mail.Send",
+        "Calendars.ReadWrite",
+        "User.Read",
+    ] {
+        assert!(
+            c["scopes"].as_array().unwrap().iter().any(|s| s == scope),
+            "{scope} in {c}"
+        );
+    }
+    let text = c.to_string();
+    assert!(
+        !text.contains("token") && !text.contains("ms_user_id"),
+        "no token material: {text}"
+    );
+
+    // Tokens are in DynamoDB as ciphertext only.
+    let raw = h
+        .stack
+        .aws
+        .dynamodb
+        .get_item()
+        .table_name(&h.stack.config.table_name)
+        .key(keys::PK, AttributeValue::S(format!("CONN#{id}")))
+        .key(keys::SK, AttributeValue::S(keys::TOKENS.into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("token item");
+    let dump = format!("{raw:?}");
+    assert!(
+        !dump.contains("access_token") && !dump.contains("refresh_token"),
+        "{dump}"
+    );
+
+    let events = h.events().await;
+    let connected: Vec<_> = events
+        .iter()
+        .filter(|e| e["detail-type"] == "connection.connected")
+        .collect();
+    assert_eq!(connected.len(), 1);
+    assert_eq!(connected[0]["detail"]["connection"]["id"], id.as_str());
+    let jobs = h.sync_jobs().await;
+    assert_eq!(
+        jobs,
+        vec![json!({"kind": "connected", "connection_id": id})]
+    );
+}
+
+#[tokio::test]
+async fn reconnecting_the_same_mailbox_keeps_the_connection_id() {
+    let h = Harness::start().await;
+    let user = unique("recruiter");
+    let first = h.connect(&user, "bob@contoso.example").await;
+    let second = h.connect(&user, "bob@contoso.example").await;
+    assert_eq!(first["connection_id"], second["connection_id"]);
+    let list = connections::handle(
+        &h.connector,
+        h.api("GET", "/connections", &[("user_id", &user)], None),
+    )
+    .await;
+    assert_eq!(body(list).await["connections"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_mailbox_on_premises_becomes_unsupported_not_a_crash() {
+    let h = Harness::start().await;
+    let landing = h
+        .connect(&unique("recruiter"), "dave@contoso.example")
+        .await;
+    assert_eq!(landing["status"], "unsupported_mailbox");
+    let c = h.get_connection(&landing["connection_id"]).await;
+    assert!(
+        c["last_error"].as_str().unwrap().contains("on premises"),
+        "{c}"
+    );
+    assert!(
+        h.sync_jobs().await.is_empty(),
+        "nothing to sync for an unsupported mailbox"
+    );
+}
+
+#[tokio::test]
+async fn a_user_who_cancels_returns_with_access_denied() {
+    let h = Harness::start().await;
+    let authorize = h
+        .start_connect(&unique("recruiter"), "carol@contoso.example")
+        .await;
+    let back = h
+        .consent(&authorize, "carol@contoso.example", "cancel", None)
+        .await;
+    let landing = query_of(&h.callback(&back).await);
+    assert_eq!(landing["error"], "access_denied");
+    assert!(!landing.contains_key("connection_id"));
+}
+
+#[tokio::test]
+async fn a_connection_without_mail_send_is_connected_but_cannot_send() {
+    let h = Harness::start().await;
+    let authorize = h
+        .start_connect(&unique("recruiter"), "carol@contoso.example")
+        .await;
+    let granted = [
+        "User.Read",
+        "Mail.Read",
+        "Mail.ReadWrite",
+        "Calendars.ReadWrite",
+    ];
+    let back = h
+        .consent(
+            &authorize,
+            "carol@contoso.example",
+            "accept",
+            Some(&granted),
+        )
+        .await;
+    let landing = query_of(&h.callback(&back).await);
+    let c = h.get_connection(&landing["connection_id"]).await;
+    assert_eq!(c["status"], "active");
+    assert_eq!(c["capabilities"], json!(["mail_read", "calendar"]));
+}
+
+#[tokio::test]
+async fn erin_needs_admin_consent_first_then_connects() {
+    let h = Harness::start().await;
+    let user = unique("recruiter");
+    let authorize = h.start_connect(&user, "erin@fabrikam.example").await;
+    let back = h
+        .consent(&authorize, "erin@fabrikam.example", "accept", None)
+        .await;
+    let landing = query_of(&h.callback(&back).await);
+    assert_eq!(landing["error"], "admin_consent_required", "{landing:?}");
+
+    let request = h.api(
+        "POST",
+        "/admin-consents",
+        &[],
+        Some(json!({"tenant": graph_sim::FABRIKAM_TENANT_ID, "return_url": RETURN_URL})),
+    );
+    let response = connections::handle(&h.connector, request).await;
+    assert_eq!(response.status(), 201);
+    let consent_url = body(response).await["consent_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let back = h
+        .consent(&consent_url, "admin@fabrikam.example", "accept", None)
+        .await;
+    assert!(
+        back.starts_with(&format!("{PUBLIC_BASE}/oauth/admin-consent/callback")),
+        "{back}"
+    );
+    let params: Vec<(String, String)> = query_of(&back).into_iter().collect();
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let response = oauth::handle(
+        &h.connector,
+        api_request("GET", "/oauth/admin-consent/callback", &params, None, false),
+    )
+    .await;
+    let landing = query_of(&location(&response));
+    assert_eq!(landing["admin_consent"], "granted");
+    assert_eq!(landing["tenant"], graph_sim::FABRIKAM_TENANT_ID);
+    assert!(h
+        .connector
+        .store
+        .tenant_consent(graph_sim::FABRIKAM_TENANT_ID)
+        .await
+        .unwrap()
+        .is_some());
+
+    let landing = h.connect(&user, "erin@fabrikam.example").await;
+    assert_eq!(landing["status"], "active");
+}
+
+#[tokio::test]
+async fn an_admin_consent_callback_for_another_tenant_records_nothing() {
+    let h = Harness::start().await;
+    let request = h.api(
+        "POST",
+        "/admin-consents",
+        &[],
+        Some(json!({"tenant": graph_sim::FABRIKAM_TENANT_ID, "return_url": RETURN_URL})),
+    );
+    let consent_url = body(connections::handle(&h.connector, request).await).await["consent_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let state = query_of(&consent_url)["state"].clone();
+    let forged = [
+        ("admin_consent", "True"),
+        ("tenant", graph_sim::CONTOSO_TENANT_ID),
+        ("state", state.as_str()),
+    ];
+    let response = oauth::handle(
+        &h.connector,
+        api_request("GET", "/oauth/admin-consent/callback", &forged, None, false),
+    )
+    .await;
+    let landing = query_of(&location(&response));
+    assert_eq!(landing["error"], "admin_consent_failed");
+    assert!(h
+        .connector
+        .store
+        .tenant_consent(graph_sim::CONTOSO_TENANT_ID)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test]
+async fn replayed_unknown_and_tampered_states_are_rejected_and_write_nothing() {
+    let h = Harness::start().await;
+    let user = unique("recruiter");
+    let authorize = h.start_connect(&user, "alice@contoso.example").await;
+    let back = h
+        .consent(&authorize, "alice@contoso.example", "accept", None)
+        .await;
+    let params = query_of(&back);
+    let code = params["code"].as_str();
+    let state = params["state"].as_str();
+
+    for bad_state in [format!("{state}x"), unique("state"), String::new()] {
+        let q = [("code", code), ("state", bad_state.as_str())];
+        let response = oauth::handle(
+            &h.connector,
+            api_request("GET", "/oauth/callback", &q, None, false),
+        )
+        .await;
+        assert_eq!(response.status(), 400, "state {bad_state:?}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert_eq!(body(response).await["field"], "state");
+    }
+    let listed = connections::handle(
+        &h.connector,
+        h.api("GET", "/connections", &[("user_id", &user)], None),
+    )
+    .await;
+    assert_eq!(
+        body(listed).await["connections"],
+        json!([]),
+        "nothing written"
+    );
+
+    // The genuine callback works once; its replay is rejected.
+    let q = [("code", code), ("state", state)];
+    let first = oauth::handle(
+        &h.connector,
+        api_request("GET", "/oauth/callback", &q, None, false),
+    )
+    .await;
+    assert_eq!(first.status(), 302);
+    let replay = oauth::handle(
+        &h.connector,
+        api_request("GET", "/oauth/callback", &q, None, false),
+    )
+    .await;
+    assert_eq!(replay.status(), 400);
+}
+
+#[tokio::test]
+async fn a_failed_code_exchange_redirects_with_an_error_and_writes_nothing() {
+    let h = Harness::start().await;
+    let user = unique("recruiter");
+    let authorize = h.start_connect(&user, "alice@contoso.example").await;
+    let back = h
+        .consent(&authorize, "alice@contoso.example", "accept", None)
+        .await;
+    let params = query_of(&back);
+    let tampered = format!("{}x", params["code"]);
+    let q = [
+        ("code", tampered.as_str()),
+        ("state", params["state"].as_str()),
+    ];
+    let response = oauth::handle(
+        &h.connector,
+        api_request("GET", "/oauth/callback", &q, None, false),
+    )
+    .await;
+    let landing = query_of(&location(&response));
+    assert_eq!(landing["error"], "token_exchange_failed");
+    let list = connections::handle(
+        &h.connector,
+        h.api("GET", "/connections", &[("user_id", &user)], None),
+    )
+    .await;
+    assert_eq!(body(list).await["connections"], json!([]));
+    assert!(h.events().await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_input_to_the_api_is_a_clear_4xx() {
+    let h = Harness::start().await;
+    let unknown = format!("/connections/{}", ConnectionId::new_random());
+    /// (method, path, body, expected status, field named in the problem)
+    type Case<'a> = (&'a str, &'a str, Option<Value>, u16, Option<&'a str>);
+    let cases: Vec<Case> = vec![
+        (
+            "POST",
+            "/connections",
+            Some(json!({"user_id": "u", "return_url": "https://evil.example/x"})),
+            400,
+            Some("return_url"),
+        ),
+        (
+            "POST",
+            "/connections",
+            Some(json!({"user_id": "", "return_url": RETURN_URL})),
+            400,
+            Some("user_id"),
+        ),
+        (
+            "POST",
+            "/connections",
+            Some(json!({"user_id": "x".repeat(500), "return_url": RETURN_URL})),
+            400,
+            Some("user_id"),
+        ),
+        (
+            "POST",
+            "/connections",
+            Some(json!({"user_id": "u", "return_url": RETURN_URL, "prompt": "always"})),
+            400,
+            Some("prompt"),
+        ),
+        (
+            "POST",
+            "/connections",
+            Some(json!({"user_id": "u"})),
+            400,
+            None,
+        ),
+        (
+            "POST",
+            "/connections",
+            Some(json!({"user_id": "u", "return_url": RETURN_URL, "extra": 1})),
+            400,
+            None,
+        ),
+        (
+            "POST",
+            "/admin-consents",
+            Some(json!({"tenant": "contoso.example", "return_url": RETURN_URL})),
+            400,
+            Some("tenant"),
+        ),
+        (
+            "POST",
+            "/connections",
+            Some(
+                json!({"user_id": "u", "return_url": RETURN_URL, "login_hint": "a".repeat(70000)}),
+            ),
+            413,
+            None,
+        ),
+        (
+            "GET",
+            "/connections/not-a-uuid",
+            None,
+            400,
+            Some("connection_id"),
+        ),
+        ("GET", &unknown, None, 404, None),
+        ("PUT", "/connections", None, 405, None),
+    ];
+    for (method, path, payload, status, field) in cases {
+        let response =
+            connections::handle(&h.connector, h.api(method, path, &[], payload.clone())).await;
+        assert_eq!(response.status(), status, "{method} {path} {payload:?}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        let b = body(response).await;
+        if let Some(field) = field {
+            assert_eq!(b["field"], field, "{b}");
+        }
+    }
+    // Malformed JSON.
+    let mut request = h.api("POST", "/connections", &[], None);
+    *request.body_mut() = lambda_http::Body::from("{not json");
+    request
+        .headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    assert_eq!(
+        connections::handle(&h.connector, request).await.status(),
+        400
+    );
+    // No API key.
+    let anonymous = api_request("POST", "/connections", &[], Some(json!({})), false);
+    assert_eq!(
+        connections::handle(&h.connector, anonymous).await.status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_connection_forgets_everything_and_is_idempotent() {
+    let h = Harness::start().await;
+    let landing = h
+        .connect(&unique("recruiter"), "alice@contoso.example")
+        .await;
+    let id = landing["connection_id"].clone();
+    h.events().await;
+
+    let response = connections::handle(
+        &h.connector,
+        h.api("DELETE", &format!("/connections/{id}"), &[], None),
+    )
+    .await;
+    assert_eq!(response.status(), 204);
+    let items = h
+        .stack
+        .aws
+        .dynamodb
+        .query()
+        .table_name(&h.stack.config.table_name)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("CONN#{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(items.count, 0, "no item of the connection remains");
+    let claim = h
+        .connector
+        .store
+        .find_connection_by_mailbox(
+            graph_sim::CONTOSO_TENANT_ID,
+            "a11ce000-0000-4000-8000-00000000a11c",
+        )
+        .await
+        .unwrap();
+    assert_eq!(claim, None);
+    let events = h.events().await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["detail-type"] == "connection.deleted")
+            .count(),
+        1
+    );
+
+    let again = connections::handle(
+        &h.connector,
+        h.api("DELETE", &format!("/connections/{id}"), &[], None),
+    )
+    .await;
+    assert_eq!(again.status(), 204);
+    let gone = connections::handle(
+        &h.connector,
+        h.api("GET", &format!("/connections/{id}"), &[], None),
+    )
+    .await;
+    assert_eq!(gone.status(), 404);
+}
+
+/// Makes the stored access token look expired so the next call must refresh.
+async fn expire_access_token(h: &Harness, id: &ConnectionId) {
+    let mut tokens = h.connector.store.get_tokens(id).await.unwrap().unwrap();
+    let version = tokens.version;
+    tokens.access_expires_at = Utc::now() - Duration::minutes(1);
+    tokens.version += 1;
+    h.connector
+        .store
+        .put_tokens(id, &tokens, Some(version))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn twenty_concurrent_callers_on_an_expired_token_cause_one_token_request() {
+    let h = Harness::start().await;
+    let landing = h.connect(&unique("recruiter"), "bob@contoso.example").await;
+    let id = ConnectionId::parse(&landing["connection_id"]).unwrap();
+    expire_access_token(&h, &id).await;
+    let before = h
+        .sim_requests("/organizations/oauth2/v2.0/token")
+        .await
+        .len();
+
+    let calls = (0..20).map(|_| m365_connector::tokens::access_token(&h.connector, &id));
+    let results = futures::future::join_all(calls).await;
+
+    let tokens: std::collections::HashSet<String> = results
+        .into_iter()
+        .map(|r| secrecy::ExposeSecret::expose_secret(&r.expect("a token")).to_owned())
+        .collect();
+    assert_eq!(tokens.len(), 1, "everyone got the one refreshed token");
+    let after = h
+        .sim_requests("/organizations/oauth2/v2.0/token")
+        .await
+        .len();
+    assert_eq!(after - before, 1, "exactly one refresh");
+    let stored = h.connector.store.get_tokens(&id).await.unwrap().unwrap();
+    assert!(stored.access_expires_at > Utc::now() + Duration::minutes(30));
+}
+
+#[tokio::test]
+async fn a_revoked_user_becomes_reauth_required_with_exactly_one_event() {
+    let h = Harness::start().await;
+    let landing = h
+        .connect(&unique("recruiter"), "carol@contoso.example")
+        .await;
+    let id = ConnectionId::parse(&landing["connection_id"]).unwrap();
+    h.events().await;
+    h.control(
+        reqwest::Method::POST,
+        "/_sim/users/carol@contoso.example/revoke",
+        None,
+    )
+    .await;
+    expire_access_token(&h, &id).await;
+
+    for _ in 0..3 {
+        let err = m365_connector::tokens::access_token(&h.connector, &id)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                m365_connector::tokens::TokenServiceError::ReauthRequired { .. }
+            ),
+            "{err:?}"
+        );
+    }
+
+    let c = h.get_connection(id.as_str()).await;
+    assert_eq!(c["status"], "reauth_required");
+    assert!(c["last_error"].as_str().is_some_and(|e| !e.is_empty()));
+    let events = h.events().await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e["detail-type"] == "connection.reauth_required")
+            .count(),
+        1,
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_transient_identity_outage_does_not_flip_the_status() {
+    let h = Harness::start().await;
+    let landing = h
+        .connect(&unique("recruiter"), "alice@contoso.example")
+        .await;
+    let id = ConnectionId::parse(&landing["connection_id"]).unwrap();
+    expire_access_token(&h, &id).await;
+    h.control(
+        reqwest::Method::POST,
+        "/_sim/faults",
+        Some(json!({"kind": "unavailable", "path": "/organizations/oauth2/v2.0/token", "retryAfter": 0})),
+    )
+    .await;
+
+    let err = m365_connector::tokens::access_token(&h.connector, &id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, m365_connector::tokens::TokenServiceError::Transient(_)),
+        "{err:?}"
+    );
+    assert_eq!(h.get_connection(id.as_str()).await["status"], "active");
+
+    h.control(reqwest::Method::DELETE, "/_sim/faults", None)
+        .await;
+    assert!(
+        m365_connector::tokens::access_token(&h.connector, &id)
+            .await
+            .is_ok(),
+        "recovers once it is back"
+    );
+}
