@@ -5,18 +5,45 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::ConnectionId;
 
-/// Work for the mail-sync function.
+/// A Graph lifecycle notification's event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum LifecycleEvent {
+    ReauthorizationRequired,
+    SubscriptionRemoved,
+    Missed,
+}
+
+/// Work for the mail-sync function. Every job names its connection, which is the FIFO message
+/// group: jobs of one mailbox run one at a time, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SyncJob {
     /// A newly connected (or reconnected) mailbox: subscribe, then backfill.
     Connected { connection_id: ConnectionId },
+    /// Run the delta rounds of the mailbox's folders (after change notifications, `missed`, the
+    /// periodic safety net, or a run that neared its time limit and re-enqueued itself).
+    CatchUp { connection_id: ConnectionId },
+    /// A lifecycle notification for one of the mailbox's subscriptions.
+    Lifecycle {
+        connection_id: ConnectionId,
+        subscription_id: String,
+        event: LifecycleEvent,
+    },
+    /// Renew a subscription nearing expiry (from the scheduled renewal sweep).
+    Renew {
+        connection_id: ConnectionId,
+        subscription_id: String,
+    },
 }
 
 impl SyncJob {
     pub fn connection_id(&self) -> &ConnectionId {
         match self {
-            Self::Connected { connection_id } => connection_id,
+            Self::Connected { connection_id }
+            | Self::CatchUp { connection_id }
+            | Self::Lifecycle { connection_id, .. }
+            | Self::Renew { connection_id, .. } => connection_id,
         }
     }
 }

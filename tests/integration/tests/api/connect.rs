@@ -7,67 +7,9 @@ use m365_connector::domain::ConnectionId;
 use m365_connector::store::keys;
 use serde_json::{json, Value};
 
-use crate::helpers::{api_request, query_of, unique, Harness, PUBLIC_BASE, RETURN_URL};
-
-async fn body(response: lambda_http::Response<lambda_http::Body>) -> Value {
-    serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null)
-}
-
-fn location(response: &lambda_http::Response<lambda_http::Body>) -> String {
-    assert_eq!(response.status(), 302, "expected a redirect");
-    response.headers()["location"].to_str().unwrap().to_owned()
-}
-
-impl Harness {
-    /// POST /connections; returns the authorize URL.
-    async fn start_connect(&self, user: &str, login_hint: &str) -> String {
-        let request = self.api(
-            "POST",
-            "/connections",
-            &[],
-            Some(json!({"user_id": user, "return_url": RETURN_URL, "login_hint": login_hint})),
-        );
-        let response = connections::handle(&self.connector, request).await;
-        assert_eq!(response.status(), 201);
-        let b = body(response).await;
-        assert!(b["expires_at"].is_string());
-        b["authorize_url"].as_str().unwrap().to_owned()
-    }
-
-    /// Delivers the simulator's redirect to our callback; returns where we send the browser.
-    async fn callback(&self, sim_location: &str) -> String {
-        assert!(
-            sim_location.starts_with(&format!("{PUBLIC_BASE}/oauth/callback")),
-            "{sim_location}"
-        );
-        let params: Vec<(String, String)> = query_of(sim_location).into_iter().collect();
-        let params: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let request = api_request("GET", "/oauth/callback", &params, None, false);
-        location(&oauth::handle(&self.connector, request).await)
-    }
-
-    /// The whole browser flow for one user; returns the app's return URL query.
-    async fn connect(&self, user: &str, login: &str) -> std::collections::HashMap<String, String> {
-        let authorize = self.start_connect(user, login).await;
-        let back = self.consent(&authorize, login, "accept", None).await;
-        let landing = self.callback(&back).await;
-        assert!(landing.starts_with(RETURN_URL), "{landing}");
-        query_of(&landing)
-    }
-
-    async fn get_connection(&self, id: &str) -> Value {
-        let response = connections::handle(
-            &self.connector,
-            self.api("GET", &format!("/connections/{id}"), &[], None),
-        )
-        .await;
-        assert_eq!(response.status(), 200);
-        body(response).await
-    }
-}
+use crate::helpers::{
+    api_request, body, location, query_of, unique, Harness, PUBLIC_BASE, RETURN_URL,
+};
 
 #[tokio::test]
 async fn a_user_connects_through_the_browser_flow_and_lands_with_an_active_connection() {

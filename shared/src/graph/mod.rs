@@ -1,7 +1,8 @@
 //! The Microsoft Graph v1.0 client: one `reqwest::Client` (built once, with timeouts) and the base
 //! URL from configuration, so the same code talks to Microsoft or to the simulator.
 //!
-//! Errors are matched by Graph's `error.code`, never by message text.
+//! Errors are matched by Graph's `error.code`, never by message text. Each area of Graph adds its
+//! calls in its own file as another `impl GraphClient` block, using the helpers here.
 
 use std::time::Duration;
 
@@ -87,7 +88,11 @@ impl GraphClient {
         Self { http, base }
     }
 
-    fn url(&self, path: &str) -> String {
+    /// The absolute URL of a Graph path (`me/...`), or a nextLink/deltaLink passed through as is.
+    pub(crate) fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            return path.to_owned();
+        }
         format!(
             "{}/{}",
             self.base.as_str().trim_end_matches('/'),
@@ -110,7 +115,9 @@ impl GraphClient {
         Self::decode(response).await
     }
 
-    async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, GraphError> {
+    pub(crate) async fn decode<T: DeserializeOwned>(
+        response: reqwest::Response,
+    ) -> Result<T, GraphError> {
         let status = response.status();
         if status.is_success() {
             return response.json().await.map_err(GraphError::Decode);
@@ -118,7 +125,7 @@ impl GraphClient {
         Err(Self::error(response).await)
     }
 
-    async fn error(response: reqwest::Response) -> GraphError {
+    pub(crate) async fn error(response: reqwest::Response) -> GraphError {
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
