@@ -5,6 +5,7 @@ functions under `cargo lambda watch`.
     stack.py dev    run everything until Ctrl-C; write .local/dev.env
     stack.py test   provision on free ports, run every check, stop everything, exit non-zero on failure
     stack.py env    provision a moto server already running at $AWS_ENDPOINT_URL and print the env
+    stack.py serve NAME  a private moto + simulator until killed; exports in .local/NAME.env
 
 Resources are created from template.yaml itself (tables, queues, buses, buckets, secrets), and the
 functions' environment is template.yaml's Globals with every !Ref resolved to the local resource,
@@ -367,6 +368,32 @@ def cmd_dev():
         procs.stop()
 
 
+def cmd_serve():
+    """Starts moto + the simulator on free ports, provisions, writes `.local/<name>.env` (export
+    lines, for `source`) and keeps running until killed: a private stack for iterating on tests."""
+    name = sys.argv[2] if len(sys.argv) > 2 else "serve"
+    LOCAL.mkdir(exist_ok=True)
+    procs = Processes()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    log = open(LOCAL / f"{name}.log", "wb")
+    try:
+        endpoint = start_moto(procs, free_port(), log)
+        sim = start_sim(procs, free_port(), log)
+        env, _ = provision(endpoint, name, sim, public_base_url="http://127.0.0.1:9")
+        env["EVENTS_API_KEY"] = EVENTS_API_KEY
+        env.update(sim)
+        (LOCAL / f"{name}.env").write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()))
+        print(f"stack {name} up; source .local/{name}.env", flush=True)
+        while all(p.poll() is None for p in procs.procs):
+            time.sleep(1)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        procs.stop()
+        log.close()
+
+
 def cmd_env():
     env, dev_key = provision(os.environ["AWS_ENDPOINT_URL"], os.environ.get("STACK_PREFIX", "local"))
     env["API_KEY"] = dev_key
@@ -377,7 +404,7 @@ def cmd_env():
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env}
+    handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve}
     if command not in handlers:
-        sys.exit(f"usage: {sys.argv[0]} dev|test|env")
+        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]")
     sys.exit(handlers[command]())

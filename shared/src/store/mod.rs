@@ -5,6 +5,9 @@
 //! idempotent operation. A lost condition is [`StoreError::Conflict`], never a silent overwrite.
 
 pub mod keys;
+pub mod subscriptions;
+
+pub use subscriptions::{client_state_hash, SubscriptionRecord};
 
 use std::collections::HashMap;
 
@@ -17,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{AppUserId, Connection, ConnectionId, PageLimit, ParseError};
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -42,7 +45,7 @@ impl From<StoreError> for crate::http::ApiError {
     }
 }
 
-fn dynamo<E: std::error::Error + Send + Sync + 'static>(
+pub(crate) fn dynamo<E: std::error::Error + Send + Sync + 'static>(
     operation: &'static str,
 ) -> impl FnOnce(E) -> StoreError {
     move |e| StoreError::Dynamo {
@@ -51,15 +54,15 @@ fn dynamo<E: std::error::Error + Send + Sync + 'static>(
     }
 }
 
-fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
     serde_dynamo::to_item(value).map_err(StoreError::Corrupt)
 }
 
-fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(StoreError::Corrupt)
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
@@ -219,8 +222,8 @@ struct IdempotencyItem {
 /// The repository. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    client: Client,
-    table: String,
+    pub(crate) client: Client,
+    pub(crate) table: String,
 }
 
 impl Store {
