@@ -31,3 +31,7 @@ build-release: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .local target target-*
+
+# Benchmarks print figures; they run against a private local stack (moto + simulator).
+bench-connect: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_one_oauth_callback -- --ignored --nocapture"

@@ -394,6 +394,24 @@ def cmd_serve():
         log.close()
 
 
+def cmd_bench():
+    """Runs one benchmark command against a private stack that lives only for it."""
+    command = sys.argv[2]
+    LOCAL.mkdir(exist_ok=True)
+    procs = Processes()
+    log = open(LOCAL / "bench-stack.log", "wb")
+    try:
+        endpoint = start_moto(procs, free_port(), log)
+        sim = start_sim(procs, free_port(), log)
+        env, _ = provision(endpoint, "bench", sim, public_base_url="http://127.0.0.1:9")
+        env["EVENTS_API_KEY"] = EVENTS_API_KEY
+        env.update(sim)
+        return subprocess.run(command, shell=True, cwd=ROOT, env=dict(os.environ, **env)).returncode
+    finally:
+        procs.stop()
+        log.close()
+
+
 def cmd_env():
     env, dev_key = provision(os.environ["AWS_ENDPOINT_URL"], os.environ.get("STACK_PREFIX", "local"))
     env["API_KEY"] = dev_key
@@ -404,7 +422,7 @@ def cmd_env():
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve}
+    handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve, "bench": cmd_bench}
     if command not in handlers:
-        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]")
+        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'")
     sys.exit(handlers[command]())

@@ -70,6 +70,15 @@ pub const PUBLIC_BASE: &str = "http://127.0.0.1:9";
 
 impl Harness {
     pub async fn start() -> Self {
+        Self::start_inner(None).await
+    }
+
+    /// Like [`Harness::start`], with every AWS client of the connector counted by `meter`.
+    pub async fn start_metered(meter: &integration_tests::Meter) -> Self {
+        Self::start_inner(Some(meter)).await
+    }
+
+    async fn start_inner(meter: Option<&integration_tests::Meter>) -> Self {
         let stack = stack().await;
         let sim = graph_sim::Simulator::start(graph_sim::SimConfig::default())
             .await
@@ -157,7 +166,13 @@ impl Harness {
         config.allowed_return_origins = vec![url::Url::parse(RETURN_URL).unwrap().origin()];
         config.event_bus_name = bus;
         config.sync_queue_url = sync_queue.clone();
-        let connector = m365_connector::app::Connector::new(config, &stack.aws);
+        let clients = match meter {
+            Some(meter) => {
+                integration_tests::metered_clients(&aws_config::load_from_env().await, meter)
+            }
+            None => stack.aws.clone(),
+        };
+        let connector = m365_connector::app::Connector::new(config, &clients);
         let browser = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

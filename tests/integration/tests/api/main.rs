@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod bench_connect;
 mod connect;
 mod events;
 mod layout;
