@@ -11,6 +11,9 @@ use crate::helpers::{location, query_of, Harness, RETURN_URL};
 
 const RUNS: usize = 20;
 
+/// (dependency, calls, time) rows of one run.
+type Rows = Vec<(String, u32, Duration)>;
+
 #[tokio::test]
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn bench_one_oauth_callback() {
@@ -22,7 +25,7 @@ async fn bench_one_oauth_callback() {
         "carol@contoso.example",
     ];
 
-    let mut runs: Vec<(Duration, Vec<(String, u32, Duration)>)> = Vec::new();
+    let mut runs: Vec<(Duration, Rows)> = Vec::new();
     for run in 0..RUNS + 1 {
         let login = logins[run % logins.len()];
         let authorize = h.start_connect(&format!("bench-user-{run}"), login).await;
@@ -41,7 +44,7 @@ async fn bench_one_oauth_callback() {
         let elapsed = started.elapsed();
         assert!(location(&response).starts_with(RETURN_URL));
 
-        let mut rows: Vec<(String, u32, Duration)> = Vec::new();
+        let mut rows: Rows = Vec::new();
         for (service, usage) in meter.by_service() {
             rows.push((service, usage.calls, usage.time));
         }
