@@ -9,6 +9,7 @@ pub struct AwsClients {
     pub secrets: aws_sdk_secretsmanager::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub eventbridge: aws_sdk_eventbridge::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl AwsClients {
@@ -24,6 +25,14 @@ impl AwsClients {
             secrets: aws_sdk_secretsmanager::Client::new(config),
             sqs: aws_sdk_sqs::Client::new(config),
             eventbridge: aws_sdk_eventbridge::Client::new(config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config(config).build()),
         }
     }
+}
+
+/// S3 settings from the shared config. With an endpoint override (moto locally) buckets are
+/// addressed by path, since `bucket.127.0.0.1` does not resolve; against AWS the default
+/// virtual-hosted style is kept.
+pub fn s3_config(config: &aws_config::SdkConfig) -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some())
 }

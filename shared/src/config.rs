@@ -29,10 +29,25 @@ pub const SYNC_QUEUE_URL: &str = "SYNC_QUEUE_URL";
 pub const ALLOWED_RETURN_ORIGINS: &str = "ALLOWED_RETURN_ORIGINS";
 /// Public base URL of the API (custom domain); when unset, taken from the request's host.
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
+/// S3 bucket for attachment uploads (set only on the send-mail function, which requires it at
+/// start-up through [`Config::require_uploads_bucket`]).
+pub const UPLOADS_BUCKET: &str = "UPLOADS_BUCKET";
+
+/// URL Graph posts change notifications to; default `{PUBLIC_BASE_URL}/webhooks/graph/notifications`.
+pub const GRAPH_NOTIFICATION_URL: &str = "GRAPH_NOTIFICATION_URL";
+/// URL Graph posts lifecycle notifications to; default `{PUBLIC_BASE_URL}/webhooks/graph/lifecycle`.
+pub const GRAPH_LIFECYCLE_URL: &str = "GRAPH_LIFECYCLE_URL";
+/// How far back mail is synced, in days (default 365); older messages are not stored.
+pub const SYNC_LOOKBACK_DAYS: &str = "SYNC_LOOKBACK_DAYS";
+/// Messages per delta page asked of Graph (`Prefer: odata.maxpagesize`, default 99).
+pub const SYNC_PAGE_SIZE: &str = "SYNC_PAGE_SIZE";
 
 const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/organizations/v2.0";
 const DEFAULT_GRAPH: &str = "https://graph.microsoft.com/v1.0";
 const DEFAULT_SECRETS_TTL: u64 = 300;
+const DEFAULT_LOOKBACK_DAYS: u32 = 365;
+/// 99 messages plus the page's cursor item fill exactly four 25-item BatchWriteItem calls.
+const DEFAULT_PAGE_SIZE: u16 = 99;
 
 /// Configuration shared by every function.
 #[derive(Debug, Clone)]
@@ -49,6 +64,14 @@ pub struct Config {
     /// Origins (scheme, host, port) a `return_url` may point at.
     pub allowed_return_origins: Vec<url::Origin>,
     pub public_base_url: Option<Url>,
+    /// Explicit Graph notification URL (else derived from `public_base_url`).
+    pub graph_notification_url: Option<Url>,
+    /// Explicit Graph lifecycle-notification URL (else derived from `public_base_url`).
+    pub graph_lifecycle_url: Option<Url>,
+    pub sync_lookback_days: u32,
+    pub sync_page_size: u16,
+    /// Where attachment uploads are staged; only the send-mail function has one.
+    pub uploads_bucket: Option<String>,
 }
 
 /// Why the configuration could not be read. Always names the variable.
@@ -121,7 +144,36 @@ impl Config {
             None => None,
             Some(_) => Some(url(PUBLIC_BASE_URL, "")?),
         };
+        let uploads_bucket = lookup(UPLOADS_BUCKET).filter(|v| !v.trim().is_empty());
+        let optional_url = |name: &'static str| -> Result<Option<Url>, ConfigError> {
+            match lookup(name).filter(|v| !v.trim().is_empty()) {
+                None => Ok(None),
+                Some(_) => Ok(Some(url(name, "")?)),
+            }
+        };
+        let number = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            match lookup(name).filter(|v| !v.trim().is_empty()) {
+                None => Ok(default),
+                Some(raw) => match raw.trim().parse::<u64>() {
+                    Ok(n) if (1..=max).contains(&n) => Ok(n),
+                    _ => Err(ConfigError::Malformed {
+                        name,
+                        reason: format!("must be an integer from 1 to {max}"),
+                    }),
+                },
+            }
+        };
+        let graph_notification_url = optional_url(GRAPH_NOTIFICATION_URL)?;
+        let graph_lifecycle_url = optional_url(GRAPH_LIFECYCLE_URL)?;
+        let sync_lookback_days =
+            number(SYNC_LOOKBACK_DAYS, DEFAULT_LOOKBACK_DAYS.into(), 36_500)? as u32;
+        let sync_page_size = number(SYNC_PAGE_SIZE, DEFAULT_PAGE_SIZE.into(), 1000)? as u16;
         Ok(Self {
+            graph_notification_url,
+            graph_lifecycle_url,
+            sync_lookback_days,
+            sync_page_size,
+            uploads_bucket,
             event_bus_name: required(EVENT_BUS_NAME)?,
             sync_queue_url: required(SYNC_QUEUE_URL)?,
             allowed_return_origins: origins,
@@ -134,6 +186,49 @@ impl Config {
             identity_authority: url(IDENTITY_AUTHORITY, DEFAULT_AUTHORITY)?,
             graph_base_url: url(GRAPH_BASE_URL, DEFAULT_GRAPH)?,
         })
+    }
+}
+
+impl Config {
+    /// The uploads bucket, or the start-up error naming its variable (for functions that need it).
+    pub fn require_uploads_bucket(&self) -> Result<&str, ConfigError> {
+        self.uploads_bucket
+            .as_deref()
+            .ok_or(ConfigError::Missing(UPLOADS_BUCKET))
+    }
+}
+
+impl Config {
+    /// The notification and lifecycle URLs for new Graph subscriptions: configured, else derived
+    /// from the public base URL. Only the functions that create subscriptions need them.
+    pub fn graph_webhook_urls(&self) -> Result<(Url, Url), ConfigError> {
+        let derive = |explicit: &Option<Url>, name: &'static str, path: &str| {
+            if let Some(url) = explicit {
+                return Ok(url.clone());
+            }
+            let base = self
+                .public_base_url
+                .as_ref()
+                .ok_or(ConfigError::Missing(name))?;
+            Url::parse(&format!("{}{path}", base.as_str().trim_end_matches('/'))).map_err(|e| {
+                ConfigError::Malformed {
+                    name: PUBLIC_BASE_URL,
+                    reason: e.to_string(),
+                }
+            })
+        };
+        Ok((
+            derive(
+                &self.graph_notification_url,
+                GRAPH_NOTIFICATION_URL,
+                "/webhooks/graph/notifications",
+            )?,
+            derive(
+                &self.graph_lifecycle_url,
+                GRAPH_LIFECYCLE_URL,
+                "/webhooks/graph/lifecycle",
+            )?,
+        ))
     }
 }
 
@@ -213,6 +308,33 @@ mod tests {
                 ConfigError::Malformed { name: got, .. } => assert_eq!(got, name),
                 other => panic!("{name}: unexpected {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn webhook_urls_derive_from_the_public_base_url_unless_configured() {
+        let mut env = full();
+        assert_eq!(
+            read(&env).unwrap().graph_webhook_urls().unwrap_err(),
+            ConfigError::Missing(GRAPH_NOTIFICATION_URL)
+        );
+        env.insert(PUBLIC_BASE_URL, "https://api.example.com/".into());
+        let (n, l) = read(&env).unwrap().graph_webhook_urls().unwrap();
+        assert_eq!(n.as_str(), "https://api.example.com/webhooks/graph/notifications");
+        assert_eq!(l.as_str(), "https://api.example.com/webhooks/graph/lifecycle");
+        env.insert(GRAPH_LIFECYCLE_URL, "https://hooks.example.com/l".into());
+        let (_, l) = read(&env).unwrap().graph_webhook_urls().unwrap();
+        assert_eq!(l.as_str(), "https://hooks.example.com/l");
+    }
+
+    #[test]
+    fn sync_settings_default_and_reject_out_of_range_values() {
+        let config = read(&full()).unwrap();
+        assert_eq!((config.sync_lookback_days, config.sync_page_size), (365, 99));
+        for (name, bad) in [(SYNC_LOOKBACK_DAYS, "0"), (SYNC_PAGE_SIZE, "5000"), (SYNC_PAGE_SIZE, "x")] {
+            let mut env = full();
+            env.insert(name, bad.into());
+            assert!(matches!(read(&env), Err(ConfigError::Malformed { name: n, .. }) if n == name));
         }
     }
 

@@ -126,5 +126,10 @@ pub fn metered_clients(config: &aws_config::SdkConfig, meter: &Meter) -> AwsClie
                 .interceptor(meter.clone())
                 .build(),
         ),
+        s3: aws_sdk_s3::Client::from_conf(
+            m365_connector::aws::s3_config(config)
+                .interceptor(meter.clone())
+                .build(),
+        ),
     }
 }
