@@ -238,12 +238,35 @@ async fn list_messages(
                 .iter()
                 .find(|f| f.id == m.folder_id)
                 .map(|f| f.well_known));
-            v["attachments"] =
-                Value::Array(m.attachments.iter().map(|a| a.to_json(false)).collect());
+            // Bytes are left out (they can be 150 MB); their SHA-256 lets a test compare them.
+            v["attachments"] = Value::Array(
+                m.attachments
+                    .iter()
+                    .map(|a| {
+                        let mut j = a.to_json(false);
+                        j["sha256"] = json!(hex_sha256(&a.content));
+                        j
+                    })
+                    .collect(),
+            );
+            v["internetMessageHeaders"] = Value::Array(
+                m.headers
+                    .iter()
+                    .map(|(n, val)| json!({"name": n, "value": val}))
+                    .collect(),
+            );
             v
         })
         .collect();
     Json(json!({"value": value})).into_response()
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn find_message(sim: &SimRef, address: &str, id: &str) -> Result<(&'static User, usize), Response> {

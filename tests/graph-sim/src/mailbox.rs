@@ -287,6 +287,8 @@ pub struct MessageInput {
     pub is_read: Option<bool>,
     pub categories: Option<Vec<String>>,
     pub internet_message_headers: Option<Vec<HeaderInput>>,
+    /// Settable while the message is a draft (Graph: "Updatable only if isDraft is true").
+    pub internet_message_id: Option<String>,
     pub attachments: Option<Vec<AttachmentInput>>,
     pub flag: Option<FlagInput>,
 }
@@ -382,7 +384,10 @@ impl Message {
             received: now,
             sent: None,
             change_key: new_change_key(),
-            internet_message_id: format!("<{}@sim.contoso.example>", uuid::Uuid::new_v4().simple()),
+            internet_message_id: input
+                .internet_message_id
+                .filter(|id| !id.trim().is_empty())
+                .unwrap_or_else(|| format!("<{}@sim.contoso.example>", uuid::Uuid::new_v4().simple())),
             conversation_id: format!("AAQkAGI2{}", URL_SAFE_NO_PAD.encode(conversation)),
             conversation_index: STANDARD.encode(&conversation[..16]),
             subject: input.subject.unwrap_or_default(),

@@ -285,6 +285,7 @@ fn list(
         .clamp(1, 1000);
     let skip: usize = q.get("$skip").and_then(|t| t.parse().ok()).unwrap_or(0);
     let select = select_of(q);
+    let wanted_imid = q.get("$filter").and_then(|f| internet_message_id_filter(f));
     let (value, more) = with_mailbox(sim, caller, |st, _| {
         let mb = mb(st, caller);
         let folder = match fid {
@@ -295,6 +296,11 @@ fn list(
             .messages
             .iter()
             .filter(|m| folder.as_ref().is_none_or(|f| &m.folder_id == f))
+            .filter(|m| {
+                wanted_imid
+                    .as_ref()
+                    .is_none_or(|w| &m.internet_message_id == w)
+            })
             .collect();
         msgs.sort_by_key(|m| std::cmp::Reverse(m.received));
         let more = msgs.len() > skip + top;
@@ -324,6 +330,23 @@ fn list(
         body["@odata.nextLink"] = json!(next.to_string());
     }
     Ok(axum::Json(body).into_response())
+}
+
+/// The one `$filter` form the simulator evaluates: `internetMessageId eq '<id>'` (an OData
+/// string literal, `''` escaping a quote). Other filters are ignored, as before.
+fn internet_message_id_filter(filter: &str) -> Option<String> {
+    let f = filter.trim();
+    let (property, rest) = f.split_once(char::is_whitespace)?;
+    if !property.eq_ignore_ascii_case("internetMessageId") {
+        return None;
+    }
+    let rest = rest.trim_start();
+    let literal = rest
+        .strip_prefix("eq")
+        .or_else(|| rest.strip_prefix("EQ"))?
+        .trim();
+    let inner = literal.strip_prefix('\'')?.strip_suffix('\'')?;
+    Some(inner.replace("''", "'"))
 }
 
 async fn list_messages(State(sim): State<SimRef>, headers: HeaderMap, Query(q): Q) -> GraphResult {

@@ -334,3 +334,78 @@ async fn users_path_aliases_me_and_other_users_are_denied() {
         .unwrap();
     assert_eq!(other.status(), 403);
 }
+
+#[tokio::test]
+async fn a_draft_keeps_a_client_internet_message_id_and_sent_items_can_be_filtered_by_it() {
+    let t = spawn_sim().await;
+    let alice = t.sign_in("alice@contoso.example").await;
+    let imid = "<it's-ours@connector.example>";
+    for subject in ["other", "ours"] {
+        let mut message = json!({"subject": subject,
+            "toRecipients": [{"emailAddress": {"address": "bob@contoso.example"}}],
+            "attachments": [{"@odata.type": "#microsoft.graph.fileAttachment", "name": "a.txt",
+                "contentType": "text/plain", "contentBytes": "aGVsbG8="}]});
+        if subject == "ours" {
+            message["internetMessageId"] = json!(imid);
+        }
+        let draft: Value = t
+            .graph(Method::POST, "/me/messages", &alice.access)
+            .json(&message)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = draft["id"].as_str().unwrap();
+        let sent = t
+            .graph(Method::POST, &format!("/me/messages/{id}/send"), &alice.access)
+            .header("content-length", "0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 202);
+    }
+
+    let filter = format!("internetMessageId eq '{}'", imid.replace('\'', "''"));
+    let found: Value = t
+        .graph(Method::GET, "/me/mailFolders/sentitems/messages", &alice.access)
+        .query(&[("$filter", filter.as_str()), ("$select", "id,internetMessageId")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let found = found["value"].as_array().unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["internetMessageId"], imid);
+    let none: Value = t
+        .graph(Method::GET, "/me/mailFolders/drafts/messages", &alice.access)
+        .query(&[("$filter", filter.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["value"].as_array().unwrap().len(), 0);
+
+    // The control listing names each attachment's SHA-256 instead of its bytes.
+    let inbox: Value = t
+        .control(
+            Method::GET,
+            "/mailboxes/bob@contoso.example/messages?folder=inbox",
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let attachment = &inbox["value"][0]["attachments"][0];
+    assert_eq!(
+        attachment["sha256"],
+        "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+    );
+    assert!(attachment.get("contentBytes").is_none());
+}
