@@ -387,7 +387,9 @@ impl Message {
             internet_message_id: input
                 .internet_message_id
                 .filter(|id| !id.trim().is_empty())
-                .unwrap_or_else(|| format!("<{}@sim.contoso.example>", uuid::Uuid::new_v4().simple())),
+                .unwrap_or_else(|| {
+                    format!("<{}@sim.contoso.example>", uuid::Uuid::new_v4().simple())
+                }),
             conversation_id: format!("AAQkAGI2{}", URL_SAFE_NO_PAD.encode(conversation)),
             conversation_index: STANDARD.encode(&conversation[..16]),
             subject: input.subject.unwrap_or_default(),

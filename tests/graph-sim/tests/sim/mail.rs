@@ -359,7 +359,11 @@ async fn a_draft_keeps_a_client_internet_message_id_and_sent_items_can_be_filter
             .unwrap();
         let id = draft["id"].as_str().unwrap();
         let sent = t
-            .graph(Method::POST, &format!("/me/messages/{id}/send"), &alice.access)
+            .graph(
+                Method::POST,
+                &format!("/me/messages/{id}/send"),
+                &alice.access,
+            )
             .header("content-length", "0")
             .send()
             .await
@@ -369,8 +373,15 @@ async fn a_draft_keeps_a_client_internet_message_id_and_sent_items_can_be_filter
 
     let filter = format!("internetMessageId eq '{}'", imid.replace('\'', "''"));
     let found: Value = t
-        .graph(Method::GET, "/me/mailFolders/sentitems/messages", &alice.access)
-        .query(&[("$filter", filter.as_str()), ("$select", "id,internetMessageId")])
+        .graph(
+            Method::GET,
+            "/me/mailFolders/sentitems/messages",
+            &alice.access,
+        )
+        .query(&[
+            ("$filter", filter.as_str()),
+            ("$select", "id,internetMessageId"),
+        ])
         .send()
         .await
         .unwrap()
@@ -381,7 +392,11 @@ async fn a_draft_keeps_a_client_internet_message_id_and_sent_items_can_be_filter
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["internetMessageId"], imid);
     let none: Value = t
-        .graph(Method::GET, "/me/mailFolders/drafts/messages", &alice.access)
+        .graph(
+            Method::GET,
+            "/me/mailFolders/drafts/messages",
+            &alice.access,
+        )
         .query(&[("$filter", filter.as_str())])
         .send()
         .await
