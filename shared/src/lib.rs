@@ -13,6 +13,7 @@
 //! - [`domain`]: types that parse (ids, addresses, pagination) and the connection model.
 //! - [`aws`]: AWS clients, built once per container.
 //! - [`connections`]: the connection use cases.
+//! - [`scheduling`]: free/busy, meeting times and booking.
 
 pub mod app;
 pub mod auth;
@@ -27,6 +28,7 @@ pub mod graph;
 pub mod http;
 pub mod identity;
 pub mod queue;
+pub mod scheduling;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;

@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use url::Url;
 
+pub mod calendar;
+
 /// Graph's code for a mailbox hosted on premises (hybrid) or otherwise not reachable over REST.
 pub const MAILBOX_NOT_ENABLED: &str = "MailboxNotEnabledForRESTAPI";
 

@@ -1,0 +1,234 @@
+//! Graph calendar calls: `getSchedule` and the organiser's events (create with `transactionId`,
+//! update, cancel). Throttling and passing outages are retried here within a bounded budget that
+//! honours `Retry-After`; past the budget the error is returned with its `retry_after` so the
+//! API can answer 503 with the same hint.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::{GraphClient, GraphError};
+
+/// Longest total wait across retries of one Graph call: the functions time out after 15 s.
+pub const RETRY_BUDGET: Duration = Duration::from_secs(8);
+/// Most attempts of one Graph call.
+pub const MAX_ATTEMPTS: u32 = 4;
+
+/// Graph `dateTimeTimeZone`: a wall-clock time and the zone it is in (Windows or IANA name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DateTimeTimeZone {
+    pub date_time: String,
+    pub time_zone: String,
+}
+
+/// Graph `scheduleItem` (only what the connector uses; subjects are not read).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleItem {
+    pub status: String,
+    pub start: DateTimeTimeZone,
+    pub end: DateTimeTimeZone,
+}
+
+/// Graph `workingHours`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphWorkingHours {
+    #[serde(default)]
+    pub days_of_week: Vec<String>,
+    pub start_time: String,
+    pub end_time: String,
+    pub time_zone: Option<GraphZone>,
+}
+
+/// `workingHours.timeZone`: a named zone, or a custom one (`bias`...) with a free-text name.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GraphZone {
+    pub name: Option<String>,
+}
+
+/// Graph `freeBusyError`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FreeBusyError {
+    pub response_code: Option<String>,
+}
+
+/// Graph `scheduleInformation`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleInformation {
+    pub schedule_id: String,
+    #[serde(default)]
+    pub availability_view: String,
+    #[serde(default)]
+    pub schedule_items: Vec<ScheduleItem>,
+    pub working_hours: Option<GraphWorkingHours>,
+    pub error: Option<FreeBusyError>,
+}
+
+#[derive(Deserialize)]
+struct ScheduleCollection {
+    value: Vec<ScheduleInformation>,
+}
+
+/// One `getSchedule` request: at most 20 addresses and a window under Graph's limit.
+#[derive(Debug, Clone)]
+pub struct ScheduleQuery<'a> {
+    pub schedules: &'a [String],
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub interval_minutes: i64,
+    /// Zone of the times in the response (`Prefer: outlook.timezone`): a Windows id.
+    pub output_zone: &'a str,
+}
+
+/// The parts of a created or updated event the API returns.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphEvent {
+    pub id: String,
+    pub web_link: Option<String>,
+    #[serde(rename = "iCalUId")]
+    pub ical_uid: Option<String>,
+    pub online_meeting: Option<OnlineMeeting>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnlineMeeting {
+    pub join_url: Option<String>,
+}
+
+fn graph_time(t: DateTime<Utc>) -> DateTimeTimeZone {
+    DateTimeTimeZone {
+        date_time: t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        time_zone: "UTC".into(),
+    }
+}
+
+impl GraphClient {
+    /// Sends a request built by `build`, retrying throttling (429) and passing outages (5xx,
+    /// transport) while the attempts and the wait budget last. `Retry-After` is honoured exactly;
+    /// without it the wait doubles from 200 ms. A `Retry-After` longer than what is left of the
+    /// budget ends the retries at once, returning the error with its hint.
+    pub(crate) async fn send_retrying<F>(&self, build: F) -> Result<reqwest::Response, GraphError>
+    where
+        F: Fn() -> reqwest::RequestBuilder,
+    {
+        let mut waited = Duration::ZERO;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let error = match build().send().await {
+                Ok(r) if r.status().is_success() => return Ok(r),
+                Ok(r) => Self::error(r).await,
+                Err(e) => GraphError::Transport(e),
+            };
+            if !error.is_transient() || attempt >= MAX_ATTEMPTS {
+                return Err(error);
+            }
+            let wait = match &error {
+                GraphError::Api {
+                    retry_after: Some(after),
+                    ..
+                } => *after,
+                _ => Duration::from_millis(200 << (attempt - 1)),
+            };
+            if waited + wait > RETRY_BUDGET {
+                return Err(error);
+            }
+            tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "Graph call retried");
+            tokio::time::sleep(wait).await;
+            waited += wait;
+        }
+    }
+
+    /// `POST /me/calendar/getSchedule` for up to 20 addresses.
+    pub async fn get_schedule(
+        &self,
+        token: &SecretString,
+        query: &ScheduleQuery<'_>,
+    ) -> Result<Vec<ScheduleInformation>, GraphError> {
+        let body = serde_json::json!({
+            "schedules": query.schedules,
+            "startTime": graph_time(query.start),
+            "endTime": graph_time(query.end),
+            "availabilityViewInterval": query.interval_minutes,
+        });
+        let prefer = format!("outlook.timezone=\"{}\"", query.output_zone);
+        let url = self.url("me/calendar/getSchedule");
+        let response = self
+            .send_retrying(|| {
+                self.http
+                    .post(&url)
+                    .bearer_auth(token.expose_secret())
+                    .header("Prefer", &prefer)
+                    .json(&body)
+            })
+            .await?;
+        let collection: ScheduleCollection = response.json().await.map_err(GraphError::Decode)?;
+        Ok(collection.value)
+    }
+
+    /// `POST /me/events`. The body carries a `transactionId`, so a retry after a lost response
+    /// returns the event created the first time instead of a second one.
+    pub async fn create_event(
+        &self,
+        token: &SecretString,
+        event: &serde_json::Value,
+    ) -> Result<GraphEvent, GraphError> {
+        let url = self.url("me/events");
+        let response = self
+            .send_retrying(|| {
+                self.http
+                    .post(&url)
+                    .bearer_auth(token.expose_secret())
+                    .json(event)
+            })
+            .await?;
+        response.json().await.map_err(GraphError::Decode)
+    }
+
+    /// `PATCH /me/events/{id}` (attendees get the update from Exchange).
+    pub async fn update_event(
+        &self,
+        token: &SecretString,
+        id: &str,
+        patch: &serde_json::Value,
+    ) -> Result<GraphEvent, GraphError> {
+        let url = self.url(&format!("me/events/{id}"));
+        let response = self
+            .send_retrying(|| {
+                self.http
+                    .patch(&url)
+                    .bearer_auth(token.expose_secret())
+                    .json(patch)
+            })
+            .await?;
+        response.json().await.map_err(GraphError::Decode)
+    }
+
+    /// `POST /me/events/{id}/cancel` (organiser only): attendees get a cancellation, with
+    /// `comment` when given.
+    pub async fn cancel_event(
+        &self,
+        token: &SecretString,
+        id: &str,
+        comment: Option<&str>,
+    ) -> Result<(), GraphError> {
+        let url = self.url(&format!("me/events/{id}/cancel"));
+        let body = serde_json::json!({ "comment": comment.unwrap_or_default() });
+        self.send_retrying(|| {
+            self.http
+                .post(&url)
+                .bearer_auth(token.expose_secret())
+                .json(&body)
+        })
+        .await?;
+        Ok(())
+    }
+}
