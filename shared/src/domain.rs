@@ -30,7 +30,7 @@ impl From<ParseError> for crate::http::ApiError {
 }
 
 /// The connector's id for one connected mailbox (a UUID, lower-case hyphenated).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct ConnectionId(String);
 

@@ -13,6 +13,7 @@
 //! - [`domain`]: types that parse (ids, addresses, pagination) and the connection model.
 //! - [`aws`]: AWS clients, built once per container.
 //! - [`connections`]: the connection use cases.
+//! - [`webhook`]: Graph change and lifecycle notifications into per-mailbox sync jobs.
 //! - [`scheduling`]: free/busy, meeting times and booking.
 
 pub mod app;
@@ -33,3 +34,4 @@ pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;
+pub mod webhook;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::ConnectionId;
 
 /// A Graph lifecycle notification's event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum LifecycleEvent {
     ReauthorizationRequired,
@@ -54,7 +54,18 @@ pub enum EnqueueError {
     Send(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("sync job does not serialise")]
     Encode(#[source] serde_json::Error),
+    /// SendMessageBatch answered, but refused some entries (the others were enqueued; a retry
+    /// with the same dedup ids enqueues only the missing ones).
+    #[error("SQS SendMessageBatch refused {failed} of {total} entries (first code: {code})")]
+    Rejected {
+        failed: usize,
+        total: usize,
+        code: String,
+    },
 }
+
+/// SendMessageBatch takes at most 10 entries per call.
+pub const SEND_BATCH_MAX: usize = 10;
 
 #[derive(Clone, Debug)]
 pub struct SyncQueue {
@@ -79,6 +90,65 @@ impl SyncQueue {
             .message_body(body)
             .message_group_id(job.connection_id().as_str())
             .message_deduplication_id(crate::store::keys::digest(dedup_id))
+            .send()
+            .await
+            .map_err(|e| EnqueueError::Send(Box::new(e)))?;
+        Ok(())
+    }
+
+    /// Enqueues jobs with one SendMessageBatch call per [`SEND_BATCH_MAX`] entries, each with its
+    /// `dedup_id` (so a retried batch within SQS's 5-minute window enqueues nothing twice). Entries
+    /// of one connection keep their order (FIFO within the message group). Any refused entry makes
+    /// the whole call an error: the caller retries (or lets its sender retry) and deduplication
+    /// drops the entries that did get through.
+    pub async fn enqueue_batch(&self, jobs: &[(SyncJob, String)]) -> Result<(), EnqueueError> {
+        for chunk in jobs.chunks(SEND_BATCH_MAX) {
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (i, (job, dedup_id)) in chunk.iter().enumerate() {
+                let body = serde_json::to_string(job).map_err(EnqueueError::Encode)?;
+                let entry = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body)
+                    .message_group_id(job.connection_id().as_str())
+                    .message_deduplication_id(crate::store::keys::digest(dedup_id))
+                    .build()
+                    .map_err(|e| EnqueueError::Send(Box::new(e)))?;
+                entries.push(entry);
+            }
+            let out = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| EnqueueError::Send(Box::new(e)))?;
+            if let Some(first) = out.failed.first() {
+                return Err(EnqueueError::Rejected {
+                    failed: out.failed.len(),
+                    total: chunk.len(),
+                    code: first.code.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SyncQueue {
+    /// Makes a received job visible again only after `delay` (capped at SQS's 12 hours), so a
+    /// throttled or failing job is retried later instead of in a loop.
+    pub async fn retry_after(
+        &self,
+        receipt_handle: &str,
+        delay: std::time::Duration,
+    ) -> Result<(), EnqueueError> {
+        let seconds = i32::try_from(delay.as_secs().min(43_200)).unwrap_or(43_200);
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(seconds)
             .send()
             .await
             .map_err(|e| EnqueueError::Send(Box::new(e)))?;

@@ -19,6 +19,11 @@ use crate::domain::ConnectionId;
 pub struct SubscriptionRecord {
     pub id: String,
     pub connection_id: ConnectionId,
+    /// The Entra tenant (GUID) of the connection's mailbox. A webhook item naming another tenant
+    /// is dropped. Records written before this field existed read as empty, which matches no
+    /// tenant: fail closed (recreate or renew such subscriptions).
+    #[serde(default)]
+    pub tenant_id: String,
     /// The mail folder the subscription watches (`inbox`, `sentitems`).
     pub folder: String,
     /// The Graph `resource` path it was created for.
@@ -41,6 +46,12 @@ impl SubscriptionRecord {
             return false;
         };
         bool::from(expected.as_slice().ct_eq(&presented[..]))
+    }
+
+    /// Whether a notification's `tenantId` is this subscription's tenant (GUIDs compare without
+    /// regard to case). An unknown tenant on either side never matches.
+    pub fn tenant_matches(&self, presented: &str) -> bool {
+        !self.tenant_id.is_empty() && self.tenant_id.eq_ignore_ascii_case(presented)
     }
 }
 
@@ -221,6 +232,7 @@ mod tests {
         let r = SubscriptionRecord {
             id: "s1".into(),
             connection_id: ConnectionId::new_random(),
+            tenant_id: "84bd8158-6d4d-4958-8b9f-9d6445542f95".into(),
             folder: "inbox".into(),
             resource: "me/mailFolders('inbox')/messages".into(),
             client_state_hash: client_state_hash("secret-state"),
