@@ -46,6 +46,8 @@ pub struct Connector {
     pub graph: GraphClient,
     pub events: EventPublisher,
     pub queue: SyncQueue,
+    /// Attachment uploads (the bucket is `config.uploads_bucket`).
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Connector {
@@ -59,6 +61,7 @@ impl Connector {
             graph: GraphClient::new(http, config.graph_base_url.clone()),
             events: EventPublisher::new(aws.eventbridge.clone(), &config.event_bus_name),
             queue: SyncQueue::new(aws.sqs.clone(), &config.sync_queue_url),
+            s3: aws.s3.clone(),
             config,
         }
     }

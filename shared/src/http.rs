@@ -216,6 +216,14 @@ pub const MAX_JSON_BODY: usize = 64 * 1024;
 pub fn json_body<T: serde::de::DeserializeOwned>(
     request: &lambda_http::Request,
 ) -> Result<T, ApiError> {
+    json_body_with_limit(request, MAX_JSON_BODY)
+}
+
+/// [`json_body`] with a route's own size limit (e.g. a send with inline attachments).
+pub fn json_body_with_limit<T: serde::de::DeserializeOwned>(
+    request: &lambda_http::Request,
+    limit: usize,
+) -> Result<T, ApiError> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -234,9 +242,9 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
         });
     }
     let body = request.body().as_ref();
-    if body.len() > MAX_JSON_BODY {
+    if body.len() > limit {
         return Err(ApiError::PayloadTooLarge(format!(
-            "the body must be at most {MAX_JSON_BODY} bytes"
+            "the body must be at most {limit} bytes"
         )));
     }
     serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {

@@ -31,6 +31,7 @@ pub mod identity;
 pub mod queue;
 pub mod scheduling;
 pub mod secrets;
+pub mod sending;
 pub mod store;
 pub mod telemetry;
 pub mod tokens;

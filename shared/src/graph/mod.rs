@@ -12,6 +12,7 @@ use serde::Deserialize;
 use url::Url;
 
 pub mod calendar;
+pub mod send;
 
 /// Graph's code for a mailbox hosted on premises (hybrid) or otherwise not reachable over REST.
 pub const MAILBOX_NOT_ENABLED: &str = "MailboxNotEnabledForRESTAPI";

@@ -13,6 +13,9 @@
 //! | message metadata    | `CONN#{id}`                     | `MSG#{message id}`       | `MSGS#{id}` / `{received}#{message id}` |                                 |     |
 //! | counterpart index   | `WITH#{id}#{address}`           | `{received}#{message id}`|                                         |                                 |     |
 //! | idempotency record  | `CONN#{id}`                     | `IDEM#{sha256(key)}`     |                                         |                                 | yes |
+//! | staged upload       | `CONN#{id}`                     | `UPLOAD#{upload id}`     |                                         |                                 | yes |
+//!
+//! Staged upload objects live in the uploads bucket under [`upload_object_key`].
 
 use sha2::{Digest, Sha256};
 
@@ -106,6 +109,16 @@ pub fn counterpart_pk(id: &ConnectionId, address: &str) -> String {
 
 pub fn idempotency_sk(key: &str) -> String {
     format!("IDEM#{}", digest(key))
+}
+
+pub fn upload_sk(upload_id: &str) -> String {
+    format!("UPLOAD#{upload_id}")
+}
+
+/// S3 key of a staged upload. The `upload-` prefix (no `/` before it) is what the send-mail
+/// function's IAM policy is scoped to.
+pub fn upload_object_key(id: &ConnectionId, upload_id: &str) -> String {
+    format!("upload-{id}/{upload_id}")
 }
 
 #[cfg(test)]
