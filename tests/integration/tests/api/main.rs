@@ -10,4 +10,5 @@ mod connect;
 mod events;
 mod layout;
 mod secrets_and_crypto;
+mod send_mail;
 mod store;

@@ -1,0 +1,467 @@
+//! Sending mail as the user (issue 6), against the simulator and moto: delivery, replies in the
+//! thread, attachments of every size class arriving byte-identical, exactly-once sending across
+//! injected crashes and concurrent duplicates, and the documented errors.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use m365_connector::sending::{Crash, RetryPolicy, SendSettings, Step, StepHook};
+use reqwest::Method;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::{body, Harness};
+
+const ALICE: &str = "alice@contoso.example";
+const BOB: &str = "bob@contoso.example";
+
+fn settings() -> SendSettings {
+    SendSettings {
+        lease: chrono::Duration::seconds(1),
+        retry: RetryPolicy {
+            max_attempts: 4,
+            budget: Duration::from_secs(3),
+            base_delay: Duration::from_millis(20),
+        },
+        ..SendSettings::default()
+    }
+}
+
+/// A connection is per mailbox and its tokens are the last sign-in's: two harnesses signing in
+/// alice at once would each hold tokens the other's simulator does not know. These tests take
+/// turns.
+static MAILBOXES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn connected(h: &Harness, login: &str) -> String {
+    let q = h.connect(&crate::helpers::unique("user"), login).await;
+    assert_eq!(q["status"], "active", "{q:?}");
+    q["connection_id"].clone()
+}
+
+async fn post(
+    h: &Harness,
+    settings: &SendSettings,
+    path: &str,
+    key: Option<&str>,
+    payload: Value,
+) -> lambda_http::Response<lambda_http::Body> {
+    let mut request = h.api("POST", path, &[], Some(payload));
+    if let Some(key) = key {
+        // Connections are per mailbox and outlive a test run: scope keys to this harness.
+        let key = format!("{}-{key}", h.sim.base_url());
+        request
+            .headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
+    }
+    send_mail::handle(&h.connector, settings, request).await
+}
+
+async fn folder(h: &Harness, address: &str, folder: &str) -> Vec<Value> {
+    h.control(
+        Method::GET,
+        &format!("/_sim/mailboxes/{address}/messages?folder={folder}"),
+        None,
+    )
+    .await["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn with_subject<'a>(messages: &'a [Value], subject: &str) -> Vec<&'a Value> {
+    messages
+        .iter()
+        .filter(|m| m["subject"] == subject)
+        .collect()
+}
+
+fn message(subject: &str) -> Value {
+    json!({
+        "to": [{"address": BOB, "name": "Bob"}, {"address": "candidate@external.example"}],
+        "subject": subject,
+        "body": {"content_type": "html", "content": "<p>Does Tuesday 10:00 suit you?</p>"},
+        "headers": {"X-Candidate-Id": "c-42", "X-Req-Id": "r-7"},
+    })
+}
+
+fn bytes_of(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
+        .collect()
+}
+
+fn sha(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn a_message_reaches_the_recipient_and_sent_items_once_and_a_reply_stays_in_the_thread() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let bob = connected(&h, BOB).await;
+    let s = settings();
+
+    let response = post(
+        &h,
+        &s,
+        &format!("/connections/{alice}/messages"),
+        Some("first"),
+        message("Interview"),
+    )
+    .await;
+
+    assert_eq!(response.status(), 202);
+    let sent = body(response).await;
+    assert_eq!(sent["status"], "sent");
+    let inbox = folder(&h, BOB, "inbox").await;
+    let in_bob = with_subject(&inbox, "Interview");
+    assert_eq!(in_bob.len(), 1);
+    let got = in_bob[0];
+    assert_eq!(got["internetMessageId"], sent["internet_message_id"]);
+    assert_eq!(
+        got["body"]["content"],
+        "<p>Does Tuesday 10:00 suit you?</p>"
+    );
+    let to: Vec<&str> = got["toRecipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["emailAddress"]["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(to, [BOB, "candidate@external.example"]);
+    let headers = got["internetMessageHeaders"].as_array().unwrap();
+    assert!(headers.contains(&json!({"name": "X-Candidate-Id", "value": "c-42"})));
+    assert!(headers.contains(&json!({"name": "X-Req-Id", "value": "r-7"})));
+    let sent_items = folder(&h, ALICE, "sentitems").await;
+    assert_eq!(with_subject(&sent_items, "Interview").len(), 1);
+    assert!(folder(&h, ALICE, "drafts").await.is_empty());
+
+    // Bob replies to the copy in his Inbox; it lands in Alice's Inbox in the same conversation.
+    let reply = post(
+        &h,
+        &s,
+        &format!(
+            "/connections/{bob}/messages/{}/reply",
+            got["immutableId"].as_str().unwrap()
+        ),
+        Some("reply-1"),
+        json!({"reply_all": false, "body": {"content_type": "text", "content": "Tuesday works."}}),
+    )
+    .await;
+    assert_eq!(reply.status(), 202);
+    let reply = body(reply).await;
+    let alice_inbox = folder(&h, ALICE, "inbox").await;
+    let replies = with_subject(&alice_inbox, "RE: Interview");
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0]["conversationId"], got["conversationId"]);
+    assert_eq!(reply["conversation_id"], got["conversationId"]);
+}
+
+#[tokio::test]
+async fn the_same_key_replays_the_first_response_and_a_changed_body_is_refused() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let s = settings();
+    let path = format!("/connections/{alice}/messages");
+
+    let first = body(post(&h, &s, &path, Some("k"), message("Once")).await).await;
+    let again = post(&h, &s, &path, Some("k"), message("Once")).await;
+    let changed = post(&h, &s, &path, Some("k"), message("Twice")).await;
+
+    assert_eq!(again.status(), 202);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(body(again).await, first);
+    assert_eq!(changed.status(), 422);
+    assert_eq!(
+        with_subject(&folder(&h, BOB, "inbox").await, "Once").len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_requests_with_one_key_send_one_message() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let s = SendSettings {
+        lease: chrono::Duration::seconds(60),
+        ..settings()
+    };
+    let path = format!("/connections/{alice}/messages");
+
+    let responses = futures::future::join_all(
+        (0..20).map(|_| post(&h, &s, &path, Some("burst"), message("Burst"))),
+    )
+    .await;
+
+    let mut accepted = 0;
+    for r in &responses {
+        match r.status().as_u16() {
+            202 => accepted += 1,
+            409 => assert!(r.headers().contains_key("retry-after")),
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(accepted >= 1);
+    assert_eq!(
+        with_subject(&folder(&h, BOB, "inbox").await, "Burst").len(),
+        1
+    );
+    assert_eq!(
+        with_subject(&folder(&h, ALICE, "sentitems").await, "Burst").len(),
+        1
+    );
+}
+
+/// Crashes the send once, after the given step.
+struct CrashOnce {
+    at: Step,
+    armed: AtomicBool,
+}
+
+impl StepHook for CrashOnce {
+    fn after(&self, step: Step) -> Result<(), Crash> {
+        if step == self.at && self.armed.swap(false, Ordering::SeqCst) {
+            return Err(Crash(step));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_a_crash_at_any_step_leaves_exactly_one_sent_message() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let path = format!("/connections/{alice}/messages");
+    let big = base64::engine::general_purpose::STANDARD.encode(bytes_of(2_900_000, 7));
+    for (i, step) in [Step::DraftCreated, Step::Attached, Step::Sent]
+        .into_iter()
+        .enumerate()
+    {
+        let subject = format!("Crash {step:?}");
+        let mut payload = message(&subject);
+        // The 2.9 MB file is added after the draft exists, so there is an attach step.
+        payload["attachments"] = json!([
+            {"name": "small.txt", "content_type": "text/plain", "content_base64": "aGk="},
+            {"name": "big.bin", "content_type": "application/octet-stream", "content_base64": big},
+        ]);
+        let key = format!("crash-{i}");
+        let leased = SendSettings {
+            lease: chrono::Duration::seconds(3),
+            ..settings()
+        };
+        let crashing = SendSettings {
+            hook: Some(Arc::new(CrashOnce {
+                at: step,
+                armed: AtomicBool::new(true),
+            })),
+            ..leased.clone()
+        };
+
+        let crashed = post(&h, &crashing, &path, Some(&key), payload.clone()).await;
+        assert_eq!(crashed.status(), 500, "{step:?}");
+        let blocked = post(&h, &leased, &path, Some(&key), payload.clone()).await;
+        assert_eq!(blocked.status(), 409, "{step:?}: the lease still holds");
+        assert!(blocked.headers().contains_key("retry-after"));
+        tokio::time::sleep(Duration::from_millis(3100)).await;
+        let retried = post(&h, &settings(), &path, Some(&key), payload.clone()).await;
+
+        assert_eq!(retried.status(), 202, "{step:?}");
+        let sent = with_subject(&folder(&h, ALICE, "sentitems").await, &subject)
+            .into_iter()
+            .cloned()
+            .collect::<Vec<_>>();
+        assert_eq!(sent.len(), 1, "{step:?}");
+        assert_eq!(
+            sent[0]["attachments"].as_array().unwrap().len(),
+            2,
+            "{step:?}"
+        );
+        assert_eq!(
+            with_subject(&folder(&h, BOB, "inbox").await, &subject).len(),
+            1,
+            "{step:?}"
+        );
+        let drafts = folder(&h, ALICE, "drafts").await;
+        assert!(with_subject(&drafts, &subject).is_empty(), "{step:?}");
+        let replay = post(&h, &settings(), &path, Some(&key), payload).await;
+        assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    }
+}
+
+async fn upload(h: &Harness, connection: &str, name: &str, data: Vec<u8>) -> String {
+    let created = send_mail::handle(
+        &h.connector,
+        &settings(),
+        h.api(
+            "POST",
+            &format!("/connections/{connection}/uploads"),
+            &[],
+            Some(json!({"name": name, "content_type": "application/pdf", "size": data.len()})),
+        ),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let created = body(created).await;
+    let mut put = h.browser.put(created["upload_url"].as_str().unwrap());
+    for (k, v) in created["upload_headers"].as_object().unwrap() {
+        put = put.header(k, v.as_str().unwrap());
+    }
+    let response = put.body(data).send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    created["upload_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn inline_and_uploaded_attachments_arrive_byte_identical() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let small = bytes_of(1024, 1);
+    let inline = bytes_of(2_900_000, 2);
+    let ten = bytes_of(10 * 1024 * 1024, 3);
+    let sixty = bytes_of(60 * 1024 * 1024, 4);
+    let expected = [sha(&small), sha(&inline), sha(&ten), sha(&sixty)];
+    let ten_id = upload(&h, &alice, "ten.pdf", ten).await;
+    let sixty_id = upload(&h, &alice, "sixty.pdf", sixty).await;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let mut payload = message("Files");
+    payload["attachments"] = json!([
+        {"name": "small.txt", "content_type": "text/plain", "content_base64": b64(&small)},
+        {"name": "inline.bin", "content_type": "application/octet-stream", "content_base64": b64(&inline)},
+        {"upload_id": ten_id},
+        {"upload_id": sixty_id},
+    ]);
+
+    let response = post(
+        &h,
+        &settings(),
+        &format!("/connections/{alice}/messages"),
+        None,
+        payload,
+    )
+    .await;
+
+    assert_eq!(response.status(), 202);
+    let inbox = folder(&h, BOB, "inbox").await;
+    let got = with_subject(&inbox, "Files");
+    assert_eq!(got.len(), 1);
+    let hashes: Vec<&str> = got[0]["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["sha256"].as_str().unwrap())
+        .collect();
+    assert_eq!(hashes, expected);
+}
+
+#[tokio::test]
+async fn send_errors_are_the_documented_problems() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let s = settings();
+    let path = format!("/connections/{alice}/messages");
+
+    // An unknown upload names the field.
+    let mut payload = message("Missing upload");
+    payload["attachments"] = json!([{"upload_id": uuid::Uuid::new_v4().to_string()}]);
+    let r = post(&h, &s, &path, None, payload).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(body(r).await["field"], "attachments[0].upload_id");
+
+    // Throttling within the budget is retried; beyond it, a 503 with Retry-After.
+    h.control(
+        Method::POST,
+        "/_sim/faults",
+        Some(json!({"kind": "throttle", "path": "/v1.0/me/messages", "count": 2, "retryAfter": 1})),
+    )
+    .await;
+    let r = post(&h, &s, &path, None, message("Throttled")).await;
+    assert_eq!(r.status(), 202);
+    h.control(
+        Method::POST,
+        "/_sim/faults",
+        Some(json!({"kind": "unavailable", "path": "/v1.0/me/messages", "retryAfter": 30})),
+    )
+    .await;
+    let r = post(&h, &s, &path, Some("outage"), message("Outage")).await;
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.headers()["retry-after"], "30");
+    h.control(Method::DELETE, "/_sim/faults", None).await;
+    // The same key goes through once Graph is back.
+    let r = post(&h, &s, &path, Some("outage"), message("Outage")).await;
+    assert_eq!(r.status(), 202);
+    assert_eq!(
+        with_subject(&folder(&h, BOB, "inbox").await, "Outage").len(),
+        1
+    );
+
+    // Without the Mail.Send grant: 403 saying to reconnect.
+    let authorize = h.start_connect("no-send", "carol@contoso.example").await;
+    let back = h
+        .consent(
+            &authorize,
+            "carol@contoso.example",
+            "accept",
+            Some(&[
+                "User.Read",
+                "Mail.Read",
+                "Mail.ReadWrite",
+                "Calendars.ReadWrite",
+            ]),
+        )
+        .await;
+    let landing = h.callback(&back).await;
+    let carol = crate::helpers::query_of(&landing)["connection_id"].clone();
+    let r = post(
+        &h,
+        &s,
+        &format!("/connections/{carol}/messages"),
+        None,
+        message("Nope"),
+    )
+    .await;
+    assert_eq!(r.status(), 403);
+    assert!(body(r).await["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Mail.Send"));
+}
+
+#[tokio::test]
+async fn the_send_mail_handler_answers_each_sample_event_as_named() {
+    let stack = crate::helpers::stack().await;
+    let connector = m365_connector::app::Connector::new(stack.config.clone(), &stack.aws);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/send-mail");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let expected = if name.ends_with("-not-found") {
+            404
+        } else if name.ends_with("-missing-auth") {
+            401
+        } else if name.contains("-bad-") {
+            400
+        } else {
+            panic!("{name}: the name does not say what it expects")
+        };
+        let request =
+            lambda_http::request::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let response = send_mail::handle(&connector, &settings(), request).await;
+        assert_eq!(response.status().as_u16(), expected, "{name}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{name}"
+        );
+        count += 1;
+    }
+    assert!(count >= 6);
+}
