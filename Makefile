@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template
+.PHONY: dev test venv clean build-release lint-template bench-send
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -35,3 +35,6 @@ clean:
 # Benchmarks print figures; they run against a private local stack (moto + simulator).
 bench-connect: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_one_oauth_callback -- --ignored --nocapture"
+
+bench-send: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_send_mail -- --ignored --nocapture"

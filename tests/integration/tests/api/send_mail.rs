@@ -465,3 +465,98 @@ async fn the_send_mail_handler_answers_each_sample_event_as_named() {
     }
     assert!(count >= 6);
 }
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Benchmark (prints figures, asserts no times): `make bench-send`.
+#[tokio::test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+async fn bench_send_mail() {
+    let _turn = MAILBOXES.lock().await;
+    let meter = integration_tests::Meter::default();
+    let h = Harness::start_metered(&meter).await;
+    let alice = connected(&h, ALICE).await;
+    let s = SendSettings::default();
+    let path = format!("/connections/{alice}/messages");
+    let one_mb = base64::engine::general_purpose::STANDARD.encode(bytes_of(1024 * 1024, 9));
+    for (label, attach) in [("plain send", false), ("send with a 1 MB attachment", true)] {
+        let mut times = Vec::new();
+        let mut last = (0usize, 0u32);
+        for run in 0..11 {
+            let mut payload = message(&format!("{label} {run}"));
+            if attach {
+                payload["attachments"] = json!([{"name": "a.bin", "content_base64": one_mb}]);
+            }
+            h.control(Method::DELETE, "/_sim/requests", None).await;
+            meter.reset();
+            let started = std::time::Instant::now();
+            let r = post(
+                &h,
+                &s,
+                &path,
+                Some(&format!("bench-{label}-{run}")),
+                payload,
+            )
+            .await;
+            let took = started.elapsed();
+            assert_eq!(r.status(), 202);
+            let graph = h.sim_requests("/v1.0").await.len();
+            last = (
+                graph,
+                meter
+                    .by_service()
+                    .iter()
+                    .filter(|(svc, _)| svc.to_ascii_lowercase().contains("dynamo"))
+                    .map(|(_, u)| u.calls)
+                    .sum(),
+            );
+            if run > 0 {
+                times.push(took);
+            }
+        }
+        times.sort();
+        println!(
+            "{label}: Graph calls {}, DynamoDB calls {} (keyed), handler time median {:?} (min {:?}, max {:?}, 10 warm runs)",
+            last.0, last.1, times[5], times[0], times[9]
+        );
+        let ops: Vec<String> = meter
+            .snapshot()
+            .into_iter()
+            .filter(|((svc, _), _)| svc.to_ascii_lowercase().contains("dynamo"))
+            .map(|((_, op), u)| format!("{op} x{}", u.calls))
+            .collect();
+        println!("  DynamoDB operations: {}", ops.join(", "));
+    }
+
+    let sixty = bytes_of(60 * 1024 * 1024, 5);
+    let upload_id = upload(&h, &alice, "sixty.bin", sixty).await;
+    let mut payload = message("bench upload");
+    payload["attachments"] = json!([{ "upload_id": upload_id }]);
+    // Peak RSS from here on (Linux: writing 5 to clear_refs resets VmHWM).
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let before = vm_hwm_kib();
+    let started = std::time::Instant::now();
+    let r = post(&h, &s, &path, None, payload).await;
+    let took = started.elapsed();
+    assert_eq!(r.status(), 202);
+    let after = vm_hwm_kib();
+    let puts = h.sim_requests("/_upload").await.len();
+    println!(
+        "upload-session path, 60 MiB from S3 (moto) to the simulator: {:?}, {:.1} MB/s, {puts} chunk PUTs of {} KiB",
+        took,
+        60.0 * 1.048_576 / took.as_secs_f64(),
+        s.chunk_size / 1024
+    );
+    println!(
+        "peak RSS of the whole test process (in-process simulator, which keeps the 60 MiB it receives, included): {} MiB before, {} MiB peak during the send (HWM reset: {reset})",
+        before / 1024,
+        after / 1024
+    );
+}
