@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -38,3 +38,6 @@ bench-connect: $(STAMP)
 
 bench-send: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_send_mail -- --ignored --nocapture"
+
+bench-scheduling: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_scheduling -- --ignored --nocapture"

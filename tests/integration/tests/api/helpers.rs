@@ -54,6 +54,11 @@ pub fn connection_for(user: &AppUserId) -> Connection {
     }
 }
 
+/// A connection is per mailbox and its tokens are the last sign-in's: two harnesses signing in
+/// alice at once would each hold tokens the other's simulator does not know. Tests that sign in a
+/// seeded mailbox hold this for their whole run, so they take turns across modules.
+pub static MAILBOXES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A connector wired to the local stack and an in-process Graph simulator, with its own event
 /// bus and sync queue so a test sees exactly the events and jobs it caused.
 pub struct Harness {

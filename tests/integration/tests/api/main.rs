@@ -6,9 +6,11 @@
 mod helpers;
 
 mod bench_connect;
+mod bench_scheduling;
 mod connect;
 mod events;
 mod layout;
+mod scheduling;
 mod secrets_and_crypto;
 mod send_mail;
 mod store;

@@ -29,10 +29,8 @@ fn settings() -> SendSettings {
     }
 }
 
-/// A connection is per mailbox and its tokens are the last sign-in's: two harnesses signing in
-/// alice at once would each hold tokens the other's simulator does not know. These tests take
-/// turns.
-static MAILBOXES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Shared with every module that signs in a seeded mailbox (see the helper's comment).
+use crate::helpers::MAILBOXES;
 
 async fn connected(h: &Harness, login: &str) -> String {
     let q = h.connect(&crate::helpers::unique("user"), login).await;
