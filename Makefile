@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -41,3 +41,7 @@ bench-send: $(STAMP)
 
 bench-scheduling: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_scheduling -- --ignored --nocapture"
+
+# Optimised, but without the release profile's fat LTO (minutes of linking on 2 cores).
+bench-webhook: $(STAMP)
+	$(PY) scripts/stack.py bench "CARGO_PROFILE_BENCH_LTO=false CARGO_PROFILE_BENCH_CODEGEN_UNITS=16 cargo bench -p graph-webhook --bench webhook"

@@ -126,3 +126,35 @@ async fn a_user_without_connections_gets_an_empty_list() {
         serde_json::json!({"connections": [], "next_cursor": null})
     );
 }
+
+#[tokio::test]
+async fn the_graph_webhook_handler_answers_each_sample_event_as_named() {
+    let stack = stack().await;
+    let connector = m365_connector::app::Connector::new(stack.config.clone(), &stack.aws);
+    for (name, body) in event_files("graph-webhook") {
+        let response =
+            graph_webhook::handle(&connector, lambda_http::request::from_str(&body).unwrap()).await;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        if expected_status(&name) == 200 {
+            assert!((200..300).contains(&status), "{name}: {status}");
+            if name.contains("validation") {
+                // The sample token, '+' decoded as a space (rawQueryString, WHATWG form rules).
+                let text = std::str::from_utf8(response.body().as_ref()).unwrap();
+                assert!(
+                    text.starts_with("Validation: Testing client"),
+                    "{name}: {text}"
+                );
+                assert_eq!(content_type.as_deref(), Some("text/plain; charset=utf-8"));
+            } else {
+                assert_eq!(status, 202, "{name}");
+            }
+        } else {
+            assert_eq!(status, expected_status(&name), "{name}");
+            assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+        }
+    }
+}

@@ -14,3 +14,4 @@ mod scheduling;
 mod secrets_and_crypto;
 mod send_mail;
 mod store;
+mod webhook;
