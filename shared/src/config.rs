@@ -320,8 +320,14 @@ mod tests {
         );
         env.insert(PUBLIC_BASE_URL, "https://api.example.com/".into());
         let (n, l) = read(&env).unwrap().graph_webhook_urls().unwrap();
-        assert_eq!(n.as_str(), "https://api.example.com/webhooks/graph/notifications");
-        assert_eq!(l.as_str(), "https://api.example.com/webhooks/graph/lifecycle");
+        assert_eq!(
+            n.as_str(),
+            "https://api.example.com/webhooks/graph/notifications"
+        );
+        assert_eq!(
+            l.as_str(),
+            "https://api.example.com/webhooks/graph/lifecycle"
+        );
         env.insert(GRAPH_LIFECYCLE_URL, "https://hooks.example.com/l".into());
         let (_, l) = read(&env).unwrap().graph_webhook_urls().unwrap();
         assert_eq!(l.as_str(), "https://hooks.example.com/l");
@@ -330,8 +336,15 @@ mod tests {
     #[test]
     fn sync_settings_default_and_reject_out_of_range_values() {
         let config = read(&full()).unwrap();
-        assert_eq!((config.sync_lookback_days, config.sync_page_size), (365, 99));
-        for (name, bad) in [(SYNC_LOOKBACK_DAYS, "0"), (SYNC_PAGE_SIZE, "5000"), (SYNC_PAGE_SIZE, "x")] {
+        assert_eq!(
+            (config.sync_lookback_days, config.sync_page_size),
+            (365, 99)
+        );
+        for (name, bad) in [
+            (SYNC_LOOKBACK_DAYS, "0"),
+            (SYNC_PAGE_SIZE, "5000"),
+            (SYNC_PAGE_SIZE, "x"),
+        ] {
             let mut env = full();
             env.insert(name, bad.into());
             assert!(matches!(read(&env), Err(ConfigError::Malformed { name: n, .. }) if n == name));
