@@ -150,21 +150,30 @@ pub fn time_chunks(
     out
 }
 
-/// A Graph wall-clock time in a Graph-named zone as an instant; an ambiguous time (DST
-/// fall-back) resolves to the earlier reading for a start and the later for an end, so a busy
-/// item can only grow, never shrink.
+/// A Graph wall-clock time in a Graph-named zone as an instant. Ambiguous and non-existent
+/// times (DST changes) resolve so that a busy item can only grow, never shrink: a start takes the
+/// earlier reading (or the last valid minute before a gap), an end the later one (or the first
+/// valid minute after a gap).
 fn graph_instant(date_time: &str, zone: &str, is_end: bool) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(date_time, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
     let tz = zone_from_graph(zone)?.tz();
-    match tz.from_local_datetime(&naive) {
-        LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
-        LocalResult::Ambiguous(early, late) => {
-            Some(if is_end { late } else { early }.with_timezone(&Utc))
+    let step = if is_end {
+        Duration::minutes(1)
+    } else {
+        Duration::minutes(-1)
+    };
+    let mut probe = naive;
+    // DST gaps are at most a few hours.
+    for _ in 0..=(4 * 60) {
+        match tz.from_local_datetime(&probe) {
+            LocalResult::Single(t) => return Some(t.with_timezone(&Utc)),
+            LocalResult::Ambiguous(early, late) => {
+                return Some(if is_end { late } else { early }.with_timezone(&Utc))
+            }
+            LocalResult::None => probe += step,
         }
-        // Not a wall-clock time that exists: Exchange never sends one; read it as UTC offset of
-        // the instant just before the gap.
-        LocalResult::None => Some(tz.from_utc_datetime(&naive).with_timezone(&Utc)),
     }
+    None
 }
 
 fn weekday(raw: &str) -> Option<Weekday> {
@@ -706,6 +715,11 @@ mod tests {
         let s = graph_instant("2026-10-25T02:30:00", "W. Europe Standard Time", false).unwrap();
         let e = graph_instant("2026-10-25T02:30:00", "W. Europe Standard Time", true).unwrap();
         assert_eq!(e - s, Duration::hours(1));
+        // 02:30 on 2026-03-29 does not exist in Berlin: a start moves before the gap, an end after.
+        let s = graph_instant("2026-03-29T02:30:00", "W. Europe Standard Time", false).unwrap();
+        let e = graph_instant("2026-03-29T02:30:00", "W. Europe Standard Time", true).unwrap();
+        assert_eq!(s.to_rfc3339(), "2026-03-29T00:59:00+00:00");
+        assert_eq!(e.to_rfc3339(), "2026-03-29T01:00:00+00:00");
     }
 
     #[test]
