@@ -194,7 +194,9 @@ def provision(endpoint, prefix, sim=None, public_base_url=None):
     for name, d in resources.items():
         if d["Type"] == "AWS::Serverless::Function":
             variables = ((d.get("Properties") or {}).get("Environment") or {}).get("Variables") or {}
-            env.update({k: str(r.resolve(v)) for k, v in variables.items()})
+            resolved = {k: str(r.resolve(v)) for k, v in variables.items()}
+            # Values naming resources that only exist when deployed (e.g. ${Api}) stay unset locally.
+            env.update({k: v for k, v in resolved.items() if "${" not in v})
     if sim:
         env["IDENTITY_AUTHORITY"] = sim["SIM_URL"] + "/organizations/v2.0"
         env["GRAPH_BASE_URL"] = sim["SIM_URL"] + "/v1.0"

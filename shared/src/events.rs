@@ -30,6 +30,54 @@ impl EventPublisher {
         }
     }
 
+    /// Publishes many events, ten per PutEvents call (the API's limit), a few calls at a time.
+    /// Any refused entry fails the whole call: the caller retries, and consumers dedupe by the
+    /// `event_id` every detail carries.
+    pub async fn publish_batch(
+        &self,
+        events: &[(&str, serde_json::Value)],
+    ) -> Result<usize, PublishError> {
+        const PER_CALL: usize = 10;
+        const IN_FLIGHT: usize = 8;
+        let mut calls = 0;
+        let chunks: Vec<_> = events.chunks(PER_CALL).collect();
+        for wave in chunks.chunks(IN_FLIGHT) {
+            let mut set = tokio::task::JoinSet::new();
+            for chunk in wave {
+                let entries = chunk
+                    .iter()
+                    .map(|(detail_type, detail)| {
+                        aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                            .event_bus_name(&self.bus)
+                            .source(SOURCE)
+                            .detail_type(*detail_type)
+                            .detail(detail.to_string())
+                            .build()
+                    })
+                    .collect::<Vec<_>>();
+                let client = self.client.clone();
+                set.spawn(
+                    async move { client.put_events().set_entries(Some(entries)).send().await },
+                );
+            }
+            while let Some(joined) = set.join_next().await {
+                calls += 1;
+                let out = joined
+                    .map_err(|e| PublishError::Call(Box::new(e)))?
+                    .map_err(|e| PublishError::Call(Box::new(e)))?;
+                if out.failed_entry_count > 0 {
+                    let code = out
+                        .entries()
+                        .iter()
+                        .find_map(|e| e.error_code().map(str::to_owned))
+                        .unwrap_or_else(|| "unknown".into());
+                    return Err(PublishError::Rejected(code));
+                }
+            }
+        }
+        Ok(calls)
+    }
+
     /// Publishes one event of `detail_type` (e.g. `connection.connected`).
     pub async fn publish<T: Serialize>(
         &self,

@@ -13,8 +13,10 @@
 //! - [`domain`]: types that parse (ids, addresses, pagination) and the connection model.
 //! - [`aws`]: AWS clients, built once per container.
 //! - [`connections`]: the connection use cases.
-//! - [`webhook`]: Graph change and lifecycle notifications into per-mailbox sync jobs.
+//! - [`sync`]: the mail sync engine (subscriptions, delta rounds, message events).
+//! - [`mail`]: reading synced mail (stored metadata, live bodies).
 //! - [`scheduling`]: free/busy, meeting times and booking.
+//! - [`webhook`]: Graph change and lifecycle notifications into per-mailbox sync jobs.
 
 pub mod app;
 pub mod auth;
@@ -28,11 +30,13 @@ pub mod events;
 pub mod graph;
 pub mod http;
 pub mod identity;
+pub mod mail;
 pub mod queue;
 pub mod scheduling;
 pub mod secrets;
 pub mod sending;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod tokens;
 pub mod webhook;

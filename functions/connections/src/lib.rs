@@ -4,12 +4,15 @@
 //! - `POST /connections` - start a user's sign-in; 201 `{authorize_url, expires_at}`
 //! - `GET /connections/{id}` / `DELETE /connections/{id}` (204, also when already gone)
 //! - `POST /admin-consents` - start tenant-wide admin consent; 201 `{consent_url, expires_at}`
+//! - `GET /connections/{id}/messages` - synced mail, newest first,
+//!   `?folder=&with=&since=&limit=&cursor=`
+//! - `GET /connections/{id}/messages/{message_id}` - one message with its body, read live
 
 use lambda_http::{http::Method, http::StatusCode, Body, Request, RequestExt, Response};
 use m365_connector::app::Connector;
 use m365_connector::domain::{AppUserId, ConnectionId, PageLimit};
 use m365_connector::http::{self, ApiError};
-use m365_connector::{connect, connections};
+use m365_connector::{connect, connections, mail};
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
 pub async fn handle(c: &Connector, request: Request) -> Response<Body> {
@@ -23,6 +26,7 @@ async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiEr
     let allowed: &[Method] = match segments.as_slice() {
         ["connections"] => &[Method::GET, Method::POST],
         ["connections", _] => &[Method::GET, Method::DELETE],
+        ["connections", _, "messages"] | ["connections", _, "messages", _] => &[Method::GET],
         ["admin-consents"] => &[Method::POST],
         _ => return Err(ApiError::NotFound(format!("no route for /{path}"))),
     };
@@ -56,6 +60,23 @@ async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiEr
         (Method::DELETE, ["connections", id]) => {
             connect::delete(c, &ConnectionId::parse(id)?).await?;
             Ok(http::empty(StatusCode::NO_CONTENT))
+        }
+        (Method::GET, ["connections", id, "messages"]) => {
+            let id = ConnectionId::parse(id)?;
+            let query = request.query_string_parameters();
+            let params = mail::ListParams::parse(|name| query.first(name))?;
+            Ok(http::json(
+                StatusCode::OK,
+                &mail::list(c, &id, &params).await?,
+            ))
+        }
+        (Method::GET, ["connections", id, "messages", message_id]) => {
+            let id = ConnectionId::parse(id)?;
+            let message_id = mail::MessageId::parse(message_id)?;
+            Ok(http::json(
+                StatusCode::OK,
+                &mail::get(c, &id, &message_id).await?,
+            ))
         }
         (Method::POST, ["admin-consents"]) => {
             let started =

@@ -12,7 +12,9 @@ use serde::Deserialize;
 use url::Url;
 
 pub mod calendar;
+pub mod messages;
 pub mod send;
+pub mod subscriptions;
 
 /// Graph's code for a mailbox hosted on premises (hybrid) or otherwise not reachable over REST.
 pub const MAILBOX_NOT_ENABLED: &str = "MailboxNotEnabledForRESTAPI";

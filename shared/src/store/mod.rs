@@ -5,6 +5,7 @@
 //! idempotent operation. A lost condition is [`StoreError::Conflict`], never a silent overwrite.
 
 pub mod keys;
+pub mod messages;
 pub mod sends;
 pub mod subscriptions;
 

@@ -40,11 +40,17 @@ fn event_files(function: &str) -> Vec<(String, String)> {
     files
 }
 
+/// Functions fed by SQS or a schedule: their samples are checked by their own tests below.
+const NON_HTTP_FUNCTIONS: [&str; 2] = ["mail-sync", "subscription-renewal"];
+
 #[test]
 fn every_event_file_parses_as_an_http_api_request() {
     let mut count = 0;
     for dir in std::fs::read_dir(events_dir()).unwrap() {
         let dir = dir.unwrap().path();
+        if NON_HTTP_FUNCTIONS.contains(&dir.file_name().unwrap().to_string_lossy().as_ref()) {
+            continue;
+        }
         for (name, body) in event_files(&dir.file_name().unwrap().to_string_lossy()) {
             let request = lambda_http::request::from_str(&body)
                 .unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()));
@@ -156,5 +162,46 @@ async fn the_graph_webhook_handler_answers_each_sample_event_as_named() {
             assert_eq!(status, expected_status(&name), "{name}");
             assert_eq!(content_type.as_deref(), Some("application/problem+json"));
         }
+    }
+}
+
+#[tokio::test]
+async fn mail_sync_samples_are_sqs_batches_of_sync_jobs_and_a_bad_body_is_reported_failed() {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    let files = event_files("mail-sync");
+    assert!(!files.is_empty());
+    for (name, body) in &files {
+        let event: SqsEvent =
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("mail-sync/{name}: {e}"));
+        for record in &event.records {
+            let parsed = serde_json::from_str::<m365_connector::queue::SyncJob>(
+                record.body.as_deref().unwrap(),
+            );
+            assert_eq!(parsed.is_ok(), !name.starts_with("bad-"), "{name}");
+            assert!(record.attributes.contains_key("MessageGroupId"), "{name}");
+        }
+    }
+    let (_, bad) = files.iter().find(|(n, _)| n == "bad-body").unwrap();
+    let event: SqsEvent = serde_json::from_str(bad).unwrap();
+    let stack = stack().await;
+    let connector = m365_connector::app::Connector::new(stack.config.clone(), &stack.aws);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let response = mail_sync::process(&connector, event.records.clone(), deadline).await;
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, vec![event.records[0].message_id.clone().unwrap()]);
+}
+
+#[test]
+fn the_subscription_renewal_sample_is_a_scheduled_event_with_a_time() {
+    use aws_lambda_events::event::eventbridge::EventBridgeEvent;
+    for (name, body) in event_files("subscription-renewal") {
+        let event: EventBridgeEvent<serde_json::Value> = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("subscription-renewal/{name}: {e}"));
+        assert_eq!(event.detail_type, "Scheduled Event");
+        assert!(event.time.is_some(), "{name}");
     }
 }

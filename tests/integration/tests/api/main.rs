@@ -14,4 +14,5 @@ mod scheduling;
 mod secrets_and_crypto;
 mod send_mail;
 mod store;
+mod sync;
 mod webhook;

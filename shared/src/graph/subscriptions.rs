@@ -1,0 +1,156 @@
+//! Graph change-notification subscriptions: create, renew (PATCH), reauthorize. Delete lives in
+//! the module root because disconnecting needs it too.
+//!
+//! Graph caps Outlook subscriptions at 4,230 minutes today (newer docs say longer); we ask for
+//! [`MAX_LIFETIME`] and trust the `expirationDateTime` Graph answers with.
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::messages::IMMUTABLE_ID;
+use super::{GraphClient, GraphError};
+
+/// The longest lifetime Graph documents for Outlook message subscriptions.
+pub const MAX_LIFETIME: chrono::Duration = chrono::Duration::minutes(4230);
+
+/// What a new subscription watches and where Graph should deliver.
+pub struct NewSubscription<'a> {
+    /// Graph resource path, e.g. `me/mailFolders('inbox')/messages`.
+    pub resource: &'a str,
+    pub notification_url: &'a str,
+    pub lifecycle_url: &'a str,
+    /// Echoed in every notification; proves it came from Graph. Never logged.
+    pub client_state: &'a SecretString,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateBody<'a> {
+    change_type: &'static str,
+    notification_url: &'a str,
+    lifecycle_notification_url: &'a str,
+    resource: &'a str,
+    expiration_date_time: String,
+    client_state: &'a str,
+    latest_supported_tls_version: &'static str,
+}
+
+/// A subscription as Graph returns it (only what the connector keeps).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Subscription {
+    pub id: String,
+    #[serde(default)]
+    pub resource: String,
+    pub expiration_date_time: DateTime<Utc>,
+}
+
+fn graph_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl GraphClient {
+    /// `POST /subscriptions` for `created,updated,deleted`. Graph validates both URLs before it
+    /// answers, so the webhook function must be reachable.
+    pub async fn create_subscription(
+        &self,
+        token: &SecretString,
+        new: &NewSubscription<'_>,
+    ) -> Result<Subscription, GraphError> {
+        let body = CreateBody {
+            change_type: "created,updated,deleted",
+            notification_url: new.notification_url,
+            lifecycle_notification_url: new.lifecycle_url,
+            resource: new.resource,
+            expiration_date_time: graph_time(new.expires_at),
+            client_state: new.client_state.expose_secret(),
+            latest_supported_tls_version: "v1_2",
+        };
+        let response = self
+            .http
+            .post(self.url("subscriptions"))
+            .bearer_auth(token.expose_secret())
+            .header("Prefer", IMMUTABLE_ID)
+            .json(&body)
+            .send()
+            .await
+            .map_err(GraphError::Transport)?;
+        Self::decode(response).await
+    }
+
+    /// `PATCH /subscriptions/{id}` with a new expiry (this also reauthorizes it).
+    pub async fn renew_subscription(
+        &self,
+        token: &SecretString,
+        id: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Subscription, GraphError> {
+        let response = self
+            .http
+            .patch(self.url(&format!("subscriptions/{}", path_segment(id))))
+            .bearer_auth(token.expose_secret())
+            .json(&serde_json::json!({ "expirationDateTime": graph_time(expires_at) }))
+            .send()
+            .await
+            .map_err(GraphError::Transport)?;
+        Self::decode(response).await
+    }
+
+    /// `POST /subscriptions/{id}/reauthorize`: resumes delivery without extending the expiry.
+    pub async fn reauthorize_subscription(
+        &self,
+        token: &SecretString,
+        id: &str,
+    ) -> Result<(), GraphError> {
+        let response = self
+            .http
+            .post(self.url(&format!("subscriptions/{}/reauthorize", path_segment(id))))
+            .bearer_auth(token.expose_secret())
+            .header(reqwest::header::CONTENT_LENGTH, 0)
+            .send()
+            .await
+            .map_err(GraphError::Transport)?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        Err(Self::error(response).await)
+    }
+}
+
+/// Percent-encodes an id for use as one URL path segment (Graph ids may carry `/`, `+`, `=`).
+pub(crate) fn path_segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_encoded_as_single_path_segments() {
+        assert_eq!(path_segment("AAMk/ab+c="), "AAMk%2Fab%2Bc%3D");
+        assert_eq!(path_segment("plain-id_1"), "plain-id_1");
+    }
+
+    #[test]
+    fn create_body_uses_graph_field_names() {
+        let body = CreateBody {
+            change_type: "created,updated,deleted",
+            notification_url: "https://x/n",
+            lifecycle_notification_url: "https://x/l",
+            resource: "me/mailFolders('inbox')/messages",
+            expiration_date_time: graph_time(DateTime::from_timestamp(0, 0).unwrap()),
+            client_state: "s",
+            latest_supported_tls_version: "v1_2",
+        };
+        let v = serde_json::to_value(body).unwrap();
+        assert_eq!(v["changeType"], "created,updated,deleted");
+        assert_eq!(v["lifecycleNotificationUrl"], "https://x/l");
+        assert_eq!(v["expirationDateTime"], "1970-01-01T00:00:00.000Z");
+        assert_eq!(v["clientState"], "s");
+    }
+}

@@ -1,0 +1,233 @@
+//! Reading synced mail: the stored metadata, newest first, and one message's body fetched live
+//! from Graph (bodies are never stored).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::app::Connector;
+use crate::domain::{Connection, ConnectionId, ConnectionStatus, PageLimit, ParseError};
+use crate::graph::GraphError;
+use crate::http::ApiError;
+use crate::store::messages::MessageQuery;
+use crate::store::Page;
+use crate::sync::{plan::view, FOLDERS};
+use crate::tokens;
+
+/// A Graph message id as it may appear in a path: 1-512 URL-safe characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageId(String);
+
+impl MessageId {
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 512
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_=+.".contains(&b));
+        if !ok {
+            return Err(ParseError::new(
+                "message_id",
+                "must be 1-512 characters of a Graph message id",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The query of `GET /connections/{id}/messages`, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListParams {
+    pub folder: Option<String>,
+    pub with: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub limit: PageLimit,
+    pub cursor: Option<String>,
+}
+
+impl ListParams {
+    /// Parses the query parameters (`lookup` gives the first value of a name).
+    pub fn parse<'a>(lookup: impl Fn(&str) -> Option<&'a str>) -> Result<Self, ParseError> {
+        let folder = match lookup("folder") {
+            None => None,
+            Some(f) => {
+                let f = f.to_ascii_lowercase();
+                if !FOLDERS.contains(&f.as_str()) {
+                    return Err(ParseError::new(
+                        "folder",
+                        format!("must be one of {}", FOLDERS.join(", ")),
+                    ));
+                }
+                Some(f)
+            }
+        };
+        let with = match lookup("with") {
+            None => None,
+            Some(w) => {
+                let w = w.trim();
+                let valid = w.len() <= 320
+                    && w.split_once('@')
+                        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+                    && !w.contains(['#', ' ', ',', '<', '>']);
+                if !valid {
+                    return Err(ParseError::new("with", "must be an email address"));
+                }
+                Some(w.to_ascii_lowercase())
+            }
+        };
+        let since = lookup("since")
+            .map(|s| {
+                DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| ParseError::new("since", "must be an RFC 3339 date-time"))
+            })
+            .transpose()?;
+        Ok(Self {
+            folder,
+            with,
+            since,
+            limit: PageLimit::parse(lookup("limit"))?,
+            cursor: lookup("cursor").map(str::to_owned),
+        })
+    }
+}
+
+/// The body of `GET /connections/{id}/messages`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageList {
+    pub messages: Vec<serde_json::Value>,
+    pub next_cursor: Option<String>,
+}
+
+async fn connection(c: &Connector, id: &ConnectionId) -> Result<Connection, ApiError> {
+    c.store
+        .get_connection(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))
+}
+
+/// `GET /connections/{id}/messages`: what has been synced, newest first. Works for connections in
+/// any status (it reads only what is stored).
+#[tracing::instrument(skip_all, fields(connection_id = %id))]
+pub async fn list(
+    c: &Connector,
+    id: &ConnectionId,
+    params: &ListParams,
+) -> Result<MessageList, ApiError> {
+    connection(c, id).await?;
+    let query = MessageQuery {
+        folder: params.folder.as_deref(),
+        with: params.with.as_deref(),
+        since: params.since,
+        limit: params.limit,
+        cursor: params.cursor.as_deref(),
+    };
+    let Page { items, next_cursor } = c.store.list_messages(id, &query).await??;
+    Ok(MessageList {
+        messages: items.iter().map(view).collect(),
+        next_cursor,
+    })
+}
+
+/// `GET /connections/{id}/messages/{message_id}`: the stored metadata plus the body, read live
+/// from Graph. 404 for a message that was never synced or that Graph no longer has; 409 when the
+/// connection cannot reach the mailbox.
+#[tracing::instrument(skip_all, fields(connection_id = %id))]
+pub async fn get(
+    c: &Connector,
+    id: &ConnectionId,
+    message_id: &MessageId,
+) -> Result<serde_json::Value, ApiError> {
+    let connection = connection(c, id).await?;
+    let stored = c
+        .store
+        .get_message(id, message_id.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no message {}", message_id.as_str())))?;
+    if connection.status != ConnectionStatus::Active {
+        return Err(ApiError::Conflict(format!(
+            "the connection is {}; reconnect it to read message bodies",
+            serde_json::to_value(connection.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        )));
+    }
+    let token = tokens::access_token(c, id).await?;
+    let live = match c.graph.get_message(&token, message_id.as_str()).await {
+        Ok(m) => m,
+        Err(GraphError::Api { status: 404, .. }) => {
+            return Err(ApiError::NotFound(format!(
+                "message {} is no longer in the mailbox",
+                message_id.as_str()
+            )))
+        }
+        Err(
+            e @ GraphError::Api {
+                status: 429 | 503,
+                retry_after,
+                ..
+            },
+        ) => {
+            return Err(ApiError::Unavailable {
+                retry_after_secs: retry_after.map_or(5, |d| d.as_secs()),
+                source: Box::new(e),
+            })
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let mut body = view(&stored);
+    body["body"] = serde_json::to_value(&live.body).map_err(ApiError::internal)?;
+    // The live flags win: the stored copy may lag a notification behind.
+    if let Some(is_read) = live.is_read {
+        body["is_read"] = is_read.into();
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(q: &[(&str, &str)]) -> Result<ListParams, ParseError> {
+        ListParams::parse(|name| q.iter().find(|(k, _)| *k == name).map(|(_, v)| *v))
+    }
+
+    #[test]
+    fn list_parameters_parse_and_default() {
+        let p = parse(&[
+            ("folder", "Inbox"),
+            ("with", "Bob@Contoso.example"),
+            ("since", "2026-01-01T00:00:00+01:00"),
+        ])
+        .unwrap();
+        assert_eq!(p.folder.as_deref(), Some("inbox"));
+        assert_eq!(p.with.as_deref(), Some("bob@contoso.example"));
+        assert_eq!(p.since.unwrap().to_rfc3339(), "2025-12-31T23:00:00+00:00");
+        assert_eq!(p.limit.get(), 50);
+    }
+
+    #[test]
+    fn bad_list_parameters_name_their_field() {
+        for (name, value) in [
+            ("folder", "drafts"),
+            ("with", "not-an-address"),
+            ("with", "a#b@c.example"),
+            ("since", "yesterday"),
+            ("limit", "0"),
+        ] {
+            assert_eq!(parse(&[(name, value)]).unwrap_err().field, name, "{value}");
+        }
+    }
+
+    #[test]
+    fn message_ids_reject_path_and_key_separators() {
+        assert!(MessageId::parse("AAMkAGI2TG93AAA=").is_ok());
+        for bad in ["", "a/b", "a#b", "a b", &"x".repeat(513)] {
+            assert_eq!(MessageId::parse(bad).unwrap_err().field, "message_id");
+        }
+    }
+}

@@ -1,0 +1,568 @@
+//! The sync engine: runs one [`SyncJob`] for one mailbox. Notifications are hints; the delta query
+//! per folder is the truth, and the diff against stored items makes every run idempotent.
+//!
+//! - `Connected`: subscribe Inbox and Sent Items (or renew what exists), then backfill.
+//! - `CatchUp`: a delta round per folder from the stored cursor.
+//! - `Lifecycle`: `reauthorizationRequired` -> renew, `subscriptionRemoved` -> recreate,
+//!   `missed` -> nothing more; each then catches up.
+//! - `Renew`: PATCH the expiry; a subscription Graph no longer knows is recreated and caught up.
+//!
+//! Order per page: publish the page's events, then write its items with the link that fetched it
+//! (one BatchWriteItem per 25). A crash in between republishes with the same event ids on the next
+//! run (at least once, deduplicable) instead of losing events. A connection that is not `active`
+//! is skipped; reconnecting enqueues `Connected`, which catches up.
+//!
+//! Graph calls per mailbox are capped at [`MAX_CONCURRENT_GRAPH`]. Throttling is never retried in
+//! a loop: a short `Retry-After` is waited out in place a few times, a longer one ends the job with
+//! [`Outcome::RetryAfter`] so the queue redelivers it later. Near the deadline a run stops after
+//! its current page, saves the cursor and re-enqueues a `CatchUp` for itself.
+
+pub mod plan;
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::Utc;
+use secrecy::SecretString;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use crate::app::Connector;
+use crate::config::ConfigError;
+use crate::domain::{Connection, ConnectionStatus};
+use crate::events::PublishError;
+use crate::graph::messages::{DeltaChange, DeltaError, DeltaNext};
+use crate::graph::subscriptions::{NewSubscription, MAX_LIFETIME};
+use crate::graph::{GraphClient, GraphError};
+use crate::identity::random_token;
+use crate::queue::{EnqueueError, LifecycleEvent, SyncJob};
+use crate::store::messages::{cursor_write, message_writes, MessageQuery};
+use crate::store::{client_state_hash, StoreError, SubscriptionRecord};
+use crate::tokens::{self, TokenServiceError};
+use plan::{plan_page, ChangeKind, PlannedWrite};
+
+/// The folders the connector syncs (Graph well-known names).
+pub const FOLDERS: [&str; 2] = ["inbox", "sentitems"];
+/// Outlook allows 4 concurrent requests per app and mailbox.
+pub const MAX_CONCURRENT_GRAPH: usize = 4;
+/// A run stops taking new pages when less than this is left before its deadline.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
+/// A `Retry-After` up to this long is waited out in place; longer ones end the job.
+const INLINE_RETRY_MAX: Duration = Duration::from_secs(5);
+const INLINE_RETRIES: u32 = 3;
+/// When Graph throttles without saying for how long.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// How a job ended (errors aside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done(Stats),
+    /// Nothing to do for this connection (gone, or not `active`).
+    Skipped(&'static str),
+    /// Stopped near the deadline; a `CatchUp` was enqueued to continue from the saved cursors.
+    Resumed(Stats),
+    /// Graph throttled the mailbox: run the job again after this long.
+    RetryAfter(Duration),
+}
+
+/// What a run did, for logs and the benchmark.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub pages: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub restarted_folders: usize,
+}
+
+impl Stats {
+    fn add(&mut self, other: &Stats) {
+        self.pages += other.pages;
+        self.created += other.created;
+        self.updated += other.updated;
+        self.deleted += other.deleted;
+        self.restarted_folders += other.restarted_folders;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("access token unavailable")]
+    Token(#[source] TokenServiceError),
+    #[error("Graph call failed")]
+    Graph(#[source] GraphError),
+    #[error("delta query failed")]
+    Delta(#[source] DeltaError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("publishing message events failed")]
+    Publish(#[source] PublishError),
+    #[error("re-enqueueing the rest of the work failed")]
+    Enqueue(#[source] EnqueueError),
+    #[error("subscriptions cannot be created")]
+    Config(#[source] ConfigError),
+}
+
+impl SyncError {
+    /// How long to wait when the failure is Graph throttling or a passing outage.
+    fn throttled(&self) -> Option<Duration> {
+        let graph = match self {
+            Self::Graph(e) | Self::Delta(DeltaError::Graph(e)) => e,
+            _ => return None,
+        };
+        throttle_delay(graph)
+    }
+}
+
+fn throttle_delay(e: &GraphError) -> Option<Duration> {
+    match e {
+        GraphError::Api {
+            status: 429 | 503,
+            retry_after,
+            ..
+        } => Some(retry_after.unwrap_or(DEFAULT_RETRY_AFTER)),
+        _ => None,
+    }
+}
+
+/// Errors a Graph call may end with, seen through their Graph cause.
+trait GraphCause {
+    fn graph(&self) -> Option<&GraphError>;
+}
+
+impl GraphCause for GraphError {
+    fn graph(&self) -> Option<&GraphError> {
+        Some(self)
+    }
+}
+
+impl GraphCause for DeltaError {
+    fn graph(&self) -> Option<&GraphError> {
+        match self {
+            Self::Graph(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Runs one job. `deadline` is when the invocation must be finished (Lambda's remaining time).
+#[tracing::instrument(skip_all, fields(connection_id = %job.connection_id()))]
+pub async fn run(c: &Connector, job: &SyncJob, deadline: Instant) -> Result<Outcome, SyncError> {
+    let id = job.connection_id();
+    let Some(connection) = c.store.get_connection(id).await? else {
+        return Ok(Outcome::Skipped("connection does not exist"));
+    };
+    if connection.status != ConnectionStatus::Active {
+        return Ok(Outcome::Skipped("connection is not active"));
+    }
+    let token = match tokens::access_token(c, id).await {
+        Ok(t) => t,
+        Err(TokenServiceError::ReauthRequired { .. }) => {
+            return Ok(Outcome::Skipped("connection must be reconnected"))
+        }
+        Err(TokenServiceError::Transient(_) | TokenServiceError::LeaseTimeout) => {
+            return Ok(Outcome::RetryAfter(Duration::from_secs(5)))
+        }
+        Err(e) => return Err(SyncError::Token(e)),
+    };
+    let mailbox = Mailbox {
+        c,
+        connection,
+        token,
+        permits: Semaphore::new(MAX_CONCURRENT_GRAPH),
+        deadline,
+    };
+    match mailbox.run(job).await {
+        Err(e) => match e.throttled() {
+            Some(delay) => {
+                tracing::info!(delay_s = delay.as_secs(), "Graph throttled the mailbox");
+                Ok(Outcome::RetryAfter(delay))
+            }
+            None => Err(e),
+        },
+        ok => ok,
+    }
+}
+
+struct Mailbox<'a> {
+    c: &'a Connector,
+    connection: Connection,
+    token: SecretString,
+    permits: Semaphore,
+    deadline: Instant,
+}
+
+enum FolderEnd {
+    Complete,
+    OutOfTime,
+}
+
+impl Mailbox<'_> {
+    async fn run(&self, job: &SyncJob) -> Result<Outcome, SyncError> {
+        match job {
+            SyncJob::Connected { .. } => {
+                self.ensure_subscriptions(true).await?;
+                self.catch_up().await
+            }
+            SyncJob::CatchUp { .. } => self.catch_up().await,
+            SyncJob::Lifecycle {
+                subscription_id,
+                event,
+                ..
+            } => {
+                match event {
+                    LifecycleEvent::ReauthorizationRequired => {
+                        self.renew(subscription_id).await?;
+                    }
+                    LifecycleEvent::SubscriptionRemoved => {
+                        self.c.store.delete_subscription(subscription_id).await?;
+                        self.ensure_subscriptions(false).await?;
+                    }
+                    LifecycleEvent::Missed => {}
+                }
+                self.catch_up().await
+            }
+            SyncJob::Renew {
+                subscription_id, ..
+            } => {
+                if self.renew(subscription_id).await? {
+                    self.catch_up().await
+                } else {
+                    Ok(Outcome::Done(Stats::default()))
+                }
+            }
+        }
+    }
+
+    /// Runs a Graph call under the mailbox's concurrency cap, waiting out short throttling.
+    async fn graph<T, E, F, Fut>(&self, call: F) -> Result<T, E>
+    where
+        E: GraphCause,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut attempt = 0;
+        loop {
+            let result = {
+                let _permit = self.permits.acquire().await.expect("never closed");
+                call().await
+            };
+            let delay = match &result {
+                Err(e) => e.graph().and_then(throttle_delay),
+                Ok(_) => None,
+            };
+            match delay {
+                Some(d)
+                    if attempt < INLINE_RETRIES
+                        && d <= INLINE_RETRY_MAX
+                        && Instant::now() + d + DEADLINE_MARGIN < self.deadline =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(d).await;
+                }
+                _ => return result,
+            }
+        }
+    }
+
+    /// Creates the missing folder subscriptions; with `renew_existing`, also renews the others
+    /// (a reconnect may follow a long pause). Returns whether any was created.
+    async fn ensure_subscriptions(&self, renew_existing: bool) -> Result<bool, SyncError> {
+        let existing = self
+            .c
+            .store
+            .connection_subscriptions(&self.connection.id)
+            .await?;
+        let mut created = false;
+        for folder in FOLDERS {
+            match existing.iter().find(|r| r.folder == folder) {
+                Some(r) if renew_existing => created |= self.renew_record(r).await?,
+                Some(_) => {}
+                None => {
+                    self.create_subscription(folder).await?;
+                    created = true;
+                }
+            }
+        }
+        Ok(created)
+    }
+
+    async fn create_subscription(&self, folder: &str) -> Result<SubscriptionRecord, SyncError> {
+        let (notification_url, lifecycle_url) = self
+            .c
+            .config
+            .graph_webhook_urls()
+            .map_err(SyncError::Config)?;
+        let client_state = SecretString::from(random_token(32));
+        let resource = format!("me/mailFolders('{folder}')/messages");
+        let new = NewSubscription {
+            resource: &resource,
+            notification_url: notification_url.as_str(),
+            lifecycle_url: lifecycle_url.as_str(),
+            client_state: &client_state,
+            expires_at: Utc::now() + MAX_LIFETIME,
+        };
+        let sub = self
+            .graph(|| self.c.graph.create_subscription(&self.token, &new))
+            .await
+            .map_err(SyncError::Graph)?;
+        let record = SubscriptionRecord {
+            id: sub.id,
+            connection_id: self.connection.id.clone(),
+            tenant_id: self.connection.tenant_id.clone(),
+            folder: folder.to_owned(),
+            resource,
+            client_state_hash: client_state_hash(secrecy::ExposeSecret::expose_secret(
+                &client_state,
+            )),
+            expires_at: sub.expiration_date_time,
+        };
+        self.c.store.put_subscription(&record).await?;
+        tracing::info!(subscription_id = %record.id, folder, expires_at = %record.expires_at, "subscribed");
+        Ok(record)
+    }
+
+    /// Renews a subscription by id. Returns true when it had to be recreated (so the caller
+    /// catches up on whatever happened while it was gone).
+    async fn renew(&self, subscription_id: &str) -> Result<bool, SyncError> {
+        let found = self.c.store.get_subscriptions(&[subscription_id]).await?;
+        match found.get(subscription_id) {
+            Some(r) if r.connection_id == self.connection.id => self.renew_record(r).await,
+            // Already replaced (or never ours): make sure every folder is covered.
+            _ => self.ensure_subscriptions(false).await,
+        }
+    }
+
+    async fn renew_record(&self, r: &SubscriptionRecord) -> Result<bool, SyncError> {
+        let expires_at = Utc::now() + MAX_LIFETIME;
+        match self
+            .graph(|| {
+                self.c
+                    .graph
+                    .renew_subscription(&self.token, &r.id, expires_at)
+            })
+            .await
+        {
+            Ok(sub) => {
+                let mut renewed = r.clone();
+                renewed.expires_at = sub.expiration_date_time;
+                if renewed.tenant_id.is_empty() {
+                    renewed.tenant_id = self.connection.tenant_id.clone();
+                }
+                self.c.store.put_subscription(&renewed).await?;
+                tracing::info!(subscription_id = %r.id, expires_at = %renewed.expires_at, "renewed");
+                Ok(false)
+            }
+            Err(GraphError::Api { status: 404, .. }) => {
+                tracing::info!(subscription_id = %r.id, folder = %r.folder, "subscription gone; recreating");
+                self.c.store.delete_subscription(&r.id).await?;
+                self.create_subscription(&r.folder).await?;
+                Ok(true)
+            }
+            Err(e) => Err(SyncError::Graph(e)),
+        }
+    }
+
+    /// A delta round for every folder, concurrently (they share the Graph cap and deadline).
+    async fn catch_up(&self) -> Result<Outcome, SyncError> {
+        let (inbox, sent) =
+            tokio::join!(self.sync_folder(FOLDERS[0]), self.sync_folder(FOLDERS[1]));
+        let (inbox, sent) = (inbox?, sent?);
+        let mut stats = inbox.1;
+        stats.add(&sent.1);
+        if matches!(inbox.0, FolderEnd::OutOfTime) || matches!(sent.0, FolderEnd::OutOfTime) {
+            let job = SyncJob::CatchUp {
+                connection_id: self.connection.id.clone(),
+            };
+            let dedup = format!(
+                "resume:{}:{}",
+                self.connection.id,
+                Utc::now().timestamp_millis()
+            );
+            self.c
+                .queue
+                .enqueue(&job, &dedup)
+                .await
+                .map_err(SyncError::Enqueue)?;
+            tracing::info!(?stats, "deadline near; resumed in a new job");
+            return Ok(Outcome::Resumed(stats));
+        }
+        tracing::info!(?stats, "caught up");
+        Ok(Outcome::Done(stats))
+    }
+
+    async fn sync_folder(&self, folder: &str) -> Result<(FolderEnd, Stats), SyncError> {
+        let id = &self.connection.id;
+        let store = &self.c.store;
+        let initial = GraphClient::initial_delta_link(folder);
+        let saved = store.get_cursor(id, folder).await?;
+        let mut saved_link = saved.clone();
+        let mut link = saved.unwrap_or_else(|| initial.clone());
+        let cutoff = Utc::now() - chrono::Duration::days(self.c.config.sync_lookback_days.into());
+        let page_size = self.c.config.sync_page_size;
+        let mut stats = Stats::default();
+        // Ids seen since a from-scratch restart, to find what vanished while the token was dead.
+        let mut restart_seen: Option<HashSet<String>> = None;
+        loop {
+            let page = match self
+                .graph(|| self.c.graph.delta_page(&self.token, &link, page_size))
+                .await
+            {
+                Ok(page) => page,
+                Err(DeltaError::SyncStateLost(e)) if restart_seen.is_none() => {
+                    tracing::warn!(folder, error = %e, "delta token expired; resyncing the folder");
+                    stats.restarted_folders += 1;
+                    restart_seen = Some(HashSet::new());
+                    link = initial.clone();
+                    continue;
+                }
+                Err(e) => return Err(SyncError::Delta(e)),
+            };
+            stats.pages += 1;
+            if let Some(seen) = restart_seen.as_mut() {
+                for change in &page.changes {
+                    if let DeltaChange::Upsert(m) = change {
+                        seen.insert(m.id.clone());
+                    }
+                }
+            }
+            let ids: Vec<&str> = page
+                .changes
+                .iter()
+                .map(|ch| match ch {
+                    DeltaChange::Upsert(m) => m.id.as_str(),
+                    DeltaChange::Removed { id } => id.as_str(),
+                })
+                .collect();
+            let stored = if ids.is_empty() {
+                HashMap::new()
+            } else {
+                store.get_messages(id, &ids).await?
+            };
+            let planned = plan_page(id, folder, &page.changes, &stored, cutoff);
+            // The link that fetched this page goes with its items: if the run dies before the
+            // next page is written, the page is fetched again and diffs to nothing new.
+            let cursor = (saved_link.as_deref() != Some(link.as_str())).then(|| link.clone());
+            self.apply(folder, &planned, cursor.as_deref(), &mut stats)
+                .await?;
+            if cursor.is_some() {
+                saved_link = cursor;
+            }
+            match page.next {
+                DeltaNext::DeltaLink(delta) => {
+                    if let Some(seen) = restart_seen.take() {
+                        self.sweep_vanished(folder, &seen, &mut stats).await?;
+                    }
+                    store.put_cursor(id, folder, &delta, Utc::now()).await?;
+                    return Ok((FolderEnd::Complete, stats));
+                }
+                DeltaNext::NextLink(next) => {
+                    if Instant::now() + DEADLINE_MARGIN >= self.deadline {
+                        store.put_cursor(id, folder, &next, Utc::now()).await?;
+                        if restart_seen.is_some() {
+                            tracing::warn!(folder, "resync spans runs; vanished messages are found at the next restart");
+                        }
+                        return Ok((FolderEnd::OutOfTime, stats));
+                    }
+                    link = next;
+                }
+            }
+        }
+    }
+
+    /// Publishes the events of planned writes, then writes them (plus the cursor, if given).
+    async fn apply(
+        &self,
+        folder: &str,
+        planned: &[PlannedWrite],
+        cursor: Option<&str>,
+        stats: &mut Stats,
+    ) -> Result<(), SyncError> {
+        if !planned.is_empty() {
+            let events: Vec<(&str, serde_json::Value)> = planned
+                .iter()
+                .map(|p| (p.kind.detail_type(), p.event_detail()))
+                .collect();
+            self.c
+                .events
+                .publish_batch(&events)
+                .await
+                .map_err(SyncError::Publish)?;
+        }
+        let mut writes = Vec::with_capacity(planned.len() + 1);
+        if let Some(link) = cursor {
+            writes.push(cursor_write(&self.connection.id, folder, link, Utc::now())?);
+        }
+        for p in planned {
+            writes.extend(message_writes(
+                &p.record,
+                &self.connection.email,
+                p.previous.as_ref(),
+            )?);
+            match p.kind {
+                ChangeKind::Created => stats.created += 1,
+                ChangeKind::Updated => stats.updated += 1,
+                ChangeKind::Deleted => stats.deleted += 1,
+            }
+        }
+        if !writes.is_empty() {
+            self.c.store.write_batch(writes).await?;
+        }
+        Ok(())
+    }
+
+    /// After a from-scratch round: stored live messages of the folder that the round did not
+    /// return were deleted while the delta token was dead.
+    async fn sweep_vanished(
+        &self,
+        folder: &str,
+        seen: &HashSet<String>,
+        stats: &mut Stats,
+    ) -> Result<(), SyncError> {
+        let id = &self.connection.id;
+        let mut cursor: Option<String> = None;
+        let mut vanished = Vec::new();
+        loop {
+            let query = MessageQuery {
+                folder: Some(folder),
+                with: None,
+                since: None,
+                limit: crate::domain::PageLimit::parse(Some("100")).expect("in range"),
+                cursor: cursor.as_deref(),
+            };
+            let page = self
+                .c
+                .store
+                .list_messages(id, &query)
+                .await?
+                .map_err(|_| StoreError::CorruptAttribute("cursor"))?;
+            vanished.extend(
+                page.items
+                    .into_iter()
+                    .filter(|m| !m.deleted && !seen.contains(&m.id)),
+            );
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        if vanished.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = vanished.iter().map(|m| m.id.clone()).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let stored = self.c.store.get_messages(id, &refs).await?;
+        let removals: Vec<DeltaChange> = ids
+            .into_iter()
+            .map(|id| DeltaChange::Removed { id })
+            .collect();
+        let planned = plan_page(id, folder, &removals, &stored, Utc::now());
+        tracing::info!(
+            folder,
+            count = planned.len(),
+            "marking messages deleted during the dead-token gap"
+        );
+        self.apply(folder, &planned, None, stats).await
+    }
+}
