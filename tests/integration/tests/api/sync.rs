@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use crate::helpers::{body, Harness};
 
 pub const ALICE: &str = "alice@contoso.example";
+pub const BOB: &str = "bob@contoso.example";
 
 /// Starts an HTTP server on 127.0.0.1 that turns every request into an API Gateway request for
 /// the graph-webhook function; returns its base URL.
@@ -61,7 +62,7 @@ pub async fn start_webhook_server(connector: Arc<Connector>) -> String {
 
 /// A table of this test's own with the template's key schema: the simulator's seeded mailboxes
 /// have fixed ids, so on the shared table a connect would "reconnect" another test's connection.
-pub async fn private_table(h: &mut Harness) {
+pub async fn private_table(h: &mut Harness, meter: Option<&integration_tests::Meter>) {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
         Projection, ProjectionType, ScalarAttributeType,
@@ -109,13 +110,27 @@ pub async fn private_table(h: &mut Harness) {
     }
     create.send().await.unwrap();
     h.connector.config.table_name = name.clone();
-    h.connector.store = m365_connector::store::Store::new(h.stack.aws.dynamodb.clone(), &name);
+    let client = match meter {
+        Some(meter) => {
+            integration_tests::metered_clients(&aws_config::load_from_env().await, meter).dynamodb
+        }
+        None => h.stack.aws.dynamodb.clone(),
+    };
+    h.connector.store = m365_connector::store::Store::new(client, &name);
 }
 
 /// A harness with a private table whose subscriptions point at an in-process webhook server.
 pub async fn harness_with_webhook() -> Harness {
-    let mut h = Harness::start().await;
-    private_table(&mut h).await;
+    harness_with_webhook_on(None).await
+}
+
+/// [`harness_with_webhook`], optionally with every AWS call of the connector metered.
+pub async fn harness_with_webhook_on(meter: Option<&integration_tests::Meter>) -> Harness {
+    let mut h = match meter {
+        Some(meter) => Harness::start_metered(meter).await,
+        None => Harness::start().await,
+    };
+    private_table(&mut h, meter).await;
     let webhook_connector = Arc::new(Connector::new(h.connector.config.clone(), &h.stack.aws));
     let base = start_webhook_server(webhook_connector).await;
     h.connector.config.graph_notification_url =
@@ -126,7 +141,7 @@ pub async fn harness_with_webhook() -> Harness {
 }
 
 /// Receives up to 10 jobs from the test's sync queue as the SQS event source would deliver them.
-async fn receive(h: &Harness) -> Vec<aws_lambda_events::event::sqs::SqsMessage> {
+pub async fn receive(h: &Harness) -> Vec<aws_lambda_events::event::sqs::SqsMessage> {
     let out = h
         .stack
         .aws
@@ -511,4 +526,214 @@ async fn a_mailbox_that_needs_reconnecting_is_not_synced() {
         Outcome::Skipped(_)
     ));
     assert_eq!(h.sim_requests("/v1.0/me/mailFolders").await.len(), before);
+}
+
+/// The worker for the end-to-end test: runs until `done` is set and the queue has been quiet
+/// for `quiet`.
+async fn work_until(h: &Harness, done: &std::sync::atomic::AtomicBool, quiet: Duration) {
+    while !done.load(std::sync::atomic::Ordering::SeqCst) {
+        run_worker(h, Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    run_worker(h, quiet).await;
+}
+
+/// What the simulator holds: (folder, immutable id) -> (subject, from address).
+async fn sim_mailbox(h: &Harness, mailbox: &str) -> HashMap<(String, String), (String, String)> {
+    let mut out = HashMap::new();
+    for folder in ["inbox", "sentitems"] {
+        let listing = h
+            .control(
+                Method::GET,
+                &format!("/_sim/mailboxes/{mailbox}/messages?folder={folder}"),
+                None,
+            )
+            .await;
+        for m in listing["value"].as_array().unwrap() {
+            out.insert(
+                (
+                    folder.to_owned(),
+                    m["immutableId"].as_str().unwrap().to_owned(),
+                ),
+                (
+                    m["subject"].as_str().unwrap_or("").to_owned(),
+                    m["from"]["emailAddress"]["address"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_ascii_lowercase(),
+                ),
+            );
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn two_mailboxes_under_lossy_duplicated_reordered_throttled_notifications_end_with_every_message_once(
+) {
+    let h = harness_with_webhook().await;
+    let alice = connect_and_sync(&h, ALICE).await;
+    let bob = connect_and_sync(&h, BOB).await;
+    h.events().await;
+
+    let hooks = "/webhooks/graph/notifications";
+    for fault in [
+        json!({"kind": "duplicateNotifications", "rate": 0.2, "path": hooks}),
+        json!({"kind": "dropNotifications", "rate": 0.1, "path": hooks}),
+        json!({"kind": "reorderNotifications", "path": hooks}),
+        json!({"kind": "throttle", "rate": 0.1, "retryAfter": 1}),
+    ] {
+        h.control(Method::POST, "/_sim/faults", Some(fault)).await;
+    }
+
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let traffic = async {
+        for i in 0..200 {
+            let mailbox = if i % 2 == 0 { ALICE } else { BOB };
+            let sender = format!("sender{}@external{}.example", i % 7, i % 3);
+            deliver(&h, mailbox, &sender, &format!("inbound {i}")).await;
+            if i == 60 {
+                let subs = sim_subscriptions(&h).await;
+                let of = |user: &str| {
+                    subs.iter()
+                        .find(|s| {
+                            s["userId"].as_str().is_some_and(|u| u.starts_with(user))
+                                && s["resource"].as_str().unwrap().contains("inbox")
+                        })
+                        .unwrap()["id"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                };
+                let (a, b) = (of("a11ce"), of("b0b"));
+                h.control(
+                    Method::POST,
+                    &format!("/_sim/subscriptions/{a}/lifecycle"),
+                    Some(json!({"event": "missed"})),
+                )
+                .await;
+                h.control(
+                    Method::POST,
+                    &format!("/_sim/subscriptions/{b}/lifecycle"),
+                    Some(json!({"event": "subscriptionRemoved"})),
+                )
+                .await;
+            }
+        }
+        let token = m365_connector::tokens::access_token(
+            &h.connector,
+            &ConnectionId::parse(&alice).unwrap(),
+        )
+        .await
+        .unwrap();
+        for i in 0..10 {
+            let mail = json!({"message": {
+                "subject": format!("from alice {i}"),
+                "body": {"contentType": "Text", "content": "hi bob"},
+                "toRecipients": [{"emailAddress": {"address": BOB}}]
+            }});
+            // The throttle fault applies to us too: honour it like any client.
+            loop {
+                let response = h
+                    .browser
+                    .post(format!("{}/v1.0/me/sendMail", h.sim.base_url()))
+                    .bearer_auth(secrecy::ExposeSecret::expose_secret(&token))
+                    .json(&mail)
+                    .send()
+                    .await
+                    .unwrap();
+                if response.status() == 202 {
+                    break;
+                }
+                assert_eq!(response.status(), 429);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+        // Deletions: five of alice's inbound messages go away.
+        let listing = h
+            .control(
+                Method::GET,
+                &format!("/_sim/mailboxes/{ALICE}/messages?folder=inbox"),
+                None,
+            )
+            .await;
+        for m in listing["value"].as_array().unwrap().iter().take(5) {
+            h.control(
+                Method::DELETE,
+                &format!(
+                    "/_sim/mailboxes/{ALICE}/messages/{}",
+                    m["id"].as_str().unwrap()
+                ),
+                None,
+            )
+            .await;
+        }
+        // Let Graph's notification retries run out before the worker may stop.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    tokio::join!(traffic, work_until(&h, &done, Duration::from_secs(2)));
+
+    // One catch-up pass (the periodic safety net) with the faults gone.
+    h.control(Method::DELETE, "/_sim/faults", None).await;
+    for id in [&alice, &bob] {
+        let job = SyncJob::CatchUp {
+            connection_id: ConnectionId::parse(id).unwrap(),
+        };
+        h.connector
+            .queue
+            .enqueue(&job, &crate::helpers::unique("final"))
+            .await
+            .unwrap();
+    }
+    run_worker(&h, Duration::from_millis(500)).await;
+
+    let subs = sim_subscriptions(&h).await;
+    assert_eq!(subs.len(), 4, "the removed subscription was recreated");
+
+    let mut created_expected = 0;
+    for (login, id) in [(ALICE, &alice), (BOB, &bob)] {
+        let truth = sim_mailbox(&h, login).await;
+        let stored = stored_messages(&h, id, &[]).await;
+        let ids: HashSet<&str> = stored.iter().map(|m| m["id"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), stored.len(), "{login}: every message once");
+        let live: HashMap<(String, String), (String, String)> = stored
+            .iter()
+            .filter(|m| m["deleted"] == false)
+            .map(|m| {
+                (
+                    (
+                        m["folder"].as_str().unwrap().to_owned(),
+                        m["id"].as_str().unwrap().to_owned(),
+                    ),
+                    (
+                        m["subject"].as_str().unwrap().to_owned(),
+                        m["from"]["address"].as_str().unwrap_or("").to_owned(),
+                    ),
+                )
+            })
+            .collect();
+        assert_eq!(live, truth, "{login}: stored live messages = the mailbox");
+        let deleted = stored.iter().filter(|m| m["deleted"] == true).count();
+        assert_eq!(deleted, if login == ALICE { 5 } else { 0 }, "{login}");
+        created_expected += stored.len();
+    }
+    let alice_sent = stored_messages(&h, &alice, &[("folder", "sentitems")]).await;
+    assert_eq!(alice_sent.len(), 10);
+    let bob_from_alice = stored_messages(&h, &bob, &[("with", ALICE)]).await;
+    assert_eq!(bob_from_alice.len(), 10);
+
+    let events = h.events().await;
+    let created = of_type(&events, "message.created");
+    let distinct: HashSet<&str> = created
+        .iter()
+        .map(|e| e["detail"]["event_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        created.len(),
+        created_expected,
+        "one message.created per message"
+    );
+    assert_eq!(distinct.len(), created_expected);
+    assert_eq!(of_type(&events, "message.deleted").len(), 5);
 }
