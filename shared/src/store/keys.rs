@@ -10,8 +10,8 @@
 //! | tenant consent      | `TENANT#{tenant}`               | `CONSENT`                |                                         |                                 |     |
 //! | Graph subscription  | `SUB#{subscription id}`         | `META`                   | `SUBEXP#{shard}` / `{expires}#{sub id}` | `CONN#{id}` / `SUB#{sub id}`    |     |
 //! | delta cursor        | `CONN#{id}`                     | `CURSOR#{folder}`        |                                         |                                 |     |
-//! | message metadata    | `CONN#{id}`                     | `MSG#{message id}`       | `MSGS#{id}` / `{received}#{message id}` |                                 |     |
-//! | counterpart index   | `WITH#{id}#{address}`           | `{received}#{message id}`|                                         |                                 |     |
+//! | message metadata    | `CONN#{id}`                     | `MSG#{message id}`       | `MSGS#{id}` / `{received}#{message id}` | `WITH#{id}#{1st counterpart}` / `{received}#{message id}` | |
+//! | counterpart (2nd+)  | `WITH#{id}#{address}`           | `{received}#{message id}`|                                         | same as pk / sk                 |     |
 //! | idempotency record  | `CONN#{id}`                     | `IDEM#{sha256(key)}`     |                                         |                                 | yes |
 //! | staged upload       | `CONN#{id}`                     | `UPLOAD#{upload id}`     |                                         |                                 | yes |
 //!
