@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::helpers::{location, query_of, Harness, RETURN_URL};
+use crate::helpers::{location, query_of, Harness, MAILBOXES, RETURN_URL};
 
 const RUNS: usize = 20;
 
@@ -18,6 +18,7 @@ type Rows = Vec<(String, u32, Duration)>;
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn bench_one_oauth_callback() {
     let meter = integration_tests::Meter::default();
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start_metered(&meter).await;
     let logins = [
         "alice@contoso.example",

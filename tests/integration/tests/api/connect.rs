@@ -8,11 +8,13 @@ use m365_connector::store::keys;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    api_request, body, location, query_of, unique, Harness, PUBLIC_BASE, RETURN_URL,
+    api_request, body, location, query_of, unique, Harness, MAILBOXES, PUBLIC_BASE, RETURN_URL,
 };
 
 #[tokio::test]
 async fn a_user_connects_through_the_browser_flow_and_lands_with_an_active_connection() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let user = unique("recruiter");
 
@@ -83,6 +85,8 @@ async fn a_user_connects_through_the_browser_flow_and_lands_with_an_active_conne
 
 #[tokio::test]
 async fn reconnecting_the_same_mailbox_keeps_the_connection_id() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let user = unique("recruiter");
     let first = h.connect(&user, "bob@contoso.example").await;
@@ -98,6 +102,8 @@ async fn reconnecting_the_same_mailbox_keeps_the_connection_id() {
 
 #[tokio::test]
 async fn a_mailbox_on_premises_becomes_unsupported_not_a_crash() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let landing = h
         .connect(&unique("recruiter"), "dave@contoso.example")
@@ -116,6 +122,8 @@ async fn a_mailbox_on_premises_becomes_unsupported_not_a_crash() {
 
 #[tokio::test]
 async fn a_user_who_cancels_returns_with_access_denied() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let authorize = h
         .start_connect(&unique("recruiter"), "carol@contoso.example")
@@ -130,6 +138,8 @@ async fn a_user_who_cancels_returns_with_access_denied() {
 
 #[tokio::test]
 async fn a_connection_without_mail_send_is_connected_but_cannot_send() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let authorize = h
         .start_connect(&unique("recruiter"), "carol@contoso.example")
@@ -156,6 +166,8 @@ async fn a_connection_without_mail_send_is_connected_but_cannot_send() {
 
 #[tokio::test]
 async fn erin_needs_admin_consent_first_then_connects() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let user = unique("recruiter");
     let authorize = h.start_connect(&user, "erin@fabrikam.example").await;
@@ -211,6 +223,8 @@ async fn erin_needs_admin_consent_first_then_connects() {
 
 #[tokio::test]
 async fn an_admin_consent_callback_for_another_tenant_records_nothing() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let request = h.api(
         "POST",
@@ -246,6 +260,8 @@ async fn an_admin_consent_callback_for_another_tenant_records_nothing() {
 
 #[tokio::test]
 async fn replayed_unknown_and_tampered_states_are_rejected_and_write_nothing() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let user = unique("recruiter");
     let authorize = h.start_connect(&user, "alice@contoso.example").await;
@@ -299,6 +315,8 @@ async fn replayed_unknown_and_tampered_states_are_rejected_and_write_nothing() {
 
 #[tokio::test]
 async fn a_failed_code_exchange_redirects_with_an_error_and_writes_nothing() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let user = unique("recruiter");
     let authorize = h.start_connect(&user, "alice@contoso.example").await;
@@ -329,6 +347,8 @@ async fn a_failed_code_exchange_redirects_with_an_error_and_writes_nothing() {
 
 #[tokio::test]
 async fn bad_input_to_the_api_is_a_clear_4xx() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let unknown = format!("/connections/{}", ConnectionId::new_random());
     /// (method, path, body, expected status, field named in the problem)
@@ -435,6 +455,8 @@ async fn bad_input_to_the_api_is_a_clear_4xx() {
 
 #[tokio::test]
 async fn deleting_a_connection_forgets_everything_and_is_idempotent() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let landing = h
         .connect(&unique("recruiter"), "alice@contoso.example")
@@ -508,6 +530,8 @@ async fn expire_access_token(h: &Harness, id: &ConnectionId) {
 
 #[tokio::test]
 async fn twenty_concurrent_callers_on_an_expired_token_cause_one_token_request() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let landing = h.connect(&unique("recruiter"), "bob@contoso.example").await;
     let id = ConnectionId::parse(&landing["connection_id"]).unwrap();
@@ -536,6 +560,8 @@ async fn twenty_concurrent_callers_on_an_expired_token_cause_one_token_request()
 
 #[tokio::test]
 async fn a_revoked_user_becomes_reauth_required_with_exactly_one_event() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let landing = h
         .connect(&unique("recruiter"), "carol@contoso.example")
@@ -579,6 +605,8 @@ async fn a_revoked_user_becomes_reauth_required_with_exactly_one_event() {
 
 #[tokio::test]
 async fn a_transient_identity_outage_does_not_flip_the_status() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
     let landing = h
         .connect(&unique("recruiter"), "alice@contoso.example")
