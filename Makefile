@@ -48,3 +48,6 @@ bench-webhook: $(STAMP)
 
 bench-sync: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_sync_backfill -- --ignored --nocapture"
+
+bench-send-memory: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_send_path_peak_memory -- --ignored --nocapture"

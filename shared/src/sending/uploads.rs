@@ -181,7 +181,8 @@ pub(crate) async fn check_object(
 
 /// Streams the staged object to a Graph upload session, `chunk` bytes per PUT (Graph wants
 /// multiples of 320 KiB under 4 MB). At most one chunk is buffered, plus the one in flight.
-pub(crate) async fn stream_to_graph(
+/// Public so the memory benchmark can drive the forwarding path alone.
+pub async fn stream_to_graph(
     c: &Connector,
     record: &UploadRecord,
     upload_url: &str,
