@@ -27,6 +27,7 @@ lint-template: $(STAMP)
 
 # Release binaries for Lambda (arm64); cargo-lambda brings zig for the cross-link.
 build-release: $(STAMP)
+	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release --arm64
 
 clean:
