@@ -66,6 +66,14 @@ impl Connector {
         }
     }
 
+    /// Reads the configuration and builds the AWS clients from the environment, then everything
+    /// else: the one way every function's `main` gets its `Connector`. No network I/O.
+    pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
+        let config = Config::from_env()?;
+        let aws = AwsClients::from_env().await;
+        Ok(Self::new(config, &aws))
+    }
+
     /// The token-encryption keyring (from the cached secret).
     pub async fn keyring(&self) -> Result<Keyring, SecretUseError> {
         let raw = self.secrets.get(&self.config.token_key_secret_id).await?;

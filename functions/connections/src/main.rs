@@ -3,9 +3,7 @@ use lambda_http::{run, service_fn, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     m365_connector::telemetry::init();
-    let config = m365_connector::config::Config::from_env()?;
-    let aws = m365_connector::aws::AwsClients::from_env().await;
-    let connector = m365_connector::app::Connector::new(config, &aws);
+    let connector = m365_connector::app::Connector::from_env().await?;
     run(service_fn(|request| async {
         Ok::<_, Error>(connections::handle(&connector, request).await)
     }))

@@ -4,9 +4,7 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     m365_connector::telemetry::init();
-    let config = m365_connector::config::Config::from_env()?;
-    let aws = m365_connector::aws::AwsClients::from_env().await;
-    let connector = m365_connector::app::Connector::new(config, &aws);
+    let connector = m365_connector::app::Connector::from_env().await?;
     let connector = &connector;
     run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
