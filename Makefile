@@ -6,13 +6,26 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-sync
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-sync fire events connect
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
 
 test: $(STAMP)
 	$(PY) scripts/stack.py test
+
+# Against a running `make dev` (another terminal):
+#   make connect LOGIN=alice@contoso.example [APP_USER=recruiter-1]   the browser's part of connecting
+#   make fire FUNCTION=subscription-renewal                           a scheduled function, now
+#   make events                                                       follow the events on the bus
+connect: $(STAMP)
+	$(PY) scripts/stack.py connect $(LOGIN) $(APP_USER)
+
+fire: $(STAMP)
+	$(PY) scripts/stack.py fire $(FUNCTION)
+
+events: $(STAMP)
+	$(PY) scripts/stack.py events
 
 venv: $(STAMP)
 

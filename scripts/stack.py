@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
-"""The local stack: a moto server provisioned from template.yaml, the Graph simulator, and the
-functions under `cargo lambda watch`.
+"""The local stack: a moto server provisioned from template.yaml, the Graph simulator, and every
+function of template.yaml behind its own trigger, as deployed.
 
     stack.py dev    run everything until Ctrl-C; write .local/dev.env
-    stack.py test   provision on free ports, run every check, stop everything, exit non-zero on failure
+                    HttpApi events: `cargo lambda watch` (API Gateway + Lambda) on $API_PORT;
+                    SQS events: an event source mapping per queue, invoking the function through
+                    a local Lambda Runtime API; Schedule events: a timer on the template's rate;
+                    EventBridge: a rule on each bus into a local queue, drained to events.jsonl;
+                    $CONTROL_PORT: events, queue depths, schedules fired on demand
+    stack.py fire NAME [TIME]   fire a scheduled function of the running stack now
+    stack.py events             follow the events the running stack received
+    stack.py connect ADDRESS [USER]   play the browser through the connect flow
+    stack.py test   every check, then the end-to-end suite against `stack.py dev` over HTTP
     stack.py env    provision a moto server already running at $AWS_ENDPOINT_URL and print the env
     stack.py serve NAME  a private moto + simulator until killed; exports in .local/NAME.env
 
@@ -11,16 +19,25 @@ Resources are created from template.yaml itself (tables, queues, buses, buckets,
 functions' environment is template.yaml's Globals with every !Ref resolved to the local resource,
 so there is no second hand-kept copy that can drift.
 """
+import collections
 import hashlib
+import html
 import json
 import os
+import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -100,9 +117,10 @@ class Resolver:
         return value
 
 
-def provision(endpoint, prefix, sim=None, public_base_url=None):
+def provision(endpoint, prefix, sim=None, public_base_url=None, return_origins=(), event_sink=False):
     """Creates every stateful resource of template.yaml on the moto server at `endpoint`.
-    Returns (function environment, dev API key)."""
+    With `event_sink`, also a queue `LocalEventSink` that a rule on each event bus feeds with every
+    event. Returns (function environment, dev API key, the resolver of local resources)."""
     template = load_template()
     resources = template["Resources"]
     r = Resolver(template)
@@ -160,6 +178,17 @@ def provision(endpoint, prefix, sim=None, public_base_url=None):
         r.refs[name] = bus
         r.atts[(name, "Arn")] = arn
         r.atts[(name, "Name")] = bus
+        if event_sink:
+            if "LocalEventSink" not in r.refs:
+                url = sqs.create_queue(QueueName=f"{prefix}-LocalEventSink")["QueueUrl"]
+                r.refs["LocalEventSink"] = url
+                r.atts[("LocalEventSink", "Arn")] = sqs.get_queue_attributes(
+                    QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            # Every event on the bus, whatever its source.
+            events.put_rule(Name="local-event-sink", EventBusName=bus,
+                            EventPattern=json.dumps({"source": [{"prefix": ""}]}))
+            events.put_targets(Rule="local-event-sink", EventBusName=bus,
+                               Targets=[{"Id": "sink", "Arn": r.atts[("LocalEventSink", "Arn")]}])
 
     s3 = client("s3")
     for name, props in of_type("AWS::S3::Bucket"):
@@ -203,14 +232,58 @@ def provision(endpoint, prefix, sim=None, public_base_url=None):
     if public_base_url:
         env["PUBLIC_BASE_URL"] = public_base_url
         env["ALLOWED_RETURN_ORIGINS"] = ",".join(
-            [env.get("ALLOWED_RETURN_ORIGINS", ""), "http://localhost:3000", public_base_url]).strip(",")
+            [env.get("ALLOWED_RETURN_ORIGINS", ""), "http://localhost:3000", public_base_url, *return_origins]).strip(",")
     env.update({
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
     })
-    return env, dev_key
+    return env, dev_key, r
+
+
+# ---------------------------------------------------------------- template triggers
+def function_specs(template):
+    """Every function of template.yaml with what triggers it: the list `make dev` runs from."""
+    glob = template.get("Globals", {}).get("Function", {})
+    specs = []
+    for name, d in template["Resources"].items():
+        if d["Type"] != "AWS::Serverless::Function":
+            continue
+        props = d.get("Properties") or {}
+        spec = {
+            "logical_id": name,
+            "binary": d["Metadata"]["BuildProperties"]["Binary"],
+            "timeout": int(props.get("Timeout", glob.get("Timeout", 3))),
+            "memory": int(props.get("MemorySize", glob.get("MemorySize", 128))),
+            "http": [], "sqs": [], "schedules": [],
+        }
+        for event_name, event in (props.get("Events") or {}).items():
+            kind, ep = event["Type"], event.get("Properties") or {}
+            if kind == "HttpApi":
+                spec["http"].append((ep["Method"], ep["Path"]))
+            elif kind == "SQS":
+                spec["sqs"].append({
+                    "event": event_name,
+                    "queue": ep["Queue"],  # resolved against the local resources later
+                    "batch_size": int(ep.get("BatchSize", 10)),
+                    "report_failures": "ReportBatchItemFailures" in (ep.get("FunctionResponseTypes") or []),
+                })
+            elif kind in ("Schedule", "ScheduleV2"):
+                spec["schedules"].append({"event": event_name, "expression": ep.get("Schedule") or ep.get("ScheduleExpression")})
+            else:
+                raise ValueError(f"{name}.{event_name}: trigger type {kind} is not emulated by the local stack")
+        specs.append(spec)
+    return specs
+
+
+def rate_seconds(expression):
+    """`rate(30 minutes)` -> 1800; None for expressions the local scheduler does not run (cron)."""
+    m = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression.strip())
+    if not m:
+        return None
+    unit = {"minute": 60, "hour": 3600, "day": 86400}[m.group(2).rstrip("s")]
+    return int(m.group(1)) * unit
 
 
 # ---------------------------------------------------------------- processes
@@ -218,6 +291,15 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_is_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
 
 
 def wait_http(url, timeout=60, proc=None):
@@ -235,43 +317,72 @@ def wait_http(url, timeout=60, proc=None):
     raise RuntimeError(f"{url} did not come up within {timeout}s")
 
 
-class Processes:
-    def __init__(self):
-        self.procs = []
+def tail(path, lines=30):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
 
-    def start(self, args, **kw):
+
+class Processes:
+    """Every process the stack started, each with a name and a log, so that one that dies is
+    reported with the tail of its log instead of leaving the stack hanging."""
+
+    def __init__(self):
+        self.procs = []  # (name, Popen, log path)
+        self.expected_exits = set()
+
+    def start(self, args, name=None, log_path=None, **kw):
         # Own process group, so stopping it also stops whatever it started (cargo -> binary).
         p = subprocess.Popen(args, start_new_session=True, **kw)
-        self.procs.append(p)
+        self.procs.append((name or Path(args[0]).name, p, log_path))
         return p
 
+    def kill(self, p):
+        """Stops one process on purpose (a timed-out function sandbox); not reported as a death."""
+        self.expected_exits.add(p.pid)
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
+
+    def dead(self):
+        """The first process that exited without being asked to, or None."""
+        for name, p, log_path in self.procs:
+            if p.poll() is not None and p.pid not in self.expected_exits:
+                return name, p, log_path
+        return None
+
     def stop(self):
-        for p in reversed(self.procs):
+        for _, p, _ in reversed(self.procs):
             if p.poll() is None:
                 try:
                     os.killpg(p.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
-        for p in reversed(self.procs):
+        for _, p, _ in reversed(self.procs):
             try:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
 
 
-def start_moto(procs, port, log):
+def start_moto(procs, port, log, log_path=None):
     p = procs.start([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                    stdout=log, stderr=subprocess.STDOUT)
+                    name="moto", log_path=log_path, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/moto-api/", proc=p)
     return url
 
 
-def start_sim(procs, port, log):
+def start_sim(procs, port, log, log_path=None):
     """Builds and starts the Graph simulator; returns its SIM_* settings from its first lines."""
     subprocess.run(["cargo", "build", "-q", "-p", "graph-sim"], cwd=ROOT, check=True)
     args = ["cargo", "run", "-q", "-p", "graph-sim", "--", "--port", str(port)]
-    p = procs.start(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+    p = procs.start(args, name="graph-sim", log_path=log_path, cwd=ROOT, stdout=subprocess.PIPE,
+                    stderr=log, text=True)
     sim = {}
     deadline = time.time() + 120
     while len(sim) < 3 and time.time() < deadline:
@@ -282,14 +393,359 @@ def start_sim(procs, port, log):
         if sep and key in ("SIM_URL", "SIM_CLIENT_ID", "SIM_CLIENT_SECRET"):
             sim[key] = value
     # Keep draining its stdout into the log so the pipe never fills.
-    import threading
-    threading.Thread(target=lambda: [log.write(l.encode()) for l in p.stdout], daemon=True).start()
+    threading.Thread(target=lambda: [log.write(l.encode()) or log.flush() for l in p.stdout], daemon=True).start()
     return sim
 
 
 def write_env(path, env):
-    path.parent.mkdir(exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+
+
+def read_env(path):
+    return dict(line.split("=", 1) for line in Path(path).read_text().splitlines() if "=" in line)
+
+
+# ---------------------------------------------------------------- Lambda, locally
+class Invocation:
+    def __init__(self, payload, timeout_s):
+        self.id = str(uuid.uuid4())
+        self.payload = json.dumps(payload).encode()
+        self.deadline_ms = int((time.time() + timeout_s) * 1000)
+        self.done = threading.Event()
+        self.ok = False
+        self.body = None
+
+
+class LocalFunction:
+    """One function behind the documented Lambda Runtime API (`/2018-06-01/runtime/...`), as
+    Lambda runs a `provided.al2023` function: its `bootstrap` binary polls `invocation/next` and
+    posts the `response` or `error`. The deadline is the template's Timeout; an invocation that
+    runs past it ends the sandbox (the process is killed and started again, as Lambda does). One
+    invocation at a time, like one Lambda execution environment."""
+
+    def __init__(self, spec, env, procs, log_dir):
+        self.spec = spec
+        self.name = spec["binary"]
+        self.env = env
+        self.procs = procs
+        self.log_path = log_dir / f"{self.name}.log"
+        self.log = open(self.log_path, "ab")
+        self.pending = collections.deque()
+        self.cond = threading.Condition()
+        self.waiting = {}
+        self.serial = threading.Lock()
+        self.stopping = False
+        self.proc = None
+        function = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                if self.path != "/2018-06-01/runtime/invocation/next":
+                    return self.reply(404)
+                inv = function.next_invocation()
+                if inv is None:
+                    return self.reply(503)
+                try:
+                    self.reply(200, inv.payload, [
+                        ("Content-Type", "application/json"),
+                        ("Lambda-Runtime-Aws-Request-Id", inv.id),
+                        ("Lambda-Runtime-Deadline-Ms", str(inv.deadline_ms)),
+                        ("Lambda-Runtime-Invoked-Function-Arn",
+                         f"arn:aws:lambda:{REGION}:123456789012:function:{function.name}"),
+                        ("Lambda-Runtime-Trace-Id", f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"),
+                    ])
+                except OSError:
+                    function.requeue(inv)  # the sandbox that asked is gone; the next one gets it
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                m = re.fullmatch(r"/2018-06-01/runtime/invocation/([^/]+)/(response|error)", self.path)
+                if m:
+                    function.finish(m.group(1), m.group(2) == "response", body)
+                    return self.reply(202, b'{"status":"OK"}', [("Content-Type", "application/json")])
+                if self.path == "/2018-06-01/runtime/init/error":
+                    print(f"[{function.name}] init error: {body.decode(errors='replace')}", flush=True)
+                    return self.reply(202, b'{"status":"OK"}', [("Content-Type", "application/json")])
+                return self.reply(404)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.start_sandbox()
+
+    def start_sandbox(self):
+        env = dict(self.env,
+                   AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{self.server.server_address[1]}",
+                   AWS_LAMBDA_FUNCTION_NAME=self.name,
+                   AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(self.spec["memory"]),
+                   AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
+                   AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/local/{self.name}",
+                   AWS_LAMBDA_LOG_STREAM_NAME=str(uuid.uuid4()))
+        self.proc = self.procs.start([str(Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / self.name)], name=self.name,
+                                     log_path=self.log_path, cwd=ROOT, env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+
+    def next_invocation(self):
+        with self.cond:
+            while not self.pending and not self.stopping:
+                self.cond.wait(timeout=1)
+            return None if self.stopping else self.pending.popleft()
+
+    def requeue(self, inv):
+        with self.cond:
+            self.pending.appendleft(inv)
+            self.cond.notify()
+
+    def finish(self, request_id, ok, body):
+        inv = self.waiting.pop(request_id, None)
+        if inv is None:
+            return
+        inv.ok = ok
+        try:
+            inv.body = json.loads(body) if body else None
+        except ValueError:
+            inv.body = body.decode(errors="replace")
+        inv.done.set()
+
+    def invoke(self, payload):
+        """Runs one invocation; returns (ok, response body or error)."""
+        with self.serial:
+            inv = Invocation(payload, self.spec["timeout"])
+            self.waiting[inv.id] = inv
+            with self.cond:
+                self.pending.append(inv)
+                self.cond.notify()
+            if inv.done.wait(self.spec["timeout"] + 1):
+                return inv.ok, inv.body
+            self.waiting.pop(inv.id, None)
+            with self.cond:
+                if inv in self.pending:
+                    self.pending.remove(inv)
+            print(f"[{self.name}] Task timed out after {self.spec['timeout']} s; restarting the sandbox", flush=True)
+            self.procs.kill(self.proc)
+            self.start_sandbox()
+            return False, {"errorType": "Sandbox.Timedout",
+                           "errorMessage": f"Task timed out after {self.spec['timeout']} seconds"}
+
+    def stop(self):
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+        self.server.shutdown()
+
+
+class EventSourceMapping(threading.Thread):
+    """An SQS event source mapping as Lambda runs one: long-polls the queue, hands up to BatchSize
+    records to the function as an `SqsEvent`, deletes what succeeded (with ReportBatchItemFailures:
+    every record not named in `batchItemFailures`), and leaves the rest to come back after their
+    visibility timeout (which the function may have changed). The queue's redrive policy moves a
+    record to its dead-letter queue after maxReceiveCount receives. One poller, one invocation at a
+    time: a FIFO message group is never in two batches at once."""
+
+    def __init__(self, function, queue_url, queue_arn, batch_size, report_failures, stop):
+        super().__init__(daemon=True, name=f"esm-{function.name}")
+        self.function, self.queue_url, self.queue_arn = function, queue_url, queue_arn
+        self.batch_size, self.report_failures, self.stop_event = batch_size, report_failures, stop
+        self.sqs = aws_session().client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+
+    def run(self):
+        while not self.stop_event.is_set():
+            try:
+                self.poll_once()
+            except Exception as e:  # moto restarting, or shutting down: report and keep polling
+                if not self.stop_event.is_set():
+                    print(f"[esm {self.function.name}] {type(e).__name__}: {e}", flush=True)
+                    time.sleep(1)
+
+    def poll_once(self):
+        received = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=min(self.batch_size, 10), WaitTimeSeconds=1,
+            AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+        if not received:
+            return
+        records = [{
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": m.get("Attributes", {}),
+            "messageAttributes": {k: {"stringValue": v.get("StringValue"), "binaryValue": None,
+                                      "stringListValues": [], "binaryListValues": [],
+                                      "dataType": v["DataType"]}
+                                  for k, v in (m.get("MessageAttributes") or {}).items()},
+            "md5OfBody": m.get("MD5OfBody"),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": REGION,
+        } for m in received]
+        ok, body = self.function.invoke({"Records": records})
+        by_id = {m["MessageId"]: m for m in received}
+        if not ok:
+            print(f"[esm {self.function.name}] invocation failed ({len(received)} records stay on the queue): "
+                  f"{(body or {}).get('errorType') if isinstance(body, dict) else body}", flush=True)
+            return
+        failed = set()
+        if self.report_failures and isinstance(body, dict):
+            for item in body.get("batchItemFailures") or []:
+                failed.add(item.get("itemIdentifier"))
+            if failed - set(by_id):
+                # Lambda treats an empty or unknown identifier as a failure of the whole batch.
+                print(f"[esm {self.function.name}] batchItemFailures names unknown records; the batch is retried", flush=True)
+                return
+        done = [m for mid, m in by_id.items() if mid not in failed]
+        for i in range(0, len(done), 10):
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[i:i + 10])])
+        print(f"[esm {self.function.name}] batch of {len(received)}: {len(done)} done, {len(failed)} to retry", flush=True)
+
+
+def scheduled_event(rule_name, when=None):
+    """The envelope EventBridge Scheduler / a Schedule rule hands to the function."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": when or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:123456789012:rule/local-{rule_name}"],
+        "detail": {},
+    }
+
+
+class Scheduler(threading.Thread):
+    """Invokes a function on its template rate; `fire` runs it now (the control route)."""
+
+    def __init__(self, function, schedule, stop):
+        super().__init__(daemon=True, name=f"schedule-{function.name}")
+        self.function, self.schedule, self.stop_event = function, schedule, stop
+        self.every = rate_seconds(schedule["expression"])
+
+    def fire(self, when=None):
+        ok, body = self.function.invoke(scheduled_event(self.schedule["event"], when))
+        print(f"[schedule {self.function.name}] {'ok' if ok else 'failed'}: {json.dumps(body)[:300]}", flush=True)
+        return ok, body
+
+    def run(self):
+        if self.every is None:
+            print(f"[schedule {self.function.name}] {self.schedule['expression']} is not run on a timer locally; "
+                  f"fire it with `make fire FUNCTION={self.function.name}`", flush=True)
+            return
+        while not self.stop_event.wait(self.every):
+            self.fire()
+
+
+class EventSink(threading.Thread):
+    """EventBridge, visible: a rule on each bus matches every event and targets a local queue
+    (created by `provision`); this drains it into `events.jsonl`, prints one line per event and
+    serves them on the control port."""
+
+    def __init__(self, queue_url, path, stop, quiet=False):
+        super().__init__(daemon=True, name="event-sink")
+        self.queue_url, self.path, self.stop_event, self.quiet = queue_url, path, stop, quiet
+        self.events, self.lock = [], threading.Lock()
+        self.sqs = aws_session().client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+
+    def run(self):
+        with open(self.path, "a") as out:
+            while not self.stop_event.is_set():
+                try:
+                    messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
+                                                        WaitTimeSeconds=1).get("Messages", [])
+                except Exception:
+                    if not self.stop_event.is_set():
+                        time.sleep(1)
+                    continue
+                for m in messages:
+                    event = json.loads(m["Body"])
+                    with self.lock:
+                        self.events.append(event)
+                    out.write(json.dumps(event) + "\n")
+                    out.flush()
+                    if not self.quiet:
+                        print(f"event {event.get('detail-type')} {(event.get('detail') or {}).get('event_id', '')}", flush=True)
+                    self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+    def since(self, after):
+        with self.lock:
+            return self.events[after:], len(self.events)
+
+
+class Control:
+    """The local operator's port: events the sink received, schedules fired on demand, queue depths,
+    and a landing page for the connect flow's return URL."""
+
+    def __init__(self, port, sink, schedulers, queues):
+        control = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, body, content_type="application/json"):
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                url = urllib.parse.urlsplit(self.path)
+                query = dict(urllib.parse.parse_qsl(url.query))
+                if url.path == "/events":
+                    events, total = sink.since(int(query.get("after", "0") or 0))
+                    return self.reply(200, {"events": events, "next": total})
+                if url.path == "/queues":
+                    sqs = aws_session().client("sqs", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+                    out = {}
+                    for name, q in queues.items():
+                        attrs = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["All"])["Attributes"]
+                        out[name] = {"url": q,
+                                     "visible": int(attrs.get("ApproximateNumberOfMessages", 0)),
+                                     "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0))}
+                    return self.reply(200, out)
+                if url.path == "/connected":
+                    rows = "".join(f"<tr><th>{html.escape(k)}</th><td><code>{html.escape(v)}</code></td></tr>"
+                                   for k, v in query.items())
+                    return self.reply(200, "<!doctype html><title>Back in the app</title><h1>Back in the app</h1>"
+                                      f"<p>The connect flow returned:</p><table>{rows}</table>", "text/html; charset=utf-8")
+                return self.reply(404, {"title": "not found"})
+
+            def do_POST(self):
+                m = re.fullmatch(r"/schedules/([^/?]+)", urllib.parse.urlsplit(self.path).path)
+                if not m or m.group(1) not in schedulers:
+                    return self.reply(404, {"title": "no such scheduled function", "functions": sorted(schedulers)})
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                when = (json.loads(raw) if raw else {}).get("time")
+                ok, body = schedulers[m.group(1)].fire(when)
+                return self.reply(200 if ok else 502, {"ok": ok, "response": body})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def aws_session():
+    return boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
 
 
 # ---------------------------------------------------------------- commands
@@ -302,7 +758,7 @@ def cmd_test():
     try:
         endpoint = start_moto(procs, free_port(), log)
         sim = start_sim(procs, free_port(), log)
-        env, _ = provision(endpoint, "test", sim, public_base_url="http://127.0.0.1:9")
+        env, _, _ = provision(endpoint, "test", sim, public_base_url="http://127.0.0.1:9")
         write_env(LOCAL / "test.env", env)
         run_env = dict(os.environ, **env, EVENTS_API_KEY=EVENTS_API_KEY)
         steps = [
@@ -312,62 +768,244 @@ def cmd_test():
             ("cfn-lint", [str(VENV_BIN / "cfn-lint"), "template.yaml"]),
         ]
         for title, args in steps:
-            print(f"==> {title}", flush=True)
-            t = time.time()
-            rc = subprocess.run(args, cwd=ROOT, env=run_env).returncode
-            print(f"<== {title}: {'ok' if rc == 0 else f'FAILED ({rc})'} in {time.time() - t:.0f}s", flush=True)
-            if rc != 0:
-                failures.append(title)
+            failures += run_step(title, lambda: subprocess.run(args, cwd=ROOT, env=run_env).returncode)
     finally:
         procs.stop()
         log.close()
+    failures += run_step("end-to-end (make dev, driven over HTTP)", run_e2e)
     print(f"make test: {'FAILED: ' + ', '.join(failures) if failures else 'all checks passed'}"
           f" in {time.time() - started:.0f}s")
     return 1 if failures else 0
 
 
-def cmd_dev():
-    LOCAL.mkdir(exist_ok=True)
-    moto_port = int(os.environ.get("MOTO_PORT", "5055"))
-    sim_port = int(os.environ.get("SIM_PORT", "7071"))
-    api_port = int(os.environ.get("API_PORT", "9000"))
-    if len({moto_port, sim_port, api_port}) != 3:
-        sys.exit("MOTO_PORT, SIM_PORT and API_PORT must differ")
-    procs = Processes()
-    stop = lambda *_: (_ for _ in ()).throw(KeyboardInterrupt)
-    signal.signal(signal.SIGTERM, stop)
+def run_step(title, fn):
+    print(f"==> {title}", flush=True)
+    t = time.time()
+    rc = fn()
+    print(f"<== {title}: {'ok' if rc == 0 else f'FAILED ({rc})'} in {time.time() - t:.0f}s", flush=True)
+    return [] if rc == 0 else [title]
+
+
+def run_e2e():
+    """Starts the stack exactly as `make dev` does (this script, its own ports and folder), runs the
+    end-to-end suite against it over HTTP, then stops it with Ctrl-C (SIGINT) and checks that it
+    shut down cleanly and freed its ports."""
+    state = LOCAL / "e2e"
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    ports = {k: str(free_port()) for k in ("MOTO_PORT", "SIM_PORT", "API_PORT", "CONTROL_PORT")}
+    out = open(state / "stack.out", "wb")
+    dev = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "dev"], cwd=ROOT,
+                           env=dict(os.environ, STACK_DIR=str(state), **ports),
+                           stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        log = open(LOCAL / "dev.log", "ab")
-        endpoint = start_moto(procs, moto_port, log)
-        base_url = f"http://127.0.0.1:{api_port}"
-        sim = None
-        if (ROOT / "tests" / "graph-sim" / "src" / "main.rs").exists():
-            sim = start_sim(procs, sim_port, log)
-        env, dev_key = provision(endpoint, "dev", sim, public_base_url=base_url)
-        write_env(LOCAL / "functions.env", env)
+        deadline = time.time() + 1200
+        while not (state / "dev.env").exists():
+            if dev.poll() is not None:
+                print(f"make dev exited with {dev.returncode} before it was up:\n{tail(state / 'stack.out', 40)}")
+                return 1
+            if time.time() > deadline:
+                print(f"make dev was not up within 20 minutes:\n{tail(state / 'stack.out', 40)}")
+                return 1
+            time.sleep(0.5)
+        env = dict(os.environ, **read_env(state / "dev.env"))
+        rc = subprocess.run(["cargo", "test", "-p", "integration-tests", "--test", "e2e", "--",
+                             "--nocapture", "--test-threads=1"], cwd=ROOT, env=env).returncode
+        if rc != 0:
+            print(f"--- the stack's output (tail; logs in {state}/logs):\n{tail(state / 'stack.out', 60)}")
+    finally:
+        if dev.poll() is None:
+            os.killpg(dev.pid, signal.SIGINT)
+        try:
+            stopped = dev.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(dev.pid, signal.SIGKILL)
+            stopped = "hung"
+        out.close()
+    busy = [f"{k}={v}" for k, v in ports.items() if not port_is_free(int(v))]
+    if stopped != 0 or busy:
+        print(f"make dev did not stop cleanly on Ctrl-C: exit {stopped}, ports still taken: {busy or 'none'}")
+        return rc or 1
+    return rc
+
+
+def cmd_dev():
+    stack_dir = Path(os.environ.get("STACK_DIR", LOCAL))
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    (stack_dir / "dev.env").unlink(missing_ok=True)
+    logs = stack_dir / "logs"
+    logs.mkdir(exist_ok=True)
+    ports = {k: int(os.environ.get(k, d)) for k, d in
+             (("MOTO_PORT", 5055), ("SIM_PORT", 7071), ("API_PORT", 9000), ("CONTROL_PORT", 9001))}
+    if len(set(ports.values())) != len(ports):
+        sys.exit("MOTO_PORT, SIM_PORT, API_PORT and CONTROL_PORT must differ")
+    taken = [f"{k}={v}" for k, v in ports.items() if not port_is_free(v)]
+    if taken:
+        sys.exit(f"ports in use: {', '.join(taken)} (another `make dev`?); set other ports or stop it")
+    procs = Processes()
+    stop = threading.Event()
+    functions, control = [], None
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    # Ctrl-C stops the stack even when started from a shell that ignores SIGINT in the background.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        def logfile(name):
+            return open(logs / f"{name}.log", "wb"), logs / f"{name}.log"
+
+        moto_log, moto_path = logfile("moto")
+        endpoint = start_moto(procs, ports["MOTO_PORT"], moto_log, moto_path)
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        sim_log, sim_path = logfile("graph-sim")
+        sim = start_sim(procs, ports["SIM_PORT"], sim_log, sim_path)
+        base_url = f"http://127.0.0.1:{ports['API_PORT']}"
+        control_url = f"http://127.0.0.1:{ports['CONTROL_PORT']}"
+        env, dev_key, r = provision(endpoint, "dev", sim, public_base_url=base_url,
+                                    return_origins=[control_url], event_sink=True)
+        write_env(stack_dir / "functions.env", env)
+        print("building the functions (cargo build --workspace --bins)", flush=True)
         subprocess.run(["cargo", "build", "--workspace", "--bins"], cwd=ROOT, check=True)
+
+        template = load_template()
+        specs = function_specs(template)
+        # HttpApi events: API Gateway + Lambda through `cargo lambda watch`, routed by Cargo.toml's
+        # router table (a test keeps it equal to the template's routes).
+        api_log, api_path = logfile("api")
         watch = [str(VENV_BIN / "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",
-                 "--invoke-port", str(api_port), "--env-file", str(LOCAL / "functions.env")]
-        p = procs.start(watch, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                        env=dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}"))
+                 "--invoke-port", str(ports["API_PORT"]), "--env-file", str(stack_dir / "functions.env")]
+        p = procs.start(watch, name="cargo lambda watch", log_path=api_path, cwd=ROOT, stdout=api_log,
+                        stderr=subprocess.STDOUT, env=dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}"))
         wait_http(base_url + "/", timeout=120, proc=p)
-        dev_env = {"BASE_URL": base_url, "API_KEY": dev_key, "AWS_ENDPOINT_URL": endpoint}
-        dev_env.update(sim or {})
-        write_env(LOCAL / "dev.env", dev_env)
-        print(f"\nLocal stack is up (logs: .local/dev.log)\n  BASE_URL={base_url}\n  API_KEY={dev_key}")
-        if sim:
-            print(f"  SIM_URL={sim['SIM_URL']}")
-        print(f"\nTry: curl -H 'Authorization: Bearer {dev_key}' {base_url}/connections\n"
-              "Settings written to .local/dev.env. Ctrl-C stops everything.", flush=True)
-        while all(p.poll() is None for p in procs.procs):
-            time.sleep(1)
-        print("a process of the stack exited; stopping (see .local/dev.log)")
-        return 1
+
+        # SQS and Schedule events: each such function under the local Runtime API.
+        schedulers, queues = {}, {}
+        for name, d in template["Resources"].items():
+            if d["Type"] == "AWS::SQS::Queue":
+                queues[name] = r.refs[name]
+        arn_to_url = {r.atts[(n, "Arn")]: r.refs[n] for n in queues}
+        for spec in specs:
+            if not spec["sqs"] and not spec["schedules"]:
+                continue
+            function = LocalFunction(spec, dict(os.environ, **env), procs, logs)
+            functions.append(function)
+            for source in spec["sqs"]:
+                arn = r.resolve(source["queue"])
+                EventSourceMapping(function, arn_to_url[arn], arn, source["batch_size"],
+                                   source["report_failures"], stop).start()
+            for schedule in spec["schedules"]:
+                scheduler = Scheduler(function, schedule, stop)
+                schedulers[function.name] = scheduler
+                scheduler.start()
+        sink = EventSink(r.refs["LocalEventSink"], stack_dir / "events.jsonl", stop)
+        sink.start()
+        control = Control(ports["CONTROL_PORT"], sink, schedulers, queues)
+
+        summary = []
+        for spec in specs:
+            triggers = [f"{m} {p}" for m, p in spec["http"]][:2] + (["..."] if len(spec["http"]) > 2 else [])
+            triggers += [f"SQS {s['queue'].value.split('.')[0]} (batch {s['batch_size']})" for s in spec["sqs"]]
+            triggers += [s["expression"] for s in spec["schedules"]]
+            summary.append(f"  {spec['binary']:<22} {', '.join(triggers)}")
+        dev_env = {"BASE_URL": base_url, "API_KEY": dev_key, "CONTROL_URL": control_url,
+                   "RETURN_URL": f"{control_url}/connected", "AWS_ENDPOINT_URL": endpoint, **sim}
+        write_env(stack_dir / "dev.env", dev_env)
+        print("\nLocal stack is up. Functions and their triggers:\n" + "\n".join(summary) +
+              f"\n\n  BASE_URL={base_url}\n  API_KEY={dev_key}\n  SIM_URL={sim['SIM_URL']}\n"
+              f"  CONTROL_URL={control_url}  (events: GET /events; fire a schedule: POST /schedules/NAME)\n"
+              f"\nSettings in {stack_dir}/dev.env, logs in {logs}/, events in {stack_dir}/events.jsonl."
+              "\nCtrl-C stops everything.\n", flush=True)
+        while True:
+            dead = procs.dead()
+            if dead:
+                name, p, log_path = dead
+                print(f"\n{name} exited with {p.returncode}; the stack stops. Last lines of {log_path}:\n"
+                      f"{tail(log_path) if log_path else '(no log)'}", flush=True)
+                return 1
+            time.sleep(0.5)
     except KeyboardInterrupt:
-        print("\nstopping")
+        print("\nstopping", flush=True)
         return 0
     finally:
+        stop.set()
+        for f in functions:
+            f.stop()
+        if control:
+            control.stop()
         procs.stop()
+
+
+def cmd_fire():
+    """Fires a scheduled function of a running `make dev` now: `stack.py fire NAME [TIME]`."""
+    if len(sys.argv) < 3:
+        sys.exit("usage: stack.py fire FUNCTION [ISO-8601 time]")
+    env = read_env(Path(os.environ.get("STACK_DIR", LOCAL)) / "dev.env")
+    body = json.dumps({"time": sys.argv[3]} if len(sys.argv) > 3 else {}).encode()
+    request = urllib.request.Request(f"{env['CONTROL_URL']}/schedules/{sys.argv[2]}", data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            print(response.read().decode())
+            return 0
+    except urllib.error.HTTPError as e:
+        print(e.read().decode())
+        return 1
+
+
+def cmd_events():
+    """Follows the events the running `make dev` received, one JSON line each."""
+    path = Path(os.environ.get("STACK_DIR", LOCAL)) / "events.jsonl"
+    path.touch()
+    with open(path) as f:
+        try:
+            while True:
+                line = f.readline()
+                if not line:
+                    time.sleep(0.3)
+                    continue
+                e = json.loads(line)
+                print(f"{e.get('time')} {e.get('detail-type'):<28} {json.dumps(e.get('detail'))}", flush=True)
+        except KeyboardInterrupt:
+            return 0
+
+
+def cmd_connect():
+    """Plays the user's browser through the connect flow of a running `make dev`:
+    `stack.py connect ADDRESS [APP_USER]`. Prints the page the browser lands on."""
+    if len(sys.argv) < 3:
+        sys.exit("usage: stack.py connect ADDRESS [APP_USER]")
+    login = sys.argv[2]
+    user = sys.argv[3] if len(sys.argv) > 3 else login.split("@")[0]
+    env = read_env(Path(os.environ.get("STACK_DIR", LOCAL)) / "dev.env")
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+
+    def call(url, data=None, headers=None, method=None):
+        try:
+            return opener.open(urllib.request.Request(url, data=data, headers=headers or {}, method=method), timeout=60)
+        except urllib.error.HTTPError as e:
+            return e
+
+    start = call(f"{env['BASE_URL']}/connections", json.dumps(
+        {"user_id": user, "return_url": env["RETURN_URL"], "login_hint": login}).encode(),
+        {"Authorization": f"Bearer {env['API_KEY']}", "Content-Type": "application/json"}, "POST")
+    started = json.loads(start.read())
+    if start.status != 201:
+        sys.exit(f"POST /connections: {start.status} {started}")
+    page = call(started["authorize_url"]).read().decode()
+    flow = re.search(r'name="flow" value="([^"]*)"', page).group(1).replace("&amp;", "&")
+    action = re.search(r'action="([^"]*)"', page).group(1).replace("&amp;", "&")
+    form = urllib.parse.urlencode({"flow": flow, "login": login, "action": "accept"}).encode()
+    back = call(action, form, {"Content-Type": "application/x-www-form-urlencoded"}, "POST")
+    landing = call(back.headers["Location"])
+    where = landing.headers.get("Location")
+    if landing.status != 302 or not where:
+        sys.exit(f"the callback answered {landing.status}: {landing.read().decode()}")
+    print(where)
+    for k, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(where).query):
+        print(f"{k}={v}")
+    return 0
 
 
 def cmd_serve():
@@ -381,12 +1019,12 @@ def cmd_serve():
     try:
         endpoint = start_moto(procs, free_port(), log)
         sim = start_sim(procs, free_port(), log)
-        env, _ = provision(endpoint, name, sim, public_base_url="http://127.0.0.1:9")
+        env, _, _ = provision(endpoint, name, sim, public_base_url="http://127.0.0.1:9")
         env["EVENTS_API_KEY"] = EVENTS_API_KEY
         env.update(sim)
         (LOCAL / f"{name}.env").write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()))
         print(f"stack {name} up; source .local/{name}.env", flush=True)
-        while all(p.poll() is None for p in procs.procs):
+        while not procs.dead():
             time.sleep(1)
         return 1
     except KeyboardInterrupt:
@@ -405,7 +1043,7 @@ def cmd_bench():
     try:
         endpoint = start_moto(procs, free_port(), log)
         sim = start_sim(procs, free_port(), log)
-        env, _ = provision(endpoint, "bench", sim, public_base_url="http://127.0.0.1:9")
+        env, _, _ = provision(endpoint, "bench", sim, public_base_url="http://127.0.0.1:9")
         env["EVENTS_API_KEY"] = EVENTS_API_KEY
         env.update(sim)
         return subprocess.run(command, shell=True, cwd=ROOT, env=dict(os.environ, **env)).returncode
@@ -415,7 +1053,7 @@ def cmd_bench():
 
 
 def cmd_env():
-    env, dev_key = provision(os.environ["AWS_ENDPOINT_URL"], os.environ.get("STACK_PREFIX", "local"))
+    env, dev_key, _ = provision(os.environ["AWS_ENDPOINT_URL"], os.environ.get("STACK_PREFIX", "local"))
     env["API_KEY"] = dev_key
     for k, v in env.items():
         print(f"{k}={v}")
@@ -424,7 +1062,8 @@ def cmd_env():
 
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
-    handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve, "bench": cmd_bench}
+    handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve, "bench": cmd_bench,
+                "fire": cmd_fire, "events": cmd_events, "connect": cmd_connect}
     if command not in handlers:
-        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'")
+        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]")
     sys.exit(handlers[command]())

@@ -137,6 +137,26 @@ pub async fn access_token(
     c: &Connector,
     id: &ConnectionId,
 ) -> Result<SecretString, TokenServiceError> {
+    current_token(c, id, None).await
+}
+
+/// A new access token after Graph refused `rejected` with 401 before its stated expiry (Microsoft
+/// revokes tokens early: continuous access evaluation, password resets, clock skew). The stored
+/// token is refreshed unless another caller already replaced it, so concurrent callers that saw
+/// the same 401 still cause one refresh.
+pub async fn access_token_after_rejection(
+    c: &Connector,
+    id: &ConnectionId,
+    rejected: &SecretString,
+) -> Result<SecretString, TokenServiceError> {
+    current_token(c, id, Some(rejected)).await
+}
+
+async fn current_token(
+    c: &Connector,
+    id: &ConnectionId,
+    rejected: Option<&SecretString>,
+) -> Result<SecretString, TokenServiceError> {
     let store = &c.store;
     let keyring = c
         .keyring()
@@ -151,9 +171,10 @@ pub async fn access_token(
             .await?
             .ok_or(TokenServiceError::NoTokens)?;
         if stored.access_expires_at - EXPIRY_MARGIN > now {
-            return Ok(SecretString::from(
-                open(&keyring, id, &stored)?.access_token,
-            ));
+            let token = open(&keyring, id, &stored)?.access_token;
+            if rejected.is_none_or(|r| r.expose_secret() != token) {
+                return Ok(SecretString::from(token));
+            }
         }
         let lease_free = stored
             .lease_until

@@ -105,6 +105,15 @@ pub enum SyncError {
 }
 
 impl SyncError {
+    /// The HTTP status of the Graph answer that ended the job, if Graph answered.
+    fn graph_status(&self) -> Option<u16> {
+        match self {
+            Self::Graph(GraphError::Api { status, .. })
+            | Self::Delta(DeltaError::Graph(GraphError::Api { status, .. })) => Some(*status),
+            _ => None,
+        }
+    }
+
     /// How long to wait when the failure is Graph throttling or a passing outage.
     fn throttled(&self) -> Option<Duration> {
         let graph = match self {
@@ -166,14 +175,31 @@ pub async fn run(c: &Connector, job: &SyncJob, deadline: Instant) -> Result<Outc
         }
         Err(e) => return Err(SyncError::Token(e)),
     };
-    let mailbox = Mailbox {
+    let mut mailbox = Mailbox {
         c,
         connection,
         token,
         permits: Semaphore::new(MAX_CONCURRENT_GRAPH),
         deadline,
     };
-    match mailbox.run(job).await {
+    let mut result = mailbox.run(job).await;
+    if result.as_ref().err().and_then(SyncError::graph_status) == Some(401) {
+        // The token was revoked before its stated expiry: once more with a new one. Every step of
+        // a job is safe to repeat (the diff makes a re-run page free of duplicates).
+        tracing::info!("Graph refused the access token; refreshing it and running the job again");
+        mailbox.token = match tokens::access_token_after_rejection(c, id, &mailbox.token).await {
+            Ok(t) => t,
+            Err(TokenServiceError::ReauthRequired { .. }) => {
+                return Ok(Outcome::Skipped("connection must be reconnected"))
+            }
+            Err(TokenServiceError::Transient(_) | TokenServiceError::LeaseTimeout) => {
+                return Ok(Outcome::RetryAfter(Duration::from_secs(5)))
+            }
+            Err(e) => return Err(SyncError::Token(e)),
+        };
+        result = mailbox.run(job).await;
+    }
+    match result {
         Err(e) => match e.throttled() {
             Some(delay) => {
                 tracing::info!(delay_s = delay.as_secs(), "Graph throttled the mailbox");

@@ -528,6 +528,34 @@ async fn a_mailbox_that_needs_reconnecting_is_not_synced() {
     assert_eq!(h.sim_requests("/v1.0/me/mailFolders").await.len(), before);
 }
 
+#[tokio::test]
+async fn an_access_token_graph_revokes_early_is_refreshed_once_and_the_job_completes() {
+    let h = harness_with_webhook().await;
+    let id = connect_and_sync(&h, ALICE).await;
+    deliver(&h, ALICE, "early@external.example", "after revocation").await;
+    // Microsoft may refuse a token before its stated expiry (continuous access evaluation).
+    h.control(
+        Method::POST,
+        &format!("/_sim/users/{ALICE}/expire-access-tokens"),
+        None,
+    )
+    .await;
+    let tokens_before = h.sim_requests("/organizations/oauth2/v2.0/token").await.len();
+    let job = SyncJob::CatchUp {
+        connection_id: ConnectionId::parse(&id).unwrap(),
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let outcome = sync::run(&h.connector, &job, deadline).await.unwrap();
+    assert!(matches!(outcome, Outcome::Done(_)), "{outcome:?}");
+    assert_eq!(
+        h.sim_requests("/organizations/oauth2/v2.0/token").await.len(),
+        tokens_before + 1,
+        "one refresh"
+    );
+    let stored = stored_messages(&h, &id, &[]).await;
+    assert!(stored.iter().any(|m| m["subject"] == "after revocation"));
+}
+
 /// The worker for the end-to-end test: runs until `done` is set and the queue has been quiet
 /// for `quiet`.
 async fn work_until(h: &Harness, done: &std::sync::atomic::AtomicBool, quiet: Duration) {
