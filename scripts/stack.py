@@ -3,15 +3,17 @@
 function of template.yaml behind its own trigger, as deployed.
 
     stack.py dev    run everything until Ctrl-C; write .local/dev.env
-                    HttpApi events: `cargo lambda watch` (API Gateway + Lambda) on $API_PORT;
-                    SQS events: an event source mapping per queue, invoking the function through
-                    a local Lambda Runtime API; Schedule events: a timer on the template's rate;
+                    every function's binary behind a local Lambda Runtime API;
+                    HttpApi events: a local API Gateway (payload 2.0) on $API_PORT, routes from
+                    the template; SQS events: an event source mapping per queue;
+                    Schedule events: a timer on the template's rate;
                     EventBridge: a rule on each bus into a local queue, drained to events.jsonl;
                     $CONTROL_PORT: events, queue depths, schedules fired on demand
     stack.py fire NAME [TIME]   fire a scheduled function of the running stack now
     stack.py events             follow the events the running stack received
     stack.py connect ADDRESS [USER]   play the browser through the connect flow
     stack.py test   every check, then the end-to-end suite against `stack.py dev` over HTTP
+    stack.py e2e    only the end-to-end suite (starts and stops its own `stack.py dev`)
     stack.py env    provision a moto server already running at $AWS_ENDPOINT_URL and print the env
     stack.py serve NAME  a private moto + simulator until killed; exports in .local/NAME.env
 
@@ -19,6 +21,7 @@ Resources are created from template.yaml itself (tables, queues, buses, buckets,
 functions' environment is template.yaml's Globals with every !Ref resolved to the local resource,
 so there is no second hand-kept copy that can drift.
 """
+import base64
 import collections
 import hashlib
 import html
@@ -206,7 +209,7 @@ def provision(endpoint, prefix, sim=None, public_base_url=None, return_origins=(
             {"id": "events", "sha256": hashlib.sha256(EVENTS_API_KEY.encode()).hexdigest()},
         ]}),
         "TokenKeySecret": json.dumps({"current": "local-1", "keys": {
-            "local-1": __import__("base64").b64encode(secrets.token_bytes(32)).decode()}}),
+            "local-1": base64.b64encode(secrets.token_bytes(32)).decode()}}),
         "MicrosoftAppSecret": json.dumps({
             "client_id": (sim or {}).get("SIM_CLIENT_ID", ""),
             "client_secret": (sim or {}).get("SIM_CLIENT_SECRET", ""),
@@ -294,7 +297,10 @@ def free_port():
 
 
 def port_is_free(port):
+    """Whether a server could listen on the port now (as servers do, with SO_REUSEADDR: a closed
+    connection's TIME_WAIT does not count, a listener or a live process on it does)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
             return True
@@ -410,34 +416,115 @@ def read_env(path):
 class Invocation:
     def __init__(self, payload, timeout_s):
         self.id = str(uuid.uuid4())
-        self.payload = json.dumps(payload).encode()
+        self.payload = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.deadline_ms = int((time.time() + timeout_s) * 1000)
         self.done = threading.Event()
         self.ok = False
         self.body = None
+        self.sandbox = None
 
 
 class LocalFunction:
-    """One function behind the documented Lambda Runtime API (`/2018-06-01/runtime/...`), as
-    Lambda runs a `provided.al2023` function: its `bootstrap` binary polls `invocation/next` and
-    posts the `response` or `error`. The deadline is the template's Timeout; an invocation that
-    runs past it ends the sandbox (the process is killed and started again, as Lambda does). One
-    invocation at a time, like one Lambda execution environment."""
+    """One function as Lambda runs a `provided.al2023` function: its binary (the `bootstrap`) in
+    one or more execution environments ("sandboxes"), each a process polling the documented Lambda
+    Runtime API (`/2018-06-01/runtime/invocation/next`, `.../{id}/response`, `.../{id}/error`,
+    `init/error`) for one invocation at a time. The deadline is the template's Timeout; an
+    invocation that runs past it ends its sandbox (the process is killed and started again, as
+    Lambda does). `cargo build` while the stack runs: idle sandboxes start the new binary at the
+    next invocation."""
 
-    def __init__(self, spec, env, procs, log_dir):
+    def __init__(self, spec, env, procs, log_dir, concurrency=1):
         self.spec = spec
         self.name = spec["binary"]
         self.env = env
         self.procs = procs
+        self.binary = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / self.name
         self.log_path = log_dir / f"{self.name}.log"
         self.log = open(self.log_path, "ab")
         self.pending = collections.deque()
         self.cond = threading.Condition()
         self.waiting = {}
-        self.serial = threading.Lock()
         self.stopping = False
+        self.built = self.binary.stat().st_mtime
+        self.sandboxes = [Sandbox(self) for _ in range(concurrency)]
+
+    def next_invocation(self, sandbox):
+        with self.cond:
+            while not self.pending and not self.stopping and not sandbox.stale:
+                self.cond.wait(timeout=1)
+            if self.stopping or sandbox.stale:
+                return None
+            inv = self.pending.popleft()
+            inv.sandbox = sandbox
+            return inv
+
+    def requeue(self, inv):
+        with self.cond:
+            inv.sandbox = None
+            self.pending.appendleft(inv)
+            self.cond.notify()
+
+    def finish(self, request_id, ok, body):
+        inv = self.waiting.pop(request_id, None)
+        if inv is None:
+            return
+        inv.ok = ok
+        try:
+            inv.body = json.loads(body) if body else None
+        except ValueError:
+            inv.body = body.decode(errors="replace")
+        inv.done.set()
+
+    def invoke(self, payload, timeout=None):
+        """Runs one invocation; returns (ok, response body or error)."""
+        timeout = min(timeout or self.spec["timeout"], self.spec["timeout"])
+        self.reload_if_rebuilt()
+        inv = Invocation(payload, timeout)
+        self.waiting[inv.id] = inv
+        with self.cond:
+            self.pending.append(inv)
+            self.cond.notify()
+        if inv.done.wait(timeout + 1):
+            return inv.ok, inv.body
+        self.waiting.pop(inv.id, None)
+        with self.cond:
+            if inv in self.pending:
+                self.pending.remove(inv)
+        if inv.sandbox is not None:
+            print(f"[{self.name}] Task timed out after {timeout} s; its sandbox is replaced", flush=True)
+            inv.sandbox.restart()
+        return False, {"errorType": "Sandbox.Timedout", "errorMessage": f"Task timed out after {timeout} seconds"}
+
+    def reload_if_rebuilt(self):
+        try:
+            built = self.binary.stat().st_mtime
+        except OSError:
+            return
+        if built != self.built:
+            self.built = built
+            print(f"[{self.name}] new build; sandboxes start it", flush=True)
+            for sandbox in self.sandboxes:
+                sandbox.stale = True
+            with self.cond:
+                self.cond.notify_all()
+
+    def stop(self):
+        with self.cond:
+            self.stopping = True
+            self.cond.notify_all()
+        for sandbox in self.sandboxes:
+            sandbox.server.shutdown()
+            sandbox.server.server_close()
+
+
+class Sandbox:
+    """One execution environment of a LocalFunction: a process and its own Runtime API port."""
+
+    def __init__(self, function):
+        self.function = function
+        self.stale = False
         self.proc = None
-        function = self
+        sandbox = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -456,8 +543,11 @@ class LocalFunction:
             def do_GET(self):
                 if self.path != "/2018-06-01/runtime/invocation/next":
                     return self.reply(404)
-                inv = function.next_invocation()
+                inv = function.next_invocation(sandbox)
                 if inv is None:
+                    if sandbox.stale and not function.stopping:
+                        sandbox.restart()  # ends the process that asked; no answer needed
+                        return None
                     return self.reply(503)
                 try:
                     self.reply(200, inv.payload, [
@@ -469,7 +559,7 @@ class LocalFunction:
                         ("Lambda-Runtime-Trace-Id", f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}"),
                     ])
                 except OSError:
-                    function.requeue(inv)  # the sandbox that asked is gone; the next one gets it
+                    function.requeue(inv)  # the process that asked is gone; another one gets it
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -485,67 +575,185 @@ class LocalFunction:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.start_sandbox()
+        self.start()
 
-    def start_sandbox(self):
-        env = dict(self.env,
+    def start(self):
+        f = self.function
+        env = dict(f.env,
                    AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{self.server.server_address[1]}",
-                   AWS_LAMBDA_FUNCTION_NAME=self.name,
-                   AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(self.spec["memory"]),
+                   AWS_LAMBDA_FUNCTION_NAME=f.name,
+                   AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(f.spec["memory"]),
                    AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
-                   AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/local/{self.name}",
+                   AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/local/{f.name}",
                    AWS_LAMBDA_LOG_STREAM_NAME=str(uuid.uuid4()))
-        self.proc = self.procs.start([str(Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / self.name)], name=self.name,
-                                     log_path=self.log_path, cwd=ROOT, env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.stale = False
+        self.proc = f.procs.start([str(f.binary)], name=f.name, log_path=f.log_path, cwd=ROOT, env=env,
+                                  stdout=f.log, stderr=subprocess.STDOUT)
 
-    def next_invocation(self):
-        with self.cond:
-            while not self.pending and not self.stopping:
-                self.cond.wait(timeout=1)
-            return None if self.stopping else self.pending.popleft()
+    def restart(self):
+        self.function.procs.kill(self.proc)
+        self.start()
 
-    def requeue(self, inv):
-        with self.cond:
-            self.pending.appendleft(inv)
-            self.cond.notify()
 
-    def finish(self, request_id, ok, body):
-        inv = self.waiting.pop(request_id, None)
-        if inv is None:
-            return
-        inv.ok = ok
+class ApiGateway:
+    """The HTTP API of template.yaml, locally: every `HttpApi` event's route (from the template,
+    the one list) in front of its function, with API Gateway's payload format 2.0 (`routeKey`,
+    `pathParameters`, lower-cased headers, comma-joined repeated query parameters, `cookies`,
+    base64 for binary bodies), its answers for no route (404 `{"message":"Not Found"}`), a body over
+    Lambda's 6 MB (413), a function error (500) and its 30 s integration timeout (503). It also
+    serves Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`), which
+    `cargo lambda invoke` and the sample events in events/ use."""
+
+    INTEGRATION_TIMEOUT = 30
+    MAX_PAYLOAD = 6 * 1024 * 1024
+
+    def __init__(self, port, routes, functions):
+        # routes: [(method, template path, LocalFunction)]; functions: {binary: LocalFunction}
+        self.routes = [(m.upper(), path, [seg for seg in path.strip("/").split("/")], fn) for m, path, fn in routes]
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def answer(self, status, body=b"", headers=()):
+                self.send_response(status)
+                names = set()
+                for k, v in headers:
+                    names.add(k.lower())
+                    self.send_header(k, v)
+                if "content-type" not in names and body:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def handle_any(self):
+                url = urllib.parse.urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                m = re.fullmatch(r"/2015-03-31/functions/([^/]+)/invocations", url.path)
+                if m and self.command == "POST":
+                    fn = functions.get(m.group(1))
+                    if fn is None:
+                        return self.answer(404, json.dumps({"Type": "User", "message": f"Function not found: {m.group(1)}"}).encode())
+                    ok, result = fn.invoke(body or b"{}")
+                    return self.answer(200, json.dumps(result).encode(), [] if ok else [("X-Amz-Function-Error", "Unhandled")])
+                found = gateway.match(self.command, url.path)
+                if found is None:
+                    return self.answer(404, b'{"message":"Not Found"}')
+                route_key, params, fn = found
+                event = gateway.event(self, url, route_key, params, body)
+                if len(event) > gateway.MAX_PAYLOAD:
+                    return self.answer(413, b'{"message":"Request Entity Too Large"}')
+                ok, result = fn.invoke(event, timeout=gateway.INTEGRATION_TIMEOUT)
+                if not ok:
+                    if isinstance(result, dict) and result.get("errorType") == "Sandbox.Timedout":
+                        return self.answer(503, b'{"message":"Service Unavailable"}')
+                    return self.answer(500, b'{"message":"Internal Server Error"}')
+                status, headers, payload = gateway.response(result)
+                return self.answer(status, payload, headers)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = handle_any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def match(self, method, path):
+        """The most specific route for the request (literal segments win over `{parameters}`)."""
+        segments = path.strip("/").split("/")
+        best = None
+        for route_method, route_path, route_segments, fn in self.routes:
+            if route_method != method or len(route_segments) != len(segments):
+                continue
+            params, literal = {}, []
+            for want, got in zip(route_segments, segments):
+                if want.startswith("{") and want.endswith("}"):
+                    if not got:
+                        break
+                    params[want[1:-1]] = urllib.parse.unquote(got)
+                    literal.append(0)
+                elif want == got:
+                    literal.append(1)
+                else:
+                    break
+            else:
+                if best is None or literal > best[0]:
+                    best = (literal, (f"{method} {route_path}", params, fn))
+        return best[1] if best else None
+
+    @staticmethod
+    def event(request, url, route_key, params, body):
+        headers, cookies = {}, []
+        for k, v in request.headers.items():
+            k = k.lower()
+            if k == "cookie":
+                cookies += [c.strip() for c in v.split(";") if c.strip()]
+                continue
+            headers[k] = f"{headers[k]},{v}" if k in headers else v
+        headers.setdefault("x-forwarded-for", request.client_address[0])
+        headers.setdefault("x-forwarded-proto", "http")
+        query = {}
+        for k, v in urllib.parse.parse_qsl(url.query, keep_blank_values=True):
+            query[k] = f"{query[k]},{v}" if k in query else v
+        content_type = headers.get("content-type", "")
+        textual = any(t in content_type for t in ("json", "text/", "xml", "x-www-form-urlencoded", "javascript"))
         try:
-            inv.body = json.loads(body) if body else None
-        except ValueError:
-            inv.body = body.decode(errors="replace")
-        inv.done.set()
+            text = body.decode() if body and (textual or not content_type) else None
+        except UnicodeDecodeError:
+            text = None
+        now = time.time()
+        event = {
+            "version": "2.0",
+            "routeKey": route_key,
+            "rawPath": url.path,
+            "rawQueryString": url.query,
+            "headers": headers,
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "local",
+                "domainName": headers.get("host", "localhost"),
+                "domainPrefix": headers.get("host", "localhost").split(".")[0],
+                "http": {"method": request.command, "path": url.path, "protocol": "HTTP/1.1",
+                         "sourceIp": request.client_address[0], "userAgent": headers.get("user-agent", "")},
+                "requestId": str(uuid.uuid4()),
+                "routeKey": route_key,
+                "stage": "$default",
+                "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "timeEpoch": int(now * 1000),
+            },
+            "isBase64Encoded": bool(body) and text is None,
+        }
+        if cookies:
+            event["cookies"] = cookies
+        if query:
+            event["queryStringParameters"] = query
+        if params:
+            event["pathParameters"] = params
+        if body:
+            event["body"] = text if text is not None else base64.b64encode(body).decode()
+        return json.dumps(event).encode()
 
-    def invoke(self, payload):
-        """Runs one invocation; returns (ok, response body or error)."""
-        with self.serial:
-            inv = Invocation(payload, self.spec["timeout"])
-            self.waiting[inv.id] = inv
-            with self.cond:
-                self.pending.append(inv)
-                self.cond.notify()
-            if inv.done.wait(self.spec["timeout"] + 1):
-                return inv.ok, inv.body
-            self.waiting.pop(inv.id, None)
-            with self.cond:
-                if inv in self.pending:
-                    self.pending.remove(inv)
-            print(f"[{self.name}] Task timed out after {self.spec['timeout']} s; restarting the sandbox", flush=True)
-            self.procs.kill(self.proc)
-            self.start_sandbox()
-            return False, {"errorType": "Sandbox.Timedout",
-                           "errorMessage": f"Task timed out after {self.spec['timeout']} seconds"}
+    @staticmethod
+    def response(result):
+        """Payload format 2.0: a `statusCode` object, or any other JSON as a 200 JSON body."""
+        if not (isinstance(result, dict) and "statusCode" in result):
+            return 200, [("Content-Type", "application/json")], json.dumps(result).encode()
+        headers = list((result.get("headers") or {}).items())
+        for k, values in (result.get("multiValueHeaders") or {}).items():
+            if not any(h.lower() == k.lower() for h, _ in headers):
+                headers += [(k, v) for v in values]
+        headers += [("Set-Cookie", c) for c in result.get("cookies") or []]
+        body = result.get("body") or ""
+        payload = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        return int(result["statusCode"]), headers, payload
 
     def stop(self):
-        with self.cond:
-            self.stopping = True
-            self.cond.notify_all()
         self.server.shutdown()
+        self.server.server_close()
 
 
 class EventSourceMapping(threading.Thread):
@@ -844,7 +1052,7 @@ def cmd_dev():
         sys.exit(f"ports in use: {', '.join(taken)} (another `make dev`?); set other ports or stop it")
     procs = Processes()
     stop = threading.Event()
-    functions, control = [], None
+    functions, control, gateway = [], None, None
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     # Ctrl-C stops the stack even when started from a shell that ignores SIGINT in the background.
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -867,26 +1075,20 @@ def cmd_dev():
 
         template = load_template()
         specs = function_specs(template)
-        # HttpApi events: API Gateway + Lambda through `cargo lambda watch`, routed by Cargo.toml's
-        # router table (a test keeps it equal to the template's routes).
-        api_log, api_path = logfile("api")
-        watch = [str(VENV_BIN / "cargo-lambda"), "lambda", "watch", "--invoke-address", "127.0.0.1",
-                 "--invoke-port", str(ports["API_PORT"]), "--env-file", str(stack_dir / "functions.env")]
-        p = procs.start(watch, name="cargo lambda watch", log_path=api_path, cwd=ROOT, stdout=api_log,
-                        stderr=subprocess.STDOUT, env=dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}"))
-        wait_http(base_url + "/", timeout=120, proc=p)
-
-        # SQS and Schedule events: each such function under the local Runtime API.
-        schedulers, queues = {}, {}
+        # Every function in its sandboxes behind the local Lambda Runtime API. HTTP functions get
+        # two (API Gateway invokes concurrently; the webhook takes Graph's bursts), the queue and
+        # schedule consumers one.
+        schedulers, queues, by_binary, routes = {}, {}, {}, []
         for name, d in template["Resources"].items():
             if d["Type"] == "AWS::SQS::Queue":
                 queues[name] = r.refs[name]
         arn_to_url = {r.atts[(n, "Arn")]: r.refs[n] for n in queues}
         for spec in specs:
-            if not spec["sqs"] and not spec["schedules"]:
-                continue
-            function = LocalFunction(spec, dict(os.environ, **env), procs, logs)
+            function = LocalFunction(spec, dict(os.environ, **env), procs, logs,
+                                     concurrency=2 if spec["http"] else 1)
             functions.append(function)
+            by_binary[function.name] = function
+            routes += [(method, path, function) for method, path in spec["http"]]
             for source in spec["sqs"]:
                 arn = r.resolve(source["queue"])
                 EventSourceMapping(function, arn_to_url[arn], arn, source["batch_size"],
@@ -895,6 +1097,7 @@ def cmd_dev():
                 scheduler = Scheduler(function, schedule, stop)
                 schedulers[function.name] = scheduler
                 scheduler.start()
+        gateway = ApiGateway(ports["API_PORT"], routes, by_binary)
         sink = EventSink(r.refs["LocalEventSink"], stack_dir / "events.jsonl", stop)
         sink.start()
         control = Control(ports["CONTROL_PORT"], sink, schedulers, queues)
@@ -928,8 +1131,9 @@ def cmd_dev():
         stop.set()
         for f in functions:
             f.stop()
-        if control:
-            control.stop()
+        for server in (control, gateway):
+            if server:
+                server.stop()
         procs.stop()
 
 
@@ -1002,9 +1206,9 @@ def cmd_connect():
     where = landing.headers.get("Location")
     if landing.status != 302 or not where:
         sys.exit(f"the callback answered {landing.status}: {landing.read().decode()}")
-    print(where)
+    print(f"the browser lands on {where}")
     for k, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(where).query):
-        print(f"{k}={v}")
+        print(f"{k.upper()}={v}")
     return 0
 
 
@@ -1063,7 +1267,7 @@ def cmd_env():
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve, "bench": cmd_bench,
-                "fire": cmd_fire, "events": cmd_events, "connect": cmd_connect}
+                "fire": cmd_fire, "events": cmd_events, "connect": cmd_connect, "e2e": run_e2e}
     if command not in handlers:
-        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]")
+        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|e2e")
     sys.exit(handlers[command]())

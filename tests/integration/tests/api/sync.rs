@@ -540,7 +540,10 @@ async fn an_access_token_graph_revokes_early_is_refreshed_once_and_the_job_compl
         None,
     )
     .await;
-    let tokens_before = h.sim_requests("/organizations/oauth2/v2.0/token").await.len();
+    let tokens_before = h
+        .sim_requests("/organizations/oauth2/v2.0/token")
+        .await
+        .len();
     let job = SyncJob::CatchUp {
         connection_id: ConnectionId::parse(&id).unwrap(),
     };
@@ -548,7 +551,9 @@ async fn an_access_token_graph_revokes_early_is_refreshed_once_and_the_job_compl
     let outcome = sync::run(&h.connector, &job, deadline).await.unwrap();
     assert!(matches!(outcome, Outcome::Done(_)), "{outcome:?}");
     assert_eq!(
-        h.sim_requests("/organizations/oauth2/v2.0/token").await.len(),
+        h.sim_requests("/organizations/oauth2/v2.0/token")
+            .await
+            .len(),
         tokens_before + 1,
         "one refresh"
     );
