@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-sync fire events connect
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-sync fire events connect invoke
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -18,6 +18,7 @@ test: $(STAMP)
 #   make connect LOGIN=alice@contoso.example [APP_USER=recruiter-1]   the browser's part of connecting
 #   make fire FUNCTION=subscription-renewal                           a scheduled function, now
 #   make events                                                       follow the events on the bus
+#   make invoke FUNCTION=connections EVENT=events/connections/list-success.json   one sample event
 connect: $(STAMP)
 	$(PY) scripts/stack.py connect $(LOGIN) $(APP_USER)
 
@@ -26,6 +27,10 @@ fire: $(STAMP)
 
 events: $(STAMP)
 	$(PY) scripts/stack.py events
+
+API_PORT ?= 9000
+invoke: $(STAMP)
+	$(VENV)/bin/cargo-lambda lambda invoke --invoke-address 127.0.0.1 --invoke-port $(API_PORT) $(FUNCTION) --data-file $(EVENT)
 
 venv: $(STAMP)
 
