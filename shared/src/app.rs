@@ -24,12 +24,6 @@ pub enum SecretUseError {
     AppNotConfigured,
 }
 
-impl From<SecretUseError> for crate::http::ApiError {
-    fn from(e: SecretUseError) -> Self {
-        Self::internal(e)
-    }
-}
-
 #[derive(Deserialize)]
 struct AppSecret {
     client_id: String,

@@ -12,7 +12,18 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::http::ApiError;
+/// Why a request was not authenticated. Only `Secret` is our fault; the rest are 401s.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing Authorization header")]
+    Missing,
+    #[error("Authorization must be `Bearer <api key>`")]
+    Malformed,
+    #[error("unknown API key")]
+    UnknownKey,
+    #[error("the API key hashes could not be read")]
+    Secret(#[source] crate::secrets::SecretsError),
+}
 use crate::secrets::SecretCache;
 
 /// Longest key we bother hashing; anything longer is not one of ours.
@@ -51,16 +62,11 @@ pub fn generate_key() -> (SecretString, String) {
 }
 
 /// Extracts the bearer token from an `Authorization` header value.
-fn bearer(header: Option<&str>) -> Result<&str, ApiError> {
-    let header =
-        header.ok_or_else(|| ApiError::Unauthorized("missing Authorization header".into()))?;
-    let (scheme, token) = header
-        .split_once(' ')
-        .ok_or_else(|| ApiError::Unauthorized("Authorization must be `Bearer <api key>`".into()))?;
+fn bearer(header: Option<&str>) -> Result<&str, AuthError> {
+    let header = header.ok_or(AuthError::Missing)?;
+    let (scheme, token) = header.split_once(' ').ok_or(AuthError::Malformed)?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(ApiError::Unauthorized(
-            "Authorization must be `Bearer <api key>`".into(),
-        ));
+        return Err(AuthError::Malformed);
     }
     Ok(token.trim())
 }
@@ -83,14 +89,13 @@ impl ApiKeyVerifier {
         &self,
         secrets: &SecretCache,
         authorization: Option<&str>,
-    ) -> Result<ApiKeyId, ApiError> {
+    ) -> Result<ApiKeyId, AuthError> {
         let presented = bearer(authorization)?;
         let stored: ApiKeysSecret = secrets
             .get_json(&self.secret_id)
             .await
-            .map_err(ApiError::internal)?;
-        match_key(&stored.keys, presented)
-            .ok_or_else(|| ApiError::Unauthorized("unknown API key".into()))
+            .map_err(AuthError::Secret)?;
+        match_key(&stored.keys, presented).ok_or(AuthError::UnknownKey)
     }
 }
 
@@ -186,7 +191,7 @@ mod tests {
             Some("Bearer"),
         ] {
             assert!(
-                matches!(bearer(bad), Err(ApiError::Unauthorized(_))),
+                matches!(bearer(bad), Err(AuthError::Missing | AuthError::Malformed)),
                 "{bad:?}"
             );
         }

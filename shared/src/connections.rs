@@ -1,11 +1,26 @@
-//! Connection use cases: listing (this issue), connecting and disconnecting (later ones).
+//! Connection use cases after connecting: list, get, delete (connecting itself is `connect`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::{AppUserId, Capability, Connection, ConnectionStatus, PageLimit};
-use crate::http::ApiError;
-use crate::store::{Page, Store};
+use crate::app::Connector;
+use crate::domain::ParseError;
+use crate::domain::{AppUserId, Capability, Connection, ConnectionId, ConnectionStatus, PageLimit};
+use crate::events::PublishError;
+use crate::store::{Page, Store, StoreError};
+
+/// Why a connection use case failed; `crate::failures` decides the answers.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectionsError {
+    #[error("no connection {0}")]
+    NotFound(ConnectionId),
+    #[error("the list cursor is not valid")]
+    Cursor(#[source] ParseError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("publishing connection.deleted failed")]
+    Publish(#[source] PublishError),
+}
 
 /// A connection as the app sees it: no token material, no Microsoft internals it cannot use.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -55,8 +70,11 @@ pub async fn list(
     user: Option<&AppUserId>,
     limit: PageLimit,
     cursor: Option<&str>,
-) -> Result<ConnectionList, ApiError> {
-    let Page { items, next_cursor } = store.list_connections(user, limit, cursor).await??;
+) -> Result<ConnectionList, ConnectionsError> {
+    let Page { items, next_cursor } = store
+        .list_connections(user, limit, cursor)
+        .await?
+        .map_err(ConnectionsError::Cursor)?;
     tracing::info!(
         count = items.len(),
         more = next_cursor.is_some(),
@@ -66,4 +84,66 @@ pub async fn list(
         connections: items.into_iter().map(Into::into).collect(),
         next_cursor,
     })
+}
+
+/// `GET /connections/{id}`.
+pub async fn get(c: &Connector, id: &ConnectionId) -> Result<ConnectionView, ConnectionsError> {
+    c.store
+        .get_connection(id)
+        .await?
+        .map(Into::into)
+        .ok_or_else(|| ConnectionsError::NotFound(id.clone()))
+}
+
+/// `DELETE /connections/{id}`: removes the Graph subscriptions (best effort, retried), then every
+/// stored item, then announces it. Deleting a connection that does not exist is also a success,
+/// so a client may retry freely.
+#[tracing::instrument(skip_all, fields(connection_id = %id))]
+pub async fn delete(c: &Connector, id: &ConnectionId) -> Result<bool, ConnectionsError> {
+    let Some(connection) = c.store.get_connection(id).await? else {
+        return Ok(false);
+    };
+    let subscriptions = c.store.connection_subscription_ids(id).await?;
+    if !subscriptions.is_empty() {
+        match crate::tokens::access_token(c, id).await {
+            Ok(token) => {
+                for sub in &subscriptions {
+                    let mut attempt = 0;
+                    loop {
+                        match c.graph.delete_subscription(&token, sub).await {
+                            Ok(()) => break,
+                            Err(e) if e.is_transient() && attempt < 3 => {
+                                attempt += 1;
+                                tokio::time::sleep(std::time::Duration::from_millis(
+                                    200 << attempt,
+                                ))
+                                .await;
+                            }
+                            Err(e) => {
+                                // It expires on its own within three days; notifications for it
+                                // will find no subscription record and be dropped.
+                                tracing::warn!(subscription_id = %sub, error = %e, "could not delete subscription");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no token to delete subscriptions with; they will expire")
+            }
+        }
+    }
+    let removed = c.store.delete_connection_data(&connection).await?;
+    let detail = serde_json::json!({
+        "event_id": format!("connection.deleted:{id}"),
+        "connection_id": id,
+        "user_id": connection.user_id,
+    });
+    c.events
+        .publish("connection.deleted", &detail)
+        .await
+        .map_err(ConnectionsError::Publish)?;
+    tracing::info!(items = removed, "connection deleted");
+    Ok(true)
 }

@@ -23,12 +23,6 @@ impl ParseError {
     }
 }
 
-impl From<ParseError> for crate::http::ApiError {
-    fn from(e: ParseError) -> Self {
-        Self::bad_request(e.field, e.to_string())
-    }
-}
-
 /// The connector's id for one connected mailbox (a UUID, lower-case hyphenated).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

@@ -24,7 +24,8 @@ pub struct Problem {
     pub field: Option<String>,
 }
 
-/// Every way a request can fail, as the client should see it.
+/// Every way a request can fail, as the client should see it. Which failure becomes which answer,
+/// with its status, problem `type` and `Retry-After`, is decided in one place: `crate::failures`.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("bad request: {detail}")]
@@ -34,16 +35,25 @@ pub enum ApiError {
     },
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// A permission the connection was not granted.
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("method not allowed")]
     MethodNotAllowed,
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// The connection is not active (needs reconnecting, or is being deleted).
+    #[error("connection not active: {0}")]
+    NotActive(String),
+    /// The mailbox is not served by Exchange Online.
+    #[error("unsupported mailbox: {0}")]
+    UnsupportedMailbox(String),
+    /// A request with the same `Idempotency-Key` is still running.
+    #[error("a request with this Idempotency-Key is in progress")]
+    InProgress { retry_after_secs: u64 },
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
+    /// An `Idempotency-Key` reused for a different request.
     #[error("unprocessable: {0}")]
     Unprocessable(String),
     /// A dependency is temporarily unavailable; the client may retry after the given seconds.
@@ -70,48 +80,6 @@ impl ApiError {
         Self::Internal(Box::new(e))
     }
 
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The problem document sent to the client.
-    pub fn problem(&self) -> Problem {
-        let status = self.status();
-        let (detail, field) = match self {
-            Self::BadRequest { detail, field } => (Some(detail.clone()), field.clone()),
-            Self::Unauthorized(d)
-            | Self::Forbidden(d)
-            | Self::NotFound(d)
-            | Self::Conflict(d)
-            | Self::PayloadTooLarge(d)
-            | Self::Unprocessable(d) => (Some(d.clone()), None),
-            Self::MethodNotAllowed => (None, None),
-            Self::Unavailable { .. } => (
-                Some("a dependency is temporarily unavailable; retry later".into()),
-                None,
-            ),
-            Self::Internal(_) => (None, None),
-        };
-        Problem {
-            kind: "about:blank".into(),
-            title: status.canonical_reason().unwrap_or("Error").into(),
-            status: status.as_u16(),
-            detail,
-            field,
-        }
-    }
-
     /// Builds the response, logging server faults with their cause chain.
     pub fn into_response(self) -> Response<Body> {
         match &self {
@@ -121,14 +89,10 @@ impl ApiError {
             _ => tracing::info!(status = self.status().as_u16(), error = %self, "request rejected"),
         }
         let mut response = problem_response(&self.problem());
-        if let Self::Unavailable {
-            retry_after_secs, ..
-        } = &self
-        {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from(*retry_after_secs),
-            );
+        if let Some(secs) = self.retry_after_secs() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
         }
         if let Self::Unauthorized(_) = &self {
             response.headers_mut().insert(
@@ -275,7 +239,7 @@ mod tests {
             "application/problem+json"
         );
         let b = body_json(&r);
-        assert_eq!(b["type"], "about:blank");
+        assert_eq!(b["type"], "urn:m365-connector:problem:invalid-request");
         assert_eq!(b["title"], "Bad Request");
         assert_eq!(b["status"], 400);
         assert_eq!(b["detail"], "user_id must not be empty");

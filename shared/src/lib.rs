@@ -27,6 +27,7 @@ pub mod connections;
 pub mod crypto;
 pub mod domain;
 pub mod events;
+pub mod failures;
 pub mod graph;
 pub mod http;
 pub mod identity;

@@ -7,11 +7,56 @@ use serde::Serialize;
 use crate::app::Connector;
 use crate::domain::{Connection, ConnectionId, ConnectionStatus, PageLimit, ParseError};
 use crate::graph::GraphError;
-use crate::http::ApiError;
-use crate::store::messages::MessageQuery;
-use crate::store::Page;
-use crate::sync::{plan::view, FOLDERS};
-use crate::tokens;
+use crate::store::messages::{MessageQuery, MessageRecord};
+use crate::store::{Page, StoreError};
+use crate::sync::FOLDERS;
+use crate::tokens::{self, TokenServiceError};
+
+/// Why reading mail failed; `crate::failures` decides the answers.
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error("no connection {0}")]
+    ConnectionNotFound(ConnectionId),
+    #[error("no message {0}")]
+    MessageNotFound(String),
+    /// Synced, but Graph no longer has it.
+    #[error("message {0} is no longer in the mailbox")]
+    Gone(String),
+    #[error("the connection is {0}")]
+    NotActive(String),
+    #[error(transparent)]
+    Token(#[from] TokenServiceError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("Graph call failed")]
+    Graph(#[source] GraphError),
+    #[error("the message body does not serialise")]
+    Encode(#[source] serde_json::Error),
+}
+
+/// The app-facing JSON of a stored message (the etag is internal); also the `message` of every
+/// `message.*` event.
+pub fn view(r: &MessageRecord) -> serde_json::Value {
+    serde_json::json!({
+        "id": r.id,
+        "folder": r.folder,
+        "subject": r.subject,
+        "from": r.from,
+        "to": r.to,
+        "cc": r.cc,
+        "sent_at": r.sent_at,
+        "received_at": r.received_at,
+        "conversation_id": r.conversation_id,
+        "internet_message_id": r.internet_message_id,
+        "preview": r.preview,
+        "has_attachments": r.has_attachments,
+        "is_read": r.is_read,
+        "web_link": r.web_link,
+        "deleted": r.deleted,
+    })
+}
 
 /// A Graph message id as it may appear in a path: 1-512 URL-safe characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,11 +147,11 @@ pub struct MessageList {
     pub next_cursor: Option<String>,
 }
 
-async fn connection(c: &Connector, id: &ConnectionId) -> Result<Connection, ApiError> {
+async fn connection(c: &Connector, id: &ConnectionId) -> Result<Connection, MailError> {
     c.store
         .get_connection(id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no connection {id}")))
+        .ok_or_else(|| MailError::ConnectionNotFound(id.clone()))
 }
 
 /// `GET /connections/{id}/messages`: what has been synced, newest first. Works for connections in
@@ -116,7 +161,7 @@ pub async fn list(
     c: &Connector,
     id: &ConnectionId,
     params: &ListParams,
-) -> Result<MessageList, ApiError> {
+) -> Result<MessageList, MailError> {
     connection(c, id).await?;
     let query = MessageQuery {
         folder: params.folder.as_deref(),
@@ -140,47 +185,31 @@ pub async fn get(
     c: &Connector,
     id: &ConnectionId,
     message_id: &MessageId,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<serde_json::Value, MailError> {
     let connection = connection(c, id).await?;
     let stored = c
         .store
         .get_message(id, message_id.as_str())
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no message {}", message_id.as_str())))?;
+        .ok_or_else(|| MailError::MessageNotFound(message_id.as_str().to_owned()))?;
     if connection.status != ConnectionStatus::Active {
-        return Err(ApiError::Conflict(format!(
-            "the connection is {}; reconnect it to read message bodies",
+        return Err(MailError::NotActive(
             serde_json::to_value(connection.status)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        )));
+                .unwrap_or_default(),
+        ));
     }
     let token = tokens::access_token(c, id).await?;
     let live = match c.graph.get_message(&token, message_id.as_str()).await {
         Ok(m) => m,
         Err(GraphError::Api { status: 404, .. }) => {
-            return Err(ApiError::NotFound(format!(
-                "message {} is no longer in the mailbox",
-                message_id.as_str()
-            )))
+            return Err(MailError::Gone(message_id.as_str().to_owned()))
         }
-        Err(
-            e @ GraphError::Api {
-                status: 429 | 503,
-                retry_after,
-                ..
-            },
-        ) => {
-            return Err(ApiError::Unavailable {
-                retry_after_secs: retry_after.map_or(5, |d| d.as_secs()),
-                source: Box::new(e),
-            })
-        }
-        Err(e) => return Err(ApiError::internal(e)),
+        Err(e) => return Err(MailError::Graph(e)),
     };
     let mut body = view(&stored);
-    body["body"] = serde_json::to_value(&live.body).map_err(ApiError::internal)?;
+    body["body"] = serde_json::to_value(&live.body).map_err(MailError::Encode)?;
     // The live flags win: the stored copy may lag a notification behind.
     if let Some(is_read) = live.is_read {
         body["is_read"] = is_read.into();

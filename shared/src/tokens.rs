@@ -63,23 +63,6 @@ pub enum TokenServiceError {
     Secret(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl From<TokenServiceError> for crate::http::ApiError {
-    fn from(e: TokenServiceError) -> Self {
-        match e {
-            TokenServiceError::ReauthRequired { reason } => {
-                Self::Conflict(format!("the connection must be reconnected: {reason}"))
-            }
-            TokenServiceError::Transient(_) | TokenServiceError::LeaseTimeout => {
-                Self::Unavailable {
-                    retry_after_secs: 5,
-                    source: Box::new(e),
-                }
-            }
-            other => Self::internal(other),
-        }
-    }
-}
-
 /// What is encrypted into [`StoredTokens::ciphertext`].
 #[derive(Serialize, Deserialize)]
 struct TokenPlaintext {

@@ -32,23 +32,21 @@ pub const MAX_VALIDATION_TOKEN: usize = 1024;
 pub const MAX_NOTIFICATION_BODY: usize = 1024 * 1024;
 
 /// How long Graph is asked to wait before retrying a batch we could not enqueue.
-const RETRY_AFTER_SECS: u64 = 5;
+pub(crate) const RETRY_AFTER_SECS: u64 = 5;
 
 /// Graph's subscription validation: the `validationToken` query parameter, URL-decoded (by
 /// lambda_http, from API Gateway's raw query string), echoed as `text/plain`. `None` when the
 /// request is not a validation request.
-pub fn validation_response(token: Option<&str>) -> Option<Result<Response<Body>, ApiError>> {
+pub fn validation_response(token: Option<&str>) -> Option<Result<Response<Body>, WebhookError>> {
     let token = token?;
     Some(if token.is_empty() {
-        Err(ApiError::bad_request(
-            "validationToken",
-            "validationToken must not be empty",
+        Err(WebhookError::InvalidToken(
+            "validationToken must not be empty".into(),
         ))
     } else if token.len() > MAX_VALIDATION_TOKEN {
-        Err(ApiError::bad_request(
-            "validationToken",
-            format!("validationToken must be at most {MAX_VALIDATION_TOKEN} bytes"),
-        ))
+        Err(WebhookError::InvalidToken(format!(
+            "validationToken must be at most {MAX_VALIDATION_TOKEN} bytes"
+        )))
     } else {
         Ok(http::text(StatusCode::OK, token))
     })
@@ -103,17 +101,16 @@ struct RawItem {
 /// Parses a `{"value": [...]}` notification collection (change or lifecycle items, possibly
 /// mixed). A body that is too large, not JSON, or without a `value` array is rejected; single
 /// items that are unusable are only counted, so one odd item does not make Graph retry the rest.
-pub fn parse_batch(body: &[u8]) -> Result<Batch, ApiError> {
+pub fn parse_batch(body: &[u8]) -> Result<Batch, WebhookError> {
     if body.len() > MAX_NOTIFICATION_BODY {
-        return Err(ApiError::PayloadTooLarge(format!(
+        return Err(WebhookError::TooLarge(format!(
             "the notification batch must be at most {MAX_NOTIFICATION_BODY} bytes"
         )));
     }
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
-        detail: format!(
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
+        WebhookError::Malformed(format!(
             "the body must be a Graph notification collection {{\"value\": [...]}}: {e}"
-        ),
-        field: Some("value".into()),
+        ))
     })?;
     let mut batch = Batch::default();
     for value in envelope.value {
@@ -284,23 +281,20 @@ impl Work {
     }
 }
 
-/// Why a genuine batch could not be handed on. Both are worth a retry by Graph (5xx).
+/// Why a webhook request failed: a request that is not Graph's (4xx), or a genuine batch that
+/// could not be handed on (worth a retry by Graph: 5xx).
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{0}")]
+    TooLarge(String),
     #[error("looking up the batch's subscriptions failed")]
     Lookup(#[source] StoreError),
     #[error("enqueueing the batch's sync jobs failed")]
     Enqueue(#[source] EnqueueError),
-}
-
-impl From<WebhookError> for ApiError {
-    fn from(e: WebhookError) -> Self {
-        // 503 rather than 500: the failure is a dependency's, and Graph retries any 5xx.
-        Self::Unavailable {
-            retry_after_secs: RETRY_AFTER_SECS,
-            source: Box::new(e),
-        }
-    }
 }
 
 /// What a batch came to, for the log and for tests.
@@ -375,7 +369,7 @@ pub async fn respond(
     body: &[u8],
 ) -> Result<Response<Body>, ApiError> {
     if let Some(validation) = validation_response(validation_token) {
-        return validation;
+        return Ok(validation?);
     }
     let batch = parse_batch(body)?;
     accept(c, &batch).await?;
@@ -437,7 +431,7 @@ mod tests {
     fn validation_tokens_that_are_empty_or_too_long_are_rejected_naming_the_field() {
         assert!(validation_response(None).is_none());
         for token in ["".to_owned(), "x".repeat(MAX_VALIDATION_TOKEN + 1)] {
-            let e = validation_response(Some(&token)).unwrap().unwrap_err();
+            let e = ApiError::from(validation_response(Some(&token)).unwrap().unwrap_err());
             assert_eq!(e.status(), 400);
             assert_eq!(e.problem().field.as_deref(), Some("validationToken"));
         }
@@ -448,14 +442,17 @@ mod tests {
     #[test]
     fn malformed_bodies_are_400_and_oversized_ones_413() {
         for body in [&b"not json"[..], b"", b"{}", b"{\"value\": {}}", b"[1,2]"] {
-            let e = parse_batch(body).unwrap_err();
+            let e = ApiError::from(parse_batch(body).unwrap_err());
             assert_eq!(e.status(), 400, "{}", String::from_utf8_lossy(body));
         }
         let big = format!(
             "{{\"value\":[],\"pad\":\"{}\"}}",
             "x".repeat(MAX_NOTIFICATION_BODY)
         );
-        assert_eq!(parse_batch(big.as_bytes()).unwrap_err().status(), 413);
+        assert_eq!(
+            ApiError::from(parse_batch(big.as_bytes()).unwrap_err()).status(),
+            413
+        );
     }
 
     #[test]

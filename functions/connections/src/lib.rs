@@ -55,10 +55,10 @@ async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiEr
         }
         (Method::GET, ["connections", id]) => Ok(http::json(
             StatusCode::OK,
-            &connect::get(c, &ConnectionId::parse(id)?).await?,
+            &connections::get(c, &ConnectionId::parse(id)?).await?,
         )),
         (Method::DELETE, ["connections", id]) => {
-            connect::delete(c, &ConnectionId::parse(id)?).await?;
+            connections::delete(c, &ConnectionId::parse(id)?).await?;
             Ok(http::empty(StatusCode::NO_CONTENT))
         }
         (Method::GET, ["connections", id, "messages"]) => {

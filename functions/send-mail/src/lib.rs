@@ -12,7 +12,7 @@ use m365_connector::app::Connector;
 use m365_connector::domain::ConnectionId;
 use m365_connector::http::{self, ApiError};
 use m365_connector::sending::request::{IdempotencyKey, MAX_SEND_BODY};
-use m365_connector::sending::{self, uploads, SendBody, SendError, SendKind, SendSettings};
+use m365_connector::sending::{self, uploads, SendBody, SendKind, SendSettings};
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
 pub async fn handle(c: &Connector, settings: &SendSettings, request: Request) -> Response<Body> {
@@ -98,9 +98,6 @@ async fn route(
                     .insert("idempotent-replayed", HeaderValue::from_static("true"));
             }
             Ok(response)
-        }
-        Err(SendError::InProgress { retry_after_secs }) => {
-            Ok(sending::in_progress_response(retry_after_secs))
         }
         Err(e) => Err(e.into()),
     }

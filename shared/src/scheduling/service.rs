@@ -23,7 +23,6 @@ use crate::app::Connector;
 use crate::domain::{Capability, ConnectionId, ConnectionStatus};
 use crate::graph::calendar::{GraphEvent, ScheduleInformation, ScheduleQuery};
 use crate::graph::{GraphError, MAILBOX_NOT_ENABLED};
-use crate::http::ApiError;
 use crate::store::{IdempotencyStart, StoreError};
 use crate::tokens::TokenServiceError;
 
@@ -71,36 +70,6 @@ impl From<GraphError> for SchedulingError {
             }
             _ if e.is_transient() => Self::Unavailable(e),
             _ => Self::Graph(e),
-        }
-    }
-}
-
-impl From<SchedulingError> for ApiError {
-    fn from(e: SchedulingError) -> Self {
-        match e {
-            SchedulingError::ConnectionNotFound(_) | SchedulingError::EventNotFound(_) => {
-                Self::NotFound(e.to_string())
-            }
-            SchedulingError::NotActive(_) | SchedulingError::UnsupportedMailbox(_) => {
-                Self::Conflict(e.to_string())
-            }
-            SchedulingError::NoCalendarCapability => Self::Forbidden(e.to_string()),
-            SchedulingError::KeyReused => Self::Unprocessable(e.to_string()),
-            SchedulingError::Unavailable(source) => {
-                let retry_after_secs = match &source {
-                    GraphError::Api {
-                        retry_after: Some(after),
-                        ..
-                    } => after.as_secs().max(1),
-                    _ => 5,
-                };
-                Self::Unavailable {
-                    retry_after_secs,
-                    source: Box::new(source),
-                }
-            }
-            SchedulingError::Token(t) => t.into(),
-            other => Self::internal(other),
         }
     }
 }
@@ -674,6 +643,7 @@ pub async fn cancel(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::ApiError;
 
     #[test]
     fn a_ninety_day_window_is_three_getschedule_windows_of_whole_intervals() {

@@ -33,8 +33,7 @@ use crate::graph::send::{
     Address, Body, DraftMessage, FileAttachment, Folder, Header, MessageRef, Recipient,
     DELETE_AFTER_SUBMIT,
 };
-use crate::graph::{GraphError, MAILBOX_NOT_ENABLED};
-use crate::http::ApiError;
+use crate::graph::GraphError;
 use crate::store::sends::{SendProgress, SendStart, SendStep, UploadRecord};
 use crate::store::StoreError;
 use crate::tokens::TokenServiceError;
@@ -195,85 +194,6 @@ pub enum SendError {
     NoBucket,
     #[error(transparent)]
     Crashed(#[from] Crash),
-}
-
-impl From<SendError> for ApiError {
-    fn from(e: SendError) -> Self {
-        match e {
-            SendError::Invalid(i) => i.into(),
-            SendError::NotFound => Self::NotFound("no such connection".into()),
-            SendError::MessageNotFound => {
-                Self::NotFound("the message to reply to does not exist in this mailbox".into())
-            }
-            SendError::NotActive(status) => Self::Conflict(format!(
-                "the connection is {status}; only active connections can send mail"
-            )),
-            SendError::NoSendPermission => Self::Forbidden(
-                "the connection was not granted Mail.Send; reconnect it and grant the permission to send mail"
-                    .into(),
-            ),
-            SendError::KeyReused => Self::Unprocessable(
-                "this Idempotency-Key was already used with a different request".into(),
-            ),
-            // Handlers answer this with [`in_progress_response`] (409 + Retry-After).
-            SendError::InProgress { .. } => Self::Conflict(
-                "a request with this Idempotency-Key is still in progress; retry later".into(),
-            ),
-            SendError::UnsupportedMailbox => Self::Conflict(
-                "unsupported_mailbox: the mailbox is on premises or inactive; only Exchange Online mailboxes can send"
-                    .into(),
-            ),
-            SendError::TooLarge => {
-                Self::PayloadTooLarge("Microsoft Graph refused the message as too large".into())
-            }
-            SendError::OutcomeUnknown => Self::Unavailable {
-                retry_after_secs: 30,
-                source: Box::new(e),
-            },
-            SendError::Graph(g) => graph_to_api(g),
-            SendError::Token(t) => t.into(),
-            other => Self::internal(other),
-        }
-    }
-}
-
-fn graph_to_api(g: GraphError) -> ApiError {
-    match &g {
-        GraphError::Api { status: 413, .. } => {
-            ApiError::PayloadTooLarge("Microsoft Graph refused the message as too large".into())
-        }
-        GraphError::Api { code, .. } if code == MAILBOX_NOT_ENABLED => {
-            SendError::UnsupportedMailbox.into()
-        }
-        GraphError::Api { status: 403, .. } => SendError::NoSendPermission.into(),
-        GraphError::Api {
-            status: 400, code, ..
-        } if code == "ErrorInvalidRecipients" => {
-            ApiError::bad_request("to", "Microsoft Graph refused the recipients as invalid")
-        }
-        GraphError::Api { retry_after, .. } if g.is_transient() => ApiError::Unavailable {
-            retry_after_secs: retry_after.map(|d| d.as_secs().max(1)).unwrap_or(5),
-            source: Box::new(g),
-        },
-        GraphError::Transport(_) => ApiError::Unavailable {
-            retry_after_secs: 5,
-            source: Box::new(g),
-        },
-        _ => ApiError::internal(g),
-    }
-}
-
-/// The 409 for a concurrent duplicate: a conflict that carries `Retry-After`.
-pub fn in_progress_response(retry_after_secs: u64) -> lambda_http::Response<lambda_http::Body> {
-    let mut response = ApiError::Conflict(
-        "a request with this Idempotency-Key is still in progress; retry later".into(),
-    )
-    .into_response();
-    response.headers_mut().insert(
-        lambda_http::http::header::RETRY_AFTER,
-        lambda_http::http::HeaderValue::from(retry_after_secs),
-    );
-    response
 }
 
 /// The `internetMessageId` of a send: fixed by (connection, key) so every retry of a keyed send
@@ -731,6 +651,8 @@ fn build_draft(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::MAILBOX_NOT_ENABLED;
+    use crate::http::ApiError;
 
     #[tokio::test]
     async fn retries_stop_when_the_next_wait_would_exceed_the_budget() {

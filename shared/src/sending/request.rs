@@ -34,12 +34,6 @@ fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Invalid {
     }
 }
 
-impl From<Invalid> for crate::http::ApiError {
-    fn from(e: Invalid) -> Self {
-        Self::bad_request(e.field.clone(), e.to_string())
-    }
-}
-
 /// An email address in `local@domain` form: no spaces or control characters, a dotted domain,
 /// at most 254 characters. (Exchange applies the full RFC 5321 rules; this rejects what is surely
 /// wrong before anything is created.)

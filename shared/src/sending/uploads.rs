@@ -11,7 +11,6 @@ use super::request::{parse_content_type, parse_file_name, Invalid, MAX_UPLOAD_SI
 use super::SendError;
 use crate::app::Connector;
 use crate::domain::{ConnectionId, ConnectionStatus};
-use crate::http::ApiError;
 use crate::store::keys;
 use crate::store::sends::UploadRecord;
 
@@ -52,19 +51,6 @@ pub enum UploadError {
     Presign(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-}
-
-impl From<UploadError> for ApiError {
-    fn from(e: UploadError) -> Self {
-        match e {
-            UploadError::Invalid(i) => i.into(),
-            UploadError::NotFound => Self::NotFound("no such connection".into()),
-            UploadError::NotActive(status) => Self::Conflict(format!(
-                "the connection is {status}; only active connections can send mail"
-            )),
-            other => Self::internal(other),
-        }
-    }
 }
 
 /// Stages one attachment: records it and hands back a presigned PUT URL.

@@ -41,12 +41,6 @@ pub enum StoreError {
     CorruptAttribute(&'static str),
 }
 
-impl From<StoreError> for crate::http::ApiError {
-    fn from(e: StoreError) -> Self {
-        Self::internal(e)
-    }
-}
-
 pub(crate) fn dynamo<E: std::error::Error + Send + Sync + 'static>(
     operation: &'static str,
 ) -> impl FnOnce(E) -> StoreError {

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::domain::ConnectionId;
 use crate::graph::messages::{DeltaChange, GraphMessage, Recipient};
+use crate::mail::view;
 use crate::store::messages::{Address, MessageRecord, StoredMessage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,27 +64,6 @@ impl PlannedWrite {
             "message": view(&self.record),
         })
     }
-}
-
-/// The app-facing JSON of a stored message (the etag is internal).
-pub fn view(r: &MessageRecord) -> serde_json::Value {
-    serde_json::json!({
-        "id": r.id,
-        "folder": r.folder,
-        "subject": r.subject,
-        "from": r.from,
-        "to": r.to,
-        "cc": r.cc,
-        "sent_at": r.sent_at,
-        "received_at": r.received_at,
-        "conversation_id": r.conversation_id,
-        "internet_message_id": r.internet_message_id,
-        "preview": r.preview,
-        "has_attachments": r.has_attachments,
-        "is_read": r.is_read,
-        "web_link": r.web_link,
-        "deleted": r.deleted,
-    })
 }
 
 fn address(r: &Recipient) -> Option<Address> {

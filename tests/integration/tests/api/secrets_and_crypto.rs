@@ -86,7 +86,7 @@ async fn api_keys_are_checked_against_hashes_in_secrets_manager() {
         .unwrap();
     assert_eq!(id.0, "k1");
     for header in [None, Some("Bearer bad-key"), Some("good-key")] {
-        let err = verifier.authenticate(&cache, header).await.unwrap_err();
+        let err = ApiError::from(verifier.authenticate(&cache, header).await.unwrap_err());
         assert!(
             matches!(err, ApiError::Unauthorized(_)),
             "{header:?}: {err:?}"

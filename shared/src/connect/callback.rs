@@ -1,0 +1,447 @@
+//! The browser's way back from Microsoft: the sign-in callback and the admin-consent callback.
+//!
+//! The sign-in callback, step by step: take the single-use state (a replay finds nothing), turn
+//! an error Microsoft sent into the app's landing, redeem the code and validate the id_token,
+//! identify the mailbox through Graph (object id, Exchange Online or not), upsert the connection
+//! by tenant + object id with its tokens sealed, then announce it and queue its first sync.
+//! Whatever Microsoft or the user ended sends the browser back to the app with `error=`; only a
+//! request we cannot trust (no or unknown state) or our own failure is an error answer.
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+use super::{capabilities, parse_tenant, ConnectError, PendingAuth, ReturnUrl, SCOPES};
+use crate::app::Connector;
+use crate::connections::ConnectionView;
+use crate::domain::{AppUserId, Connection, ConnectionId, ConnectionStatus};
+use crate::graph::{MailboxCheck, Me};
+use crate::identity::{IdTokenClaims, TokenError, TokenResponse};
+use crate::queue::SyncJob;
+use crate::store::StoreError;
+use crate::tokens::seal;
+
+/// The query (or form_post body) Microsoft sends back to a callback.
+#[derive(Debug, Default, Deserialize)]
+pub struct CallbackParams {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub admin_consent: Option<String>,
+    pub tenant: Option<String>,
+    pub scope: Option<String>,
+}
+
+impl CallbackParams {
+    /// Rejects what can be rejected before any I/O: no state, oversized values, code + error.
+    fn check(&self) -> Result<&str, ConnectError> {
+        let fields = [
+            &self.state,
+            &self.code,
+            &self.error,
+            &self.error_description,
+            &self.tenant,
+            &self.scope,
+        ];
+        if fields
+            .iter()
+            .any(|f| f.as_ref().is_some_and(|v| v.len() > 4096))
+        {
+            return Err(ConnectError::Callback {
+                field: "callback",
+                detail: "a callback parameter is oversized",
+            });
+        }
+        if self.code.is_some() && self.error.is_some() {
+            return Err(ConnectError::Callback {
+                field: "code",
+                detail: "a callback cannot carry both code and error",
+            });
+        }
+        match self.state.as_deref() {
+            Some(s) if !s.is_empty() => Ok(s),
+            _ => Err(ConnectError::Callback {
+                field: "state",
+                detail: "the callback has no state",
+            }),
+        }
+    }
+}
+
+/// Microsoft's way of saying the tenant only allows admins to consent.
+fn needs_admin_consent(error: &str, description: Option<&str>) -> bool {
+    let d = description.unwrap_or_default();
+    error == "consent_required" || d.starts_with("AADSTS90094") || d.starts_with("AADSTS65001")
+}
+
+/// Where the browser goes when the sign-in ended without a connection.
+fn landing_error(return_url: &ReturnUrl, error: &str, description: &str) -> Url {
+    return_url.with(&[("error", error), ("error_description", description)])
+}
+
+/// What the pending state of a sign-in remembered.
+struct SignIn {
+    user_id: AppUserId,
+    return_url: ReturnUrl,
+    verifier: String,
+    nonce: String,
+    redirect_uri: String,
+}
+
+/// Finishes a user's sign-in and returns where to send the browser.
+#[tracing::instrument(skip_all)]
+pub async fn callback(c: &Connector, params: CallbackParams) -> Result<Url, ConnectError> {
+    let state = params.check()?;
+    let pending: Option<PendingAuth> = c.store.take_oauth_state(state, Utc::now()).await?;
+    let Some(PendingAuth::Connect {
+        user_id,
+        return_url,
+        verifier,
+        nonce,
+        redirect_uri,
+    }) = pending
+    else {
+        return Err(ConnectError::UnknownState);
+    };
+    let sign_in = SignIn {
+        user_id,
+        return_url: ReturnUrl(Url::parse(&return_url).map_err(ConnectError::Corrupt)?),
+        verifier,
+        nonce,
+        redirect_uri,
+    };
+
+    if let Some(error) = params.error.as_deref() {
+        let description = params.error_description.as_deref();
+        let error = if needs_admin_consent(error, description) {
+            "admin_consent_required"
+        } else {
+            error
+        };
+        tracing::info!(error, "sign-in ended with an error");
+        return Ok(landing_error(
+            &sign_in.return_url,
+            error,
+            description.unwrap_or(""),
+        ));
+    }
+    let Some(code) = params.code.as_deref() else {
+        return Ok(landing_error(
+            &sign_in.return_url,
+            "invalid_callback",
+            "no code",
+        ));
+    };
+    let (tokens, claims) = match redeem(c, &sign_in, code).await? {
+        Ok(redeemed) => redeemed,
+        Err(landing) => return Ok(landing),
+    };
+    let (me, mailbox) = match identify(c, &sign_in, &tokens, &claims).await? {
+        Ok(identified) => identified,
+        Err(landing) => return Ok(landing),
+    };
+    let now = Utc::now();
+    let (connection, reconnected) =
+        upsert(c, sign_in.user_id, &tokens, &claims, &me, mailbox, now).await?;
+    announce(c, &connection, reconnected, now).await?;
+    let status = serde_json::to_value(connection.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned));
+    Ok(sign_in.return_url.with(&[
+        ("connection_id", connection.id.as_str()),
+        ("status", status.as_deref().unwrap_or("")),
+    ]))
+}
+
+/// Redeems the code and validates the id_token. The inner `Err` is the app's landing when
+/// Microsoft refused (the sign-in ended, nothing of ours failed).
+async fn redeem(
+    c: &Connector,
+    sign_in: &SignIn,
+    code: &str,
+) -> Result<Result<(TokenResponse, IdTokenClaims), Url>, ConnectError> {
+    let credentials = c.credentials().await?;
+    let tokens = match c
+        .identity
+        .redeem_code(
+            &credentials,
+            code,
+            &sign_in.redirect_uri,
+            &SecretString::from(sign_in.verifier.clone()),
+            &SCOPES,
+        )
+        .await
+    {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "code redemption failed");
+            let error = match &e {
+                TokenError::Rejected { error, .. } if error == "consent_required" => {
+                    "admin_consent_required"
+                }
+                _ => "token_exchange_failed",
+            };
+            return Ok(Err(landing_error(
+                &sign_in.return_url,
+                error,
+                &e.to_string(),
+            )));
+        }
+    };
+    let Some(id_token) = tokens.id_token.as_deref() else {
+        return Ok(Err(landing_error(
+            &sign_in.return_url,
+            "invalid_id_token",
+            "no id_token",
+        )));
+    };
+    match c
+        .identity
+        .validate_id_token(id_token, &credentials.client_id, &sign_in.nonce, Utc::now())
+        .await
+    {
+        Ok(claims) => Ok(Ok((tokens, claims))),
+        Err(e) => {
+            tracing::warn!(error = %e, "id_token rejected");
+            Ok(Err(landing_error(
+                &sign_in.return_url,
+                "invalid_id_token",
+                &e.to_string(),
+            )))
+        }
+    }
+}
+
+/// The Graph user and whether the mailbox is in Exchange Online. The inner `Err` is the app's
+/// landing when Graph's user is not the id_token's.
+async fn identify(
+    c: &Connector,
+    sign_in: &SignIn,
+    tokens: &TokenResponse,
+    claims: &IdTokenClaims,
+) -> Result<Result<(Me, MailboxCheck), Url>, ConnectError> {
+    let me = c
+        .graph
+        .me(&tokens.access_token)
+        .await
+        .map_err(ConnectError::GraphUnavailable)?;
+    // The object id comes from Graph (the id_token carries `oid` only with `profile`); when the
+    // token does carry one, both must agree.
+    if claims.oid.as_deref().is_some_and(|oid| oid != me.id) {
+        return Ok(Err(landing_error(
+            &sign_in.return_url,
+            "identity_mismatch",
+            "Graph user differs",
+        )));
+    }
+    let mailbox = c
+        .graph
+        .check_mailbox(&tokens.access_token)
+        .await
+        .map_err(ConnectError::GraphUnavailable)?;
+    Ok(Ok((me, mailbox)))
+}
+
+/// Creates or updates the connection of this mailbox (tenant + object id), tokens first: a
+/// connection record never exists without its tokens. Returns it and whether it existed.
+async fn upsert(
+    c: &Connector,
+    user_id: AppUserId,
+    tokens: &TokenResponse,
+    claims: &IdTokenClaims,
+    me: &Me,
+    mailbox: MailboxCheck,
+    now: DateTime<Utc>,
+) -> Result<(Connection, bool), ConnectError> {
+    let (status, last_error) = match mailbox {
+        MailboxCheck::ExchangeOnline => (ConnectionStatus::Active, None),
+        MailboxCheck::Unsupported { reason } => {
+            (ConnectionStatus::UnsupportedMailbox, Some(reason))
+        }
+    };
+    let existing = match c
+        .store
+        .find_connection_by_mailbox(&claims.tid, &me.id)
+        .await?
+    {
+        Some(id) => c.store.get_connection(&id).await?,
+        None => None,
+    };
+    let connection = Connection {
+        id: existing
+            .as_ref()
+            .map(|e| e.id.clone())
+            .unwrap_or_else(ConnectionId::new_random),
+        user_id,
+        tenant_id: claims.tid.clone(),
+        ms_user_id: me.id.clone(),
+        email: me
+            .mail
+            .clone()
+            .or(claims.email.clone())
+            .unwrap_or_else(|| me.user_principal_name.clone()),
+        display_name: me
+            .display_name
+            .clone()
+            .or(claims.name.clone())
+            .unwrap_or_default(),
+        status,
+        capabilities: capabilities(&tokens.scopes),
+        scopes: tokens.scopes.clone(),
+        created_at: existing.as_ref().map(|e| e.created_at).unwrap_or(now),
+        updated_at: now,
+        last_error,
+    };
+
+    let keyring = c.keyring().await?;
+    let previous = c.store.get_tokens(&connection.id).await?;
+    let version = previous.as_ref().map(|p| p.version);
+    let sealed = seal(
+        &keyring,
+        &connection.id,
+        tokens,
+        None,
+        version.unwrap_or(0) + 1,
+        now,
+    )
+    .map_err(ConnectError::Seal)?;
+    c.store
+        .put_tokens(&connection.id, &sealed, version)
+        .await
+        .map_err(race)?;
+    if existing.is_some() {
+        c.store.update_connection(&connection).await?;
+    } else {
+        c.store.create_connection(&connection).await.map_err(race)?;
+    }
+    Ok((connection, existing.is_some()))
+}
+
+/// A lost race with a concurrent callback for the same mailbox is not a fault: retry.
+fn race(e: StoreError) -> ConnectError {
+    match e {
+        StoreError::Conflict(_) => ConnectError::Race(e),
+        other => ConnectError::Store(other),
+    }
+}
+
+/// `connection.connected` on the bus, and the first sync job of an active mailbox.
+async fn announce(
+    c: &Connector,
+    connection: &Connection,
+    reconnected: bool,
+    now: DateTime<Utc>,
+) -> Result<(), ConnectError> {
+    let detail = serde_json::json!({
+        "event_id": format!("connection.connected:{}:{}", connection.id, now.timestamp_millis()),
+        "connection": ConnectionView::from(connection.clone()),
+        "reconnected": reconnected,
+    });
+    c.events
+        .publish("connection.connected", &detail)
+        .await
+        .map_err(ConnectError::Publish)?;
+    if connection.status == ConnectionStatus::Active {
+        let job = SyncJob::Connected {
+            connection_id: connection.id.clone(),
+        };
+        let dedup = format!("connected:{}:{}", connection.id, now.timestamp_millis());
+        c.queue
+            .enqueue(&job, &dedup)
+            .await
+            .map_err(ConnectError::Enqueue)?;
+    }
+    tracing::info!(connection_id = %connection.id, status = ?connection.status, reconnected, "connected");
+    Ok(())
+}
+
+/// Finishes admin consent for the tenant the state expected.
+#[tracing::instrument(skip_all)]
+pub async fn admin_consent_callback(
+    c: &Connector,
+    params: CallbackParams,
+) -> Result<Url, ConnectError> {
+    let state = params.check()?;
+    let pending: Option<PendingAuth> = c.store.take_oauth_state(state, Utc::now()).await?;
+    let Some(PendingAuth::AdminConsent { tenant, return_url }) = pending else {
+        return Err(ConnectError::UnknownState);
+    };
+    let return_url = ReturnUrl(Url::parse(&return_url).map_err(ConnectError::Corrupt)?);
+    if let Some(error) = params.error.as_deref() {
+        let description = params.error_description.as_deref().unwrap_or("");
+        return Ok(return_url.with(&[
+            ("error", error),
+            ("error_description", description),
+            ("tenant", &tenant),
+        ]));
+    }
+    // Never trust the returned tenant alone: it must be the one this state was made for.
+    let returned = params
+        .tenant
+        .as_deref()
+        .map(parse_tenant)
+        .transpose()
+        .ok()
+        .flatten();
+    if params.admin_consent.as_deref() != Some("True")
+        || returned.as_deref() != Some(tenant.as_str())
+    {
+        tracing::warn!("admin consent callback did not confirm consent for the expected tenant");
+        return Ok(return_url.with(&[
+            ("error", "admin_consent_failed"),
+            (
+                "error_description",
+                "consent was not confirmed for the expected tenant",
+            ),
+            ("tenant", &tenant),
+        ]));
+    }
+    let scopes: Vec<String> = params
+        .scope
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    c.store
+        .put_tenant_consent(&tenant, &scopes, Utc::now())
+        .await?;
+    tracing::info!(tenant = %tenant, "admin consent recorded");
+    Ok(return_url.with(&[("admin_consent", "granted"), ("tenant", &tenant)]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callbacks_with_both_code_and_error_or_no_state_are_rejected() {
+        let both = CallbackParams {
+            state: Some("s".into()),
+            code: Some("c".into()),
+            error: Some("access_denied".into()),
+            ..Default::default()
+        };
+        assert!(matches!(both.check(), Err(ConnectError::Callback { .. })));
+        assert!(CallbackParams::default().check().is_err());
+        let huge = CallbackParams {
+            state: Some("s".repeat(5000)),
+            ..Default::default()
+        };
+        assert!(huge.check().is_err());
+    }
+
+    #[test]
+    fn admin_approval_errors_are_recognised_by_code() {
+        assert!(needs_admin_consent(
+            "access_denied",
+            Some("AADSTS90094: The grant requires admin permission.")
+        ));
+        assert!(needs_admin_consent("consent_required", None));
+        assert!(!needs_admin_consent(
+            "access_denied",
+            Some("AADSTS65004: User declined to consent")
+        ));
+    }
+}

@@ -1,0 +1,366 @@
+//! Connecting a mailbox: the OAuth 2.0 authorization-code flow with PKCE and OpenID Connect, and
+//! tenant-wide admin consent. (Reading and deleting connections: `crate::connections`.)
+//!
+//! The flow: `start` stores a single-use state (hash-keyed, 10 minutes) holding the PKCE verifier,
+//! the nonce, the app user and the return URL, and hands back Microsoft's authorize URL. The
+//! browser comes back to `callback`, which consumes the state with a conditional delete (so a
+//! replay finds nothing), redeems the code, validates the id_token, checks the mailbox is in
+//! Exchange Online, upserts the connection by tenant + user object id, stores the tokens encrypted,
+//! announces the connection and queues its first sync.
+
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::app::{Connector, SecretUseError};
+use crate::domain::{AppUserId, Capability, ParseError};
+use crate::events::PublishError;
+use crate::graph::GraphError;
+use crate::identity::{random_token, AuthorizeRequest, Pkce};
+use crate::queue::EnqueueError;
+use crate::store::StoreError;
+use crate::tokens::{TokenServiceError, SCOPES};
+
+mod callback;
+pub use callback::{admin_consent_callback, callback, CallbackParams};
+
+/// Why starting or finishing a sign-in failed; `crate::failures` decides the answers. (A sign-in
+/// that Microsoft or the user ended is not an error: the browser goes back to the app with an
+/// `error` parameter.)
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Invalid(#[from] ParseError),
+    #[error("{detail}")]
+    Callback {
+        field: &'static str,
+        detail: &'static str,
+    },
+    #[error("unknown, expired or already used sign-in state")]
+    UnknownState,
+    #[error("the identity platform is unavailable")]
+    IdentityUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("Microsoft Graph is unavailable")]
+    GraphUnavailable(#[source] GraphError),
+    #[error("a concurrent sign-in of the same mailbox won the race")]
+    Race(#[source] StoreError),
+    #[error(transparent)]
+    Secret(#[from] SecretUseError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the stored return URL is unreadable")]
+    Corrupt(#[source] url::ParseError),
+    #[error("the tokens could not be sealed")]
+    Seal(#[source] TokenServiceError),
+    #[error("publishing the connection event failed")]
+    Publish(#[source] PublishError),
+    #[error("queueing the first sync failed")]
+    Enqueue(#[source] EnqueueError),
+}
+
+/// How long a pending sign-in may take.
+pub const STATE_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
+const MAX_URL_LEN: usize = 2048;
+
+pub const CALLBACK_PATH: &str = "/oauth/callback";
+pub const ADMIN_CALLBACK_PATH: &str = "/oauth/admin-consent/callback";
+
+/// A URL on one of the configured origins: where the browser may be sent back to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnUrl(pub(crate) Url);
+
+impl ReturnUrl {
+    pub fn parse(raw: &str, allowed: &[url::Origin]) -> Result<Self, ParseError> {
+        let field = "return_url";
+        if raw.len() > MAX_URL_LEN {
+            return Err(ParseError::new(
+                field,
+                format!("must be at most {MAX_URL_LEN} characters"),
+            ));
+        }
+        let url = Url::parse(raw).map_err(|_| ParseError::new(field, "must be an absolute URL"))?;
+        if !matches!(url.scheme(), "http" | "https")
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(ParseError::new(
+                field,
+                "must be an http(s) URL without credentials",
+            ));
+        }
+        if !allowed.contains(&url.origin()) {
+            return Err(ParseError::new(
+                field,
+                "its origin is not in the allow-list (ALLOWED_RETURN_ORIGINS)",
+            ));
+        }
+        Ok(Self(url))
+    }
+
+    /// The return URL with `params` appended to its query.
+    pub fn with(&self, params: &[(&str, &str)]) -> Url {
+        let mut url = self.0.clone();
+        url.query_pairs_mut().extend_pairs(params);
+        url
+    }
+}
+
+/// The `prompt` values Microsoft accepts.
+fn parse_prompt(raw: Option<&str>) -> Result<Option<&str>, ParseError> {
+    match raw {
+        None => Ok(None),
+        Some(p @ ("login" | "consent" | "select_account" | "none")) => Ok(Some(p)),
+        Some(_) => Err(ParseError::new(
+            "prompt",
+            "must be one of login, consent, select_account, none",
+        )),
+    }
+}
+
+fn parse_login_hint(raw: Option<&str>) -> Result<Option<&str>, ParseError> {
+    match raw {
+        None => Ok(None),
+        Some(h) if !h.is_empty() && h.len() <= 256 && !h.chars().any(char::is_control) => {
+            Ok(Some(h))
+        }
+        Some(_) => Err(ParseError::new(
+            "login_hint",
+            "must be 1-256 characters without control characters",
+        )),
+    }
+}
+
+/// A tenant id as Microsoft issues them: a GUID.
+pub fn parse_tenant(raw: &str) -> Result<String, ParseError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ParseError::new("tenant", "must be the tenant id (a GUID)"))
+}
+
+/// What a pending state remembers.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum PendingAuth {
+    Connect {
+        user_id: AppUserId,
+        return_url: String,
+        verifier: String,
+        nonce: String,
+        redirect_uri: String,
+    },
+    AdminConsent {
+        tenant: String,
+        return_url: String,
+    },
+}
+
+/// `POST /connections` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartConnection {
+    pub user_id: String,
+    pub return_url: String,
+    pub login_hint: Option<String>,
+    pub prompt: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct AuthorizationStarted {
+    pub authorize_url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `POST /admin-consents` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartAdminConsent {
+    pub tenant: String,
+    pub return_url: String,
+}
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct AdminConsentStarted {
+    pub consent_url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Starts a user's sign-in and consent.
+#[tracing::instrument(skip_all)]
+pub async fn start(
+    c: &Connector,
+    body: StartConnection,
+    base_url: &Url,
+) -> Result<AuthorizationStarted, ConnectError> {
+    let user_id = AppUserId::parse(&body.user_id)?;
+    let return_url = ReturnUrl::parse(&body.return_url, &c.config.allowed_return_origins)?;
+    let prompt = parse_prompt(body.prompt.as_deref())?;
+    let login_hint = parse_login_hint(body.login_hint.as_deref())?;
+    let credentials = c.credentials().await?;
+
+    let state = random_token(32);
+    let nonce = random_token(32);
+    let pkce = Pkce::generate();
+    let redirect_uri = join(base_url, CALLBACK_PATH);
+    let authorize_url = c
+        .identity
+        .authorize_url(&AuthorizeRequest {
+            client_id: &credentials.client_id,
+            redirect_uri: &redirect_uri,
+            scopes: &SCOPES,
+            state: &state,
+            nonce: &nonce,
+            code_challenge: &pkce.challenge,
+            login_hint,
+            prompt,
+            response_mode: "query",
+        })
+        .await
+        .map_err(|e| ConnectError::IdentityUnavailable(Box::new(e)))?;
+    let expires_at = Utc::now() + STATE_LIFETIME;
+    let pending = PendingAuth::Connect {
+        user_id,
+        return_url: return_url.0.to_string(),
+        verifier: pkce.verifier.expose_secret().to_owned(),
+        nonce,
+        redirect_uri,
+    };
+    c.store
+        .put_oauth_state(&state, &pending, expires_at)
+        .await?;
+    tracing::info!("sign-in started");
+    Ok(AuthorizationStarted {
+        authorize_url: authorize_url.to_string(),
+        expires_at,
+    })
+}
+
+/// Starts tenant-wide admin consent.
+#[tracing::instrument(skip_all)]
+pub async fn start_admin_consent(
+    c: &Connector,
+    body: StartAdminConsent,
+    base_url: &Url,
+) -> Result<AdminConsentStarted, ConnectError> {
+    let tenant = parse_tenant(&body.tenant)?;
+    let return_url = ReturnUrl::parse(&body.return_url, &c.config.allowed_return_origins)?;
+    let credentials = c.credentials().await?;
+    let state = random_token(32);
+    let scopes: Vec<&str> = SCOPES.to_vec();
+    let url = c.identity.admin_consent_url(
+        &tenant,
+        &credentials.client_id,
+        &join(base_url, ADMIN_CALLBACK_PATH),
+        &state,
+        &scopes,
+    );
+    let expires_at = Utc::now() + STATE_LIFETIME;
+    let pending = PendingAuth::AdminConsent {
+        tenant,
+        return_url: return_url.0.to_string(),
+    };
+    c.store
+        .put_oauth_state(&state, &pending, expires_at)
+        .await?;
+    Ok(AdminConsentStarted {
+        consent_url: url.to_string(),
+        expires_at,
+    })
+}
+
+fn join(base: &Url, path: &str) -> String {
+    format!("{}{path}", base.as_str().trim_end_matches('/'))
+}
+
+/// Capabilities that the granted scopes allow.
+pub fn capabilities(scopes: &[String]) -> Vec<Capability> {
+    let has = |name: &str| scopes.iter().any(|s| s.eq_ignore_ascii_case(name));
+    let mut out = Vec::new();
+    if has("Mail.Read") || has("Mail.ReadWrite") {
+        out.push(Capability::MailRead);
+    }
+    if has("Mail.Send") {
+        out.push(Capability::MailSend);
+    }
+    if has("Calendars.ReadWrite") {
+        out.push(Capability::Calendar);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origins() -> Vec<url::Origin> {
+        vec![Url::parse("https://app.example.com").unwrap().origin()]
+    }
+
+    #[test]
+    fn return_urls_must_be_on_an_allowed_origin() {
+        assert!(ReturnUrl::parse("https://app.example.com/settings?tab=mail", &origins()).is_ok());
+        for bad in [
+            "https://evil.example/",
+            "https://app.example.com.evil.example/",
+            "http://app.example.com/",
+            "https://app.example.com:8443/",
+            "https://user:pw@app.example.com/",
+            "javascript:alert(1)",
+            "/relative",
+            "",
+        ] {
+            assert_eq!(
+                ReturnUrl::parse(bad, &origins()).unwrap_err().field,
+                "return_url",
+                "{bad}"
+            );
+        }
+        let long = format!("https://app.example.com/{}", "a".repeat(3000));
+        assert!(ReturnUrl::parse(&long, &origins()).is_err());
+    }
+
+    #[test]
+    fn return_url_parameters_are_appended_and_encoded() {
+        let r = ReturnUrl::parse("https://app.example.com/cb?x=1", &origins()).unwrap();
+        let url = r.with(&[("error", "access_denied"), ("error_description", "a&b=c")]);
+        assert_eq!(
+            url.as_str(),
+            "https://app.example.com/cb?x=1&error=access_denied&error_description=a%26b%3Dc"
+        );
+    }
+
+    #[test]
+    fn capabilities_follow_granted_scopes() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            capabilities(&s(&[
+                "openid",
+                "Mail.Read",
+                "Mail.ReadWrite",
+                "Mail.Send",
+                "Calendars.ReadWrite"
+            ])),
+            vec![
+                Capability::MailRead,
+                Capability::MailSend,
+                Capability::Calendar
+            ]
+        );
+        assert_eq!(
+            capabilities(&s(&["mail.read", "User.Read"])),
+            vec![Capability::MailRead]
+        );
+        assert!(capabilities(&s(&["User.Read"])).is_empty());
+    }
+
+    #[test]
+    fn tenants_must_be_guids_and_prompts_known() {
+        assert!(parse_tenant("72f988bf-86f1-41af-91ab-2d7cd011db47").is_ok());
+        for bad in ["contoso.example", "common", "", "72f988bf"] {
+            assert_eq!(parse_tenant(bad).unwrap_err().field, "tenant");
+        }
+        assert_eq!(parse_prompt(Some("consent")).unwrap(), Some("consent"));
+        assert!(parse_prompt(Some("always")).is_err());
+        assert!(parse_login_hint(Some(&"a".repeat(300))).is_err());
+    }
+}

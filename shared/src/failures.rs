@@ -1,0 +1,447 @@
+//! The one table from failures to HTTP answers.
+//!
+//! Every use case returns its own typed error; this module alone decides which [`ApiError`] each
+//! becomes, and with it the status, the problem `type` (a stable URI clients match on; the README
+//! lists them), the `Retry-After` and whether the cause is logged as a fault. `http.rs` only renders
+//! what is decided here. A new error type gets its `From` impl here, nowhere else.
+
+use lambda_http::http::StatusCode;
+
+use crate::app::SecretUseError;
+use crate::auth::AuthError;
+use crate::connect::ConnectError;
+use crate::connections::ConnectionsError;
+use crate::domain::ParseError;
+use crate::graph::{GraphError, MAILBOX_NOT_ENABLED};
+use crate::http::{ApiError, Problem};
+use crate::mail::MailError;
+use crate::scheduling::service::SchedulingError;
+use crate::sending::request::Invalid;
+use crate::sending::uploads::UploadError;
+use crate::sending::SendError;
+use crate::store::StoreError;
+use crate::tokens::TokenServiceError;
+use crate::webhook::WebhookError;
+
+/// Seconds a client is asked to wait when a dependency gave no hint of its own.
+const DEFAULT_RETRY_AFTER_SECS: u64 = 5;
+
+/// The problem `type`s the API answers with. Their URIs are stable: clients may match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    InvalidRequest,
+    Unauthorized,
+    PermissionMissing,
+    NotFound,
+    MethodNotAllowed,
+    ConnectionNotActive,
+    UnsupportedMailbox,
+    RequestInProgress,
+    TooLarge,
+    IdempotencyKeyReused,
+    Unavailable,
+    Internal,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 12] = [
+        Self::InvalidRequest,
+        Self::Unauthorized,
+        Self::PermissionMissing,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::ConnectionNotActive,
+        Self::UnsupportedMailbox,
+        Self::RequestInProgress,
+        Self::TooLarge,
+        Self::IdempotencyKeyReused,
+        Self::Unavailable,
+        Self::Internal,
+    ];
+
+    pub fn uri(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "urn:m365-connector:problem:invalid-request",
+            Self::Unauthorized => "urn:m365-connector:problem:unauthorized",
+            Self::PermissionMissing => "urn:m365-connector:problem:permission-missing",
+            Self::NotFound => "urn:m365-connector:problem:not-found",
+            Self::MethodNotAllowed => "urn:m365-connector:problem:method-not-allowed",
+            Self::ConnectionNotActive => "urn:m365-connector:problem:connection-not-active",
+            Self::UnsupportedMailbox => "urn:m365-connector:problem:unsupported-mailbox",
+            Self::RequestInProgress => "urn:m365-connector:problem:request-in-progress",
+            Self::TooLarge => "urn:m365-connector:problem:too-large",
+            Self::IdempotencyKeyReused => "urn:m365-connector:problem:idempotency-key-reused",
+            Self::Unavailable => "urn:m365-connector:problem:unavailable",
+            Self::Internal => "urn:m365-connector:problem:internal",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidRequest => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::PermissionMissing => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::ConnectionNotActive | Self::UnsupportedMailbox | Self::RequestInProgress => {
+                StatusCode::CONFLICT
+            }
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl ApiError {
+    pub fn problem_type(&self) -> ProblemType {
+        match self {
+            Self::BadRequest { .. } => ProblemType::InvalidRequest,
+            Self::Unauthorized(_) => ProblemType::Unauthorized,
+            Self::Forbidden(_) => ProblemType::PermissionMissing,
+            Self::NotFound(_) => ProblemType::NotFound,
+            Self::MethodNotAllowed => ProblemType::MethodNotAllowed,
+            Self::NotActive(_) => ProblemType::ConnectionNotActive,
+            Self::UnsupportedMailbox(_) => ProblemType::UnsupportedMailbox,
+            Self::InProgress { .. } => ProblemType::RequestInProgress,
+            Self::PayloadTooLarge(_) => ProblemType::TooLarge,
+            Self::Unprocessable(_) => ProblemType::IdempotencyKeyReused,
+            Self::Unavailable { .. } => ProblemType::Unavailable,
+            Self::Internal(_) => ProblemType::Internal,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.problem_type().status()
+    }
+
+    /// The `Retry-After` the answer carries, if any.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::Unavailable {
+                retry_after_secs, ..
+            }
+            | Self::InProgress { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
+    /// The problem document sent to the client (never a cause of a 5xx).
+    pub fn problem(&self) -> Problem {
+        let kind = self.problem_type();
+        let status = kind.status();
+        let (detail, field) = match self {
+            Self::BadRequest { detail, field } => (Some(detail.clone()), field.clone()),
+            Self::Unauthorized(d)
+            | Self::Forbidden(d)
+            | Self::NotFound(d)
+            | Self::NotActive(d)
+            | Self::UnsupportedMailbox(d)
+            | Self::PayloadTooLarge(d)
+            | Self::Unprocessable(d) => (Some(d.clone()), None),
+            Self::InProgress { .. } => (
+                Some(
+                    "a request with this Idempotency-Key is still in progress; retry later".into(),
+                ),
+                None,
+            ),
+            Self::MethodNotAllowed => (None, None),
+            Self::Unavailable { .. } => (
+                Some("a dependency is temporarily unavailable; retry later".into()),
+                None,
+            ),
+            Self::Internal(_) => (None, None),
+        };
+        Problem {
+            kind: kind.uri().into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail,
+            field,
+        }
+    }
+}
+
+/// A Graph failure the caller could not absorb: throttling and outages are a 503 with Graph's own
+/// `Retry-After` (or a default), anything else is our fault.
+fn graph_unavailable_or_internal(g: GraphError) -> ApiError {
+    if g.is_transient() {
+        let retry_after_secs = match &g {
+            GraphError::Api {
+                retry_after: Some(after),
+                ..
+            } => after.as_secs().max(1),
+            _ => DEFAULT_RETRY_AFTER_SECS,
+        };
+        return ApiError::Unavailable {
+            retry_after_secs,
+            source: Box::new(g),
+        };
+    }
+    ApiError::internal(g)
+}
+
+fn unavailable(secs: u64, e: impl std::error::Error + Send + Sync + 'static) -> ApiError {
+    ApiError::Unavailable {
+        retry_after_secs: secs,
+        source: Box::new(e),
+    }
+}
+
+impl From<ParseError> for ApiError {
+    fn from(e: ParseError) -> Self {
+        Self::bad_request(e.field, e.to_string())
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> Self {
+        Self::bad_request(e.field.clone(), e.to_string())
+    }
+}
+
+impl From<SecretUseError> for ApiError {
+    fn from(e: SecretUseError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Secret(_) => Self::internal(e),
+            other => Self::Unauthorized(other.to_string()),
+        }
+    }
+}
+
+impl From<TokenServiceError> for ApiError {
+    fn from(e: TokenServiceError) -> Self {
+        match e {
+            TokenServiceError::ReauthRequired { reason } => {
+                Self::NotActive(format!("the connection must be reconnected: {reason}"))
+            }
+            TokenServiceError::Transient(_) | TokenServiceError::LeaseTimeout => {
+                unavailable(DEFAULT_RETRY_AFTER_SECS, e)
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<ConnectionsError> for ApiError {
+    fn from(e: ConnectionsError) -> Self {
+        match e {
+            ConnectionsError::NotFound(id) => Self::NotFound(format!("no connection {id}")),
+            ConnectionsError::Cursor(p) => p.into(),
+            ConnectionsError::Store(s) => s.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<ConnectError> for ApiError {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::Invalid(p) => p.into(),
+            ConnectError::Callback { field, detail } => Self::bad_request(field, detail),
+            ConnectError::UnknownState => Self::bad_request(
+                "state",
+                "unknown, expired or already used sign-in state; start again",
+            ),
+            ConnectError::IdentityUnavailable(_) | ConnectError::GraphUnavailable(_) => {
+                unavailable(DEFAULT_RETRY_AFTER_SECS, e)
+            }
+            // A lost race with a concurrent callback for the same mailbox: simply retry.
+            ConnectError::Race(_) => unavailable(1, e),
+            ConnectError::Secret(s) => s.into(),
+            ConnectError::Store(s) => s.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<MailError> for ApiError {
+    fn from(e: MailError) -> Self {
+        match e {
+            MailError::Parse(p) => p.into(),
+            MailError::ConnectionNotFound(id) => Self::NotFound(format!("no connection {id}")),
+            MailError::MessageNotFound(id) => Self::NotFound(format!("no message {id}")),
+            MailError::Gone(id) => {
+                Self::NotFound(format!("message {id} is no longer in the mailbox"))
+            }
+            MailError::NotActive(status) => Self::NotActive(format!(
+                "the connection is {status}; reconnect it to read message bodies"
+            )),
+            MailError::Token(t) => t.into(),
+            MailError::Store(s) => s.into(),
+            MailError::Graph(g) => graph_unavailable_or_internal(g),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<SchedulingError> for ApiError {
+    fn from(e: SchedulingError) -> Self {
+        match e {
+            SchedulingError::ConnectionNotFound(_) | SchedulingError::EventNotFound(_) => {
+                Self::NotFound(e.to_string())
+            }
+            SchedulingError::NotActive(_) => Self::NotActive(e.to_string()),
+            SchedulingError::UnsupportedMailbox(_) => Self::UnsupportedMailbox(e.to_string()),
+            SchedulingError::NoCalendarCapability => Self::Forbidden(e.to_string()),
+            SchedulingError::KeyReused => Self::Unprocessable(e.to_string()),
+            SchedulingError::Unavailable(g) => match graph_unavailable_or_internal(g) {
+                Self::Internal(source) => Self::Unavailable {
+                    retry_after_secs: DEFAULT_RETRY_AFTER_SECS,
+                    source,
+                },
+                answer => answer,
+            },
+            SchedulingError::Token(t) => t.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<SendError> for ApiError {
+    fn from(e: SendError) -> Self {
+        match e {
+            SendError::Invalid(i) => i.into(),
+            SendError::NotFound => Self::NotFound("no such connection".into()),
+            SendError::MessageNotFound => {
+                Self::NotFound("the message to reply to does not exist in this mailbox".into())
+            }
+            SendError::NotActive(status) => Self::NotActive(format!(
+                "the connection is {status}; only active connections can send mail"
+            )),
+            SendError::NoSendPermission => no_send_permission(),
+            SendError::KeyReused => Self::Unprocessable(
+                "this Idempotency-Key was already used with a different request".into(),
+            ),
+            SendError::InProgress { retry_after_secs } => Self::InProgress { retry_after_secs },
+            SendError::UnsupportedMailbox => unsupported_mailbox_send(),
+            SendError::TooLarge => too_large_send(),
+            SendError::OutcomeUnknown => unavailable(30, e),
+            SendError::Graph(g) => send_graph_failure(g),
+            SendError::Token(t) => t.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
+fn no_send_permission() -> ApiError {
+    ApiError::Forbidden(
+        "the connection was not granted Mail.Send; reconnect it and grant the permission to send mail"
+            .into(),
+    )
+}
+
+fn unsupported_mailbox_send() -> ApiError {
+    ApiError::UnsupportedMailbox(
+        "unsupported_mailbox: the mailbox is on premises or inactive; only Exchange Online mailboxes can send"
+            .into(),
+    )
+}
+
+fn too_large_send() -> ApiError {
+    ApiError::PayloadTooLarge("Microsoft Graph refused the message as too large".into())
+}
+
+/// What a Graph refusal of a send means to the client.
+fn send_graph_failure(g: GraphError) -> ApiError {
+    match &g {
+        GraphError::Api { status: 413, .. } => too_large_send(),
+        GraphError::Api { code, .. } if code == MAILBOX_NOT_ENABLED => unsupported_mailbox_send(),
+        GraphError::Api { status: 403, .. } => no_send_permission(),
+        GraphError::Api {
+            status: 400, code, ..
+        } if code == "ErrorInvalidRecipients" => {
+            ApiError::bad_request("to", "Microsoft Graph refused the recipients as invalid")
+        }
+        _ => graph_unavailable_or_internal(g),
+    }
+}
+
+impl From<UploadError> for ApiError {
+    fn from(e: UploadError) -> Self {
+        match e {
+            UploadError::Invalid(i) => i.into(),
+            UploadError::NotFound => Self::NotFound("no such connection".into()),
+            UploadError::NotActive(status) => Self::NotActive(format!(
+                "the connection is {status}; only active connections can send mail"
+            )),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(e: WebhookError) -> Self {
+        match e {
+            WebhookError::Malformed(detail) => Self::bad_request("value", detail),
+            WebhookError::TooLarge(detail) => Self::PayloadTooLarge(detail),
+            WebhookError::InvalidToken(detail) => Self::bad_request("validationToken", detail),
+            // 503 rather than 500: the failure is a dependency's, and Graph retries any 5xx.
+            other => unavailable(crate::webhook::RETRY_AFTER_SECS, other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_types_are_distinct_stable_uris_with_their_status() {
+        let uris: std::collections::HashSet<&str> =
+            ProblemType::ALL.iter().map(|t| t.uri()).collect();
+        assert_eq!(uris.len(), ProblemType::ALL.len());
+        assert!(uris
+            .iter()
+            .all(|u| u.starts_with("urn:m365-connector:problem:")));
+        assert_eq!(ProblemType::RequestInProgress.status(), 409);
+        assert_eq!(ProblemType::IdempotencyKeyReused.status(), 422);
+    }
+
+    #[test]
+    fn in_progress_is_a_409_with_retry_after() {
+        let e = ApiError::from(SendError::InProgress {
+            retry_after_secs: 9,
+        });
+        assert_eq!(e.status(), 409);
+        assert_eq!(e.retry_after_secs(), Some(9));
+        assert_eq!(
+            e.problem().kind,
+            "urn:m365-connector:problem:request-in-progress"
+        );
+        let r = e.into_response();
+        assert_eq!(r.headers()["retry-after"], "9");
+    }
+
+    #[test]
+    fn graph_refusals_of_a_send_are_told_apart() {
+        let api = |status: u16, code: &str, retry_after: Option<u64>| {
+            send_graph_failure(GraphError::Api {
+                status,
+                code: code.into(),
+                retry_after: retry_after.map(std::time::Duration::from_secs),
+            })
+        };
+        assert_eq!(api(413, "x", None).status(), 413);
+        assert_eq!(api(404, MAILBOX_NOT_ENABLED, None).status(), 409);
+        assert_eq!(api(403, "ErrorAccessDenied", None).status(), 403);
+        assert_eq!(api(400, "ErrorInvalidRecipients", None).status(), 400);
+        let throttled = api(429, "TooManyRequests", Some(12));
+        assert_eq!(throttled.status(), 503);
+        assert_eq!(throttled.retry_after_secs(), Some(12));
+        assert_eq!(api(400, "ErrorInvalidIdType", None).status(), 500);
+    }
+}
