@@ -16,7 +16,6 @@ use crate::graph::{GraphError, MAILBOX_NOT_ENABLED};
 use crate::http::{ApiError, Problem};
 use crate::mail::MailError;
 use crate::scheduling::service::SchedulingError;
-use crate::sending::request::Invalid;
 use crate::sending::uploads::UploadError;
 use crate::sending::SendError;
 use crate::store::StoreError;
@@ -191,12 +190,6 @@ fn unavailable(secs: u64, e: impl std::error::Error + Send + Sync + 'static) -> 
 
 impl From<ParseError> for ApiError {
     fn from(e: ParseError) -> Self {
-        Self::bad_request(e.field, e.to_string())
-    }
-}
-
-impl From<Invalid> for ApiError {
-    fn from(e: Invalid) -> Self {
         Self::bad_request(e.field.clone(), e.to_string())
     }
 }

@@ -5,11 +5,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::app::Connector;
-use crate::domain::{Connection, ConnectionId, ConnectionStatus, PageLimit, ParseError};
+use crate::domain::{
+    Connection, ConnectionId, ConnectionStatus, EmailAddress, Folder, GraphId, PageLimit,
+    ParseError,
+};
 use crate::graph::GraphError;
 use crate::store::messages::{MessageQuery, MessageRecord};
 use crate::store::{Page, StoreError};
-use crate::sync::FOLDERS;
 use crate::tokens::{self, TokenServiceError};
 
 /// Why reading mail failed; `crate::failures` decides the answers.
@@ -58,36 +60,12 @@ pub fn view(r: &MessageRecord) -> serde_json::Value {
     })
 }
 
-/// A Graph message id as it may appear in a path: 1-512 URL-safe characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageId(String);
-
-impl MessageId {
-    pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let ok = !raw.is_empty()
-            && raw.len() <= 512
-            && raw
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_=+.".contains(&b));
-        if !ok {
-            return Err(ParseError::new(
-                "message_id",
-                "must be 1-512 characters of a Graph message id",
-            ));
-        }
-        Ok(Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 /// The query of `GET /connections/{id}/messages`, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListParams {
-    pub folder: Option<String>,
-    pub with: Option<String>,
+    pub folder: Option<Folder>,
+    /// Lower-cased, as the counterpart index stores addresses.
+    pub with: Option<EmailAddress>,
     pub since: Option<DateTime<Utc>>,
     pub limit: PageLimit,
     pub cursor: Option<String>,
@@ -96,31 +74,18 @@ pub struct ListParams {
 impl ListParams {
     /// Parses the query parameters (`lookup` gives the first value of a name).
     pub fn parse<'a>(lookup: impl Fn(&str) -> Option<&'a str>) -> Result<Self, ParseError> {
-        let folder = match lookup("folder") {
-            None => None,
-            Some(f) => {
-                let f = f.to_ascii_lowercase();
-                if !FOLDERS.contains(&f.as_str()) {
-                    return Err(ParseError::new(
-                        "folder",
-                        format!("must be one of {}", FOLDERS.join(", ")),
-                    ));
-                }
-                Some(f)
-            }
-        };
+        let folder = lookup("folder")
+            .map(|f| Folder::parse("folder", f))
+            .transpose()?;
         let with = match lookup("with") {
             None => None,
             Some(w) => {
-                let w = w.trim();
-                let valid = w.len() <= 320
-                    && w.split_once('@')
-                        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
-                    && !w.contains(['#', ' ', ',', '<', '>']);
-                if !valid {
-                    return Err(ParseError::new("with", "must be an email address"));
+                let address = EmailAddress::parse("with", w)?.to_lowercase();
+                // `#` separates the parts of storage keys, and the address becomes one.
+                if address.as_str().contains('#') {
+                    return Err(ParseError::new("with", "must not contain '#'"));
                 }
-                Some(w.to_ascii_lowercase())
+                Some(address)
             }
         };
         let since = lookup("since")
@@ -164,8 +129,8 @@ pub async fn list(
 ) -> Result<MessageList, MailError> {
     connection(c, id).await?;
     let query = MessageQuery {
-        folder: params.folder.as_deref(),
-        with: params.with.as_deref(),
+        folder: params.folder.map(Folder::as_str),
+        with: params.with.as_ref().map(EmailAddress::as_str),
         since: params.since,
         limit: params.limit,
         cursor: params.cursor.as_deref(),
@@ -184,7 +149,7 @@ pub async fn list(
 pub async fn get(
     c: &Connector,
     id: &ConnectionId,
-    message_id: &MessageId,
+    message_id: &GraphId,
 ) -> Result<serde_json::Value, MailError> {
     let connection = connection(c, id).await?;
     let stored = c
@@ -233,8 +198,11 @@ mod tests {
             ("since", "2026-01-01T00:00:00+01:00"),
         ])
         .unwrap();
-        assert_eq!(p.folder.as_deref(), Some("inbox"));
-        assert_eq!(p.with.as_deref(), Some("bob@contoso.example"));
+        assert_eq!(p.folder.map(Folder::as_str), Some("inbox"));
+        assert_eq!(
+            p.with.as_ref().map(EmailAddress::as_str),
+            Some("bob@contoso.example")
+        );
         assert_eq!(p.since.unwrap().to_rfc3339(), "2025-12-31T23:00:00+00:00");
         assert_eq!(p.limit.get(), 50);
     }
@@ -254,9 +222,12 @@ mod tests {
 
     #[test]
     fn message_ids_reject_path_and_key_separators() {
-        assert!(MessageId::parse("AAMkAGI2TG93AAA=").is_ok());
+        assert!(GraphId::parse("message_id", "AAMkAGI2TG93AAA=").is_ok());
         for bad in ["", "a/b", "a#b", "a b", &"x".repeat(513)] {
-            assert_eq!(MessageId::parse(bad).unwrap_err().field, "message_id");
+            assert_eq!(
+                GraphId::parse("message_id", bad).unwrap_err().field,
+                "message_id"
+            );
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use lambda_http::{http::Method, http::StatusCode, Body, Request, RequestExt, Response};
 use m365_connector::app::Connector;
-use m365_connector::domain::{AppUserId, ConnectionId, PageLimit};
+use m365_connector::domain::{AppUserId, ConnectionId, GraphId, PageLimit};
 use m365_connector::http::{self, ApiError};
 use m365_connector::{connect, connections, mail};
 
@@ -72,7 +72,7 @@ async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiEr
         }
         (Method::GET, ["connections", id, "messages", message_id]) => {
             let id = ConnectionId::parse(id)?;
-            let message_id = mail::MessageId::parse(message_id)?;
+            let message_id = GraphId::parse("message_id", message_id)?;
             Ok(http::json(
                 StatusCode::OK,
                 &mail::get(c, &id, &message_id).await?,

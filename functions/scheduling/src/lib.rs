@@ -9,10 +9,10 @@
 use chrono::Utc;
 use lambda_http::{http::Method, http::StatusCode, Body, Request, Response};
 use m365_connector::app::Connector;
-use m365_connector::domain::ConnectionId;
+use m365_connector::domain::{ConnectionId, IdempotencyKey};
 use m365_connector::http::{self, ApiError};
 use m365_connector::scheduling::request::{
-    self as req, Booking, FreeBusyQuery, IdempotencyKey, MeetingQuery, Reschedule,
+    self as req, Booking, FreeBusyQuery, MeetingQuery, Reschedule,
 };
 use m365_connector::scheduling::service;
 
@@ -52,7 +52,7 @@ async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiEr
             Ok(http::json(StatusCode::OK, &view))
         }
         (Method::POST, [_, _, "events"]) => {
-            let key = IdempotencyKey::parse(
+            let key = IdempotencyKey::required(
                 request
                     .headers()
                     .get("idempotency-key")

@@ -10,8 +10,9 @@ use lambda_http::http::{HeaderValue, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use m365_connector::app::Connector;
 use m365_connector::domain::ConnectionId;
+use m365_connector::domain::IdempotencyKey;
 use m365_connector::http::{self, ApiError};
-use m365_connector::sending::request::{IdempotencyKey, MAX_SEND_BODY};
+use m365_connector::sending::request::MAX_SEND_BODY;
 use m365_connector::sending::{self, uploads, SendBody, SendKind, SendSettings};
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::app::{Connector, SecretUseError};
-use crate::domain::{AppUserId, Capability, ParseError};
+use crate::domain::{AppUserId, Capability, ParseError, TenantId};
 use crate::events::PublishError;
 use crate::graph::GraphError;
 use crate::identity::{random_token, AuthorizeRequest, Pkce};
@@ -133,9 +133,7 @@ fn parse_login_hint(raw: Option<&str>) -> Result<Option<&str>, ParseError> {
 
 /// A tenant id as Microsoft issues them: a GUID.
 pub fn parse_tenant(raw: &str) -> Result<String, ParseError> {
-    uuid::Uuid::parse_str(raw)
-        .map(|u| u.hyphenated().to_string())
-        .map_err(|_| ParseError::new("tenant", "must be the tenant id (a GUID)"))
+    TenantId::parse("tenant", raw).map(TenantId::into_string)
 }
 
 /// What a pending state remembers.

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, FixedOffset, Months, Utc};
 use serde::Deserialize;
 
 use super::zones::IanaZone;
-use crate::domain::ParseError;
+use crate::domain::{EmailAddress, GraphId, ParseError};
 
 /// Most attendees one request may name (required and optional together).
 pub const MAX_ATTENDEES: usize = 100;
@@ -19,42 +19,6 @@ pub const DEFAULT_MAX_RESULTS: usize = 20;
 /// Longest buffer or notice we accept: one week, in minutes.
 const MAX_OFFSET_MINUTES: i64 = 7 * 24 * 60;
 
-/// A lower-cased SMTP address. Exchange compares addresses case-insensitively, so do we.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct Address(String);
-
-impl Address {
-    pub fn parse(field: &'static str, raw: &str) -> Result<Self, ParseError> {
-        let trimmed = raw.trim();
-        let valid = trimmed.len() <= 320
-            && trimmed.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty()
-                    && !domain.is_empty()
-                    && !domain.contains('@')
-                    && domain.contains('.')
-                    && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
-            });
-        if !valid {
-            return Err(ParseError::new(
-                field,
-                format!("\"{raw}\" is not an email address"),
-            ));
-        }
-        Ok(Self(trimmed.to_ascii_lowercase()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Display for Address {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// Parses a list of 1..=`max` addresses without duplicates (case-insensitive); `seen` spans
 /// several lists so an address cannot be both required and optional.
 fn addresses(
@@ -62,8 +26,8 @@ fn addresses(
     raw: &[String],
     min: usize,
     max: usize,
-    seen: &mut HashSet<Address>,
-) -> Result<Vec<Address>, ParseError> {
+    seen: &mut HashSet<EmailAddress>,
+) -> Result<Vec<EmailAddress>, ParseError> {
     if raw.len() < min || raw.len() > max {
         return Err(ParseError::new(
             field,
@@ -72,7 +36,8 @@ fn addresses(
     }
     raw.iter()
         .map(|a| {
-            let address = Address::parse(field, a)?;
+            // Exchange compares addresses case-insensitively, so do we.
+            let address = EmailAddress::parse(field, a)?.to_lowercase();
             if !seen.insert(address.clone()) {
                 return Err(ParseError::new(
                     field,
@@ -158,7 +123,7 @@ pub struct FreeBusyBody {
 /// A checked free/busy query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FreeBusyQuery {
-    pub attendees: Vec<Address>,
+    pub attendees: Vec<EmailAddress>,
     pub window: TimeWindow,
     pub zone: IanaZone,
     pub interval: Duration,
@@ -214,8 +179,8 @@ pub struct MeetingTimesBody {
 /// A checked meeting-times query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeetingQuery {
-    pub required: Vec<Address>,
-    pub optional: Vec<Address>,
+    pub required: Vec<EmailAddress>,
+    pub optional: Vec<EmailAddress>,
     pub duration: Duration,
     pub window: TimeWindow,
     pub zone: IanaZone,
@@ -311,7 +276,7 @@ fn required() -> AttendeeType {
 /// An invited attendee.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invitee {
-    pub address: Address,
+    pub address: EmailAddress,
     pub kind: AttendeeType,
 }
 
@@ -494,51 +459,15 @@ pub fn cancel_comment(b: CancelBody) -> Result<Option<String>, ParseError> {
     }
 }
 
-/// A Graph event id as it appears in our path: opaque, but bounded and URL-safe enough to put
-/// into a Graph path segment.
-pub fn event_id(raw: &str) -> Result<String, ParseError> {
-    let ok = !raw.is_empty()
-        && raw.len() <= 512
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'=' | b'.' | b'+'));
-    if !ok {
-        return Err(ParseError::new("event_id", "is not a Graph event id"));
-    }
-    Ok(raw.to_owned())
-}
-
-/// The client's `Idempotency-Key`: 1-255 printable ASCII characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    pub fn parse(raw: Option<&str>) -> Result<Self, ParseError> {
-        match raw {
-            Some(k)
-                if !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()) =>
-            {
-                Ok(Self(k.to_owned()))
-            }
-            Some(_) => Err(ParseError::new(
-                "Idempotency-Key",
-                "must be 1 to 255 printable ASCII characters",
-            )),
-            None => Err(ParseError::new(
-                "Idempotency-Key",
-                "the header is required so that a retry never books twice",
-            )),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+/// A Graph event id as it appears in our path.
+pub fn event_id(raw: &str) -> Result<GraphId, ParseError> {
+    GraphId::parse("event_id", raw)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::IdempotencyKey;
     use serde_json::json;
 
     fn free_busy(v: serde_json::Value) -> Result<FreeBusyQuery, ParseError> {
@@ -642,10 +571,10 @@ mod tests {
 
     #[test]
     fn idempotency_keys_are_required_and_bounded() {
-        assert!(IdempotencyKey::parse(Some("booking-42")).is_ok());
-        for bad in [None, Some(""), Some("has space"), Some(&*"k".repeat(256))] {
+        assert!(IdempotencyKey::required(Some("booking-42")).is_ok());
+        for bad in [None, Some(""), Some("tab\there"), Some(&*"k".repeat(256))] {
             assert_eq!(
-                IdempotencyKey::parse(bad).unwrap_err().field,
+                IdempotencyKey::required(bad).unwrap_err().field,
                 "Idempotency-Key"
             );
         }

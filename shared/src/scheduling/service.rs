@@ -12,15 +12,16 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::request::{
-    Address, AttendeeType, Booking, FreeBusyQuery, IdempotencyKey, Invitee, MeetingQuery,
-    Reschedule, TimeWindow,
+    AttendeeType, Booking, FreeBusyQuery, Invitee, MeetingQuery, Reschedule, TimeWindow,
 };
 use super::slots::{
     find_slots, Availability, BusyItem, FreeBusyStatus, ScheduleStatus, SlotRules, WorkingHours,
 };
 use super::zones::{zone_from_graph, IanaZone};
 use crate::app::Connector;
-use crate::domain::{Capability, ConnectionId, ConnectionStatus};
+use crate::domain::{
+    Capability, ConnectionId, ConnectionStatus, EmailAddress, GraphId, IdempotencyKey,
+};
 use crate::graph::calendar::{GraphEvent, ScheduleInformation, ScheduleQuery};
 use crate::graph::{GraphError, MAILBOX_NOT_ENABLED};
 use crate::store::{IdempotencyStart, StoreError};
@@ -194,7 +195,7 @@ fn schedule_status(info: &ScheduleInformation) -> ScheduleStatus {
 pub async fn read_schedules(
     c: &Connector,
     token: &SecretString,
-    attendees: &[Address],
+    attendees: &[EmailAddress],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     interval: Duration,
@@ -324,7 +325,7 @@ pub struct WorkingHoursView {
 
 #[derive(Debug, Serialize)]
 pub struct AttendeeView {
-    pub address: Address,
+    pub address: EmailAddress,
     pub status: ScheduleStatus,
     pub availability_view: Option<String>,
     pub busy: Vec<BusyView>,
@@ -398,8 +399,8 @@ pub struct SlotView {
     pub start: String,
     pub end: String,
     /// Every required attendee (all are free in a returned slot).
-    pub required_free: Vec<Address>,
-    pub optional_free: Vec<Address>,
+    pub required_free: Vec<EmailAddress>,
+    pub optional_free: Vec<EmailAddress>,
 }
 
 /// `POST /connections/{id}/meeting-times` response.
@@ -420,7 +421,7 @@ pub async fn meeting_times(
     now: DateTime<Utc>,
 ) -> Result<MeetingTimesView, SchedulingError> {
     let token = calendar_token(c, id).await?;
-    let everyone: Vec<Address> = q.required.iter().chain(&q.optional).cloned().collect();
+    let everyone: Vec<EmailAddress> = q.required.iter().chain(&q.optional).cloned().collect();
     // Busy items just outside the window still matter through the buffers.
     let margin = q.buffer_before.max(q.buffer_after);
     let schedules = read_schedules(
@@ -603,9 +604,10 @@ fn not_found_as_event(e: GraphError, event_id: &str) -> SchedulingError {
 pub async fn reschedule(
     c: &Connector,
     id: &ConnectionId,
-    event_id: &str,
+    event_id: &GraphId,
     change: &Reschedule,
 ) -> Result<EventView, SchedulingError> {
+    let event_id = event_id.as_str();
     let token = calendar_token(c, id).await?;
     let mut patch = serde_json::json!({});
     if let Some(subject) = &change.subject {
@@ -630,9 +632,10 @@ pub async fn reschedule(
 pub async fn cancel(
     c: &Connector,
     id: &ConnectionId,
-    event_id: &str,
+    event_id: &GraphId,
     comment: Option<&str>,
 ) -> Result<(), SchedulingError> {
+    let event_id = event_id.as_str();
     let token = calendar_token(c, id).await?;
     c.graph
         .cancel_event(&token, event_id, comment)
@@ -663,8 +666,8 @@ mod tests {
     fn transaction_ids_are_stable_per_connection_and_key() {
         let a = ConnectionId::parse("6f9619ff-8b86-d011-b42d-00c04fc964ff").unwrap();
         let b = ConnectionId::parse("7f9619ff-8b86-d011-b42d-00c04fc964ff").unwrap();
-        let k = IdempotencyKey::parse(Some("interview-1")).unwrap();
-        let k2 = IdempotencyKey::parse(Some("interview-2")).unwrap();
+        let k = IdempotencyKey::parse("interview-1").unwrap();
+        let k2 = IdempotencyKey::parse("interview-2").unwrap();
         assert_eq!(transaction_id(&a, &k), transaction_id(&a, &k));
         assert_ne!(transaction_id(&a, &k), transaction_id(&b, &k));
         assert_ne!(transaction_id(&a, &k), transaction_id(&a, &k2));

@@ -27,7 +27,7 @@ use chrono::{
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use super::request::Address;
+use crate::domain::EmailAddress;
 
 /// Graph's `freeBusyStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -94,7 +94,7 @@ pub enum ScheduleStatus {
 /// What is known of one attendee's calendar.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Availability {
-    pub address: Address,
+    pub address: EmailAddress,
     pub status: ScheduleStatus,
     pub busy: Vec<BusyItem>,
     pub working_hours: Option<WorkingHours>,
@@ -122,7 +122,7 @@ pub struct SlotRules {
 pub struct Slot {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
-    pub optional_free: Vec<Address>,
+    pub optional_free: Vec<EmailAddress>,
 }
 
 /// The ranked slots, and why there are none when the list is empty.
@@ -353,7 +353,7 @@ pub fn find_slots(
         ));
     }
 
-    let optional_open: Vec<(&Address, Vec<Span>)> = optional
+    let optional_open: Vec<(&EmailAddress, Vec<Span>)> = optional
         .iter()
         .filter(|a| a.status == ScheduleStatus::Ok)
         .map(|a| (&a.address, open_spans(a, rules, from, to)))
@@ -395,8 +395,8 @@ mod tests {
     use super::*;
     use chrono_tz::{America::New_York, Asia::Kolkata, Europe::Berlin};
 
-    fn addr(s: &str) -> Address {
-        Address::parse("attendees", s).unwrap()
+    fn addr(s: &str) -> EmailAddress {
+        EmailAddress::parse("attendees", s).unwrap().to_lowercase()
     }
 
     fn utc(s: &str) -> DateTime<Utc> {

@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::Connector;
 use crate::domain::{Capability, Connection, ConnectionId, ConnectionStatus};
+use crate::domain::{IdempotencyKey, ParseError};
 use crate::graph::send::{
     Address, Body, DraftMessage, FileAttachment, Folder, Header, MessageRef, Recipient,
     DELETE_AFTER_SUBMIT,
@@ -38,7 +39,7 @@ use crate::store::sends::{SendProgress, SendStart, SendStep, UploadRecord};
 use crate::store::StoreError;
 use crate::tokens::TokenServiceError;
 pub use request::{fingerprint, SendBody, SendKind};
-use request::{AttachmentSpec, BodyType, IdempotencyKey, Invalid, Mailbox, OutgoingMessage};
+use request::{AttachmentSpec, BodyType, Mailbox, OutgoingMessage};
 
 /// Idempotency records live this long.
 pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
@@ -163,7 +164,7 @@ pub struct SendOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     #[error(transparent)]
-    Invalid(#[from] Invalid),
+    Invalid(#[from] ParseError),
     #[error("no such connection")]
     NotFound,
     #[error("the message to reply to does not exist")]
@@ -383,7 +384,7 @@ impl Job<'_> {
                     .store
                     .get_upload(self.id, upload_id, Utc::now())
                     .await?
-                    .ok_or_else(|| Invalid {
+                    .ok_or_else(|| ParseError {
                         field: field.clone(),
                         reason: "no such upload for this connection (or it expired)".into(),
                     })?;

@@ -7,6 +7,8 @@ use base64::Engine as _;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use crate::domain::{EmailAddress, ParseError};
+
 /// Inline attachments may total this many bytes (decoded); larger files go through uploads.
 pub const MAX_INLINE_TOTAL: usize = 3 * 1024 * 1024;
 /// Largest attachment Graph takes (through an upload session).
@@ -18,83 +20,6 @@ pub const MAX_SEND_BODY: usize = 6 * 1024 * 1024;
 pub const MAX_RECIPIENTS: usize = 500;
 const MAX_HEADERS: usize = 20;
 const MAX_NAME_LEN: usize = 255;
-
-/// A validation failure naming the field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct Invalid {
-    pub field: String,
-    pub reason: String,
-}
-
-fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Invalid {
-    Invalid {
-        field: field.into(),
-        reason: reason.into(),
-    }
-}
-
-/// An email address in `local@domain` form: no spaces or control characters, a dotted domain,
-/// at most 254 characters. (Exchange applies the full RFC 5321 rules; this rejects what is surely
-/// wrong before anything is created.)
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmailAddress(String);
-
-impl EmailAddress {
-    pub fn parse(raw: &str, field: &str) -> Result<Self, Invalid> {
-        let bad = || invalid(field, "must be an email address (local@domain.tld)");
-        if raw.is_empty() || raw.len() > 254 {
-            return Err(bad());
-        }
-        let (local, domain) = raw.rsplit_once('@').ok_or_else(bad)?;
-        let local_ok = !local.is_empty()
-            && local.len() <= 64
-            && local
-                .chars()
-                .all(|c| c.is_ascii_graphic() && !"<>()[]\\,;:@\"".contains(c));
-        let labels: Vec<&str> = domain.split('.').collect();
-        let domain_ok = labels.len() >= 2
-            && labels.iter().all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            });
-        if !local_ok || !domain_ok {
-            return Err(bad());
-        }
-        Ok(Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// `Idempotency-Key`: 1-255 printable ASCII characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotencyKey(String);
-
-impl IdempotencyKey {
-    pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        if raw.is_empty()
-            || raw.len() > 255
-            || !raw.bytes().all(|b| (0x20..0x7f).contains(&b))
-            || raw.trim().is_empty()
-        {
-            return Err(invalid(
-                "Idempotency-Key",
-                "must be 1-255 printable ASCII characters",
-            ));
-        }
-        Ok(Self(raw.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mailbox {
@@ -199,14 +124,14 @@ pub enum SendKind {
     Reply { message_id: String, reply_all: bool },
 }
 
-fn mailboxes(list: Vec<AddressIn>, field: &str) -> Result<Vec<Mailbox>, Invalid> {
+fn mailboxes(list: Vec<AddressIn>, field: &str) -> Result<Vec<Mailbox>, ParseError> {
     list.into_iter()
         .enumerate()
         .map(|(i, a)| {
-            let address = EmailAddress::parse(a.address.trim(), &format!("{field}[{i}].address"))?;
+            let address = EmailAddress::parse(&format!("{field}[{i}].address"), &a.address)?;
             if let Some(n) = &a.name {
                 if n.len() > MAX_NAME_LEN || n.chars().any(char::is_control) {
-                    return Err(invalid(
+                    return Err(ParseError::new(
                         format!("{field}[{i}].name"),
                         "must be at most 255 characters without control characters",
                     ));
@@ -234,12 +159,12 @@ fn content_type_ok(v: &str) -> bool {
 }
 
 /// Checks an attachment file name (also used by the uploads route).
-pub fn parse_file_name(raw: &str, field: &str) -> Result<String, Invalid> {
+pub fn parse_file_name(raw: &str, field: &str) -> Result<String, ParseError> {
     if raw.trim().is_empty()
         || raw.chars().count() > MAX_NAME_LEN
         || raw.chars().any(|c| c.is_control() || c == '/' || c == '\\')
     {
-        return Err(invalid(
+        return Err(ParseError::new(
             field,
             "must be 1-255 characters without control characters or slashes",
         ));
@@ -248,9 +173,9 @@ pub fn parse_file_name(raw: &str, field: &str) -> Result<String, Invalid> {
 }
 
 /// Checks a MIME type (`type/subtype`).
-pub fn parse_content_type(raw: &str, field: &str) -> Result<String, Invalid> {
+pub fn parse_content_type(raw: &str, field: &str) -> Result<String, ParseError> {
     if !content_type_ok(raw) {
-        return Err(invalid(
+        return Err(ParseError::new(
             field,
             "must be a MIME type such as application/pdf",
         ));
@@ -260,9 +185,9 @@ pub fn parse_content_type(raw: &str, field: &str) -> Result<String, Invalid> {
 
 impl SendBody {
     /// Validates the body for `kind`.
-    pub fn parse(self, kind: &SendKind) -> Result<OutgoingMessage, Invalid> {
+    pub fn parse(self, kind: &SendKind) -> Result<OutgoingMessage, ParseError> {
         if matches!(kind, SendKind::New) && self.reply_all.is_some() {
-            return Err(invalid("reply_all", "only applies to replies"));
+            return Err(ParseError::new("reply_all", "only applies to replies"));
         }
         let to = mailboxes(self.to, "to")?;
         let cc = mailboxes(self.cc, "cc")?;
@@ -271,20 +196,20 @@ impl SendBody {
         let recipients = to.len() + cc.len() + bcc.len();
         // A reply has its recipients from the original message; a new message needs some.
         if matches!(kind, SendKind::New) && recipients == 0 {
-            return Err(invalid(
+            return Err(ParseError::new(
                 "to",
                 "at least one recipient (to, cc or bcc) is required",
             ));
         }
         if recipients > MAX_RECIPIENTS {
-            return Err(invalid(
+            return Err(ParseError::new(
                 "to",
                 format!("at most {MAX_RECIPIENTS} recipients in all"),
             ));
         }
         if let Some(s) = &self.subject {
             if s.chars().count() > 998 || s.chars().any(|c| c.is_control() && c != '\t') {
-                return Err(invalid(
+                return Err(ParseError::new(
                     "subject",
                     "must be at most 998 characters without line breaks",
                 ));
@@ -296,13 +221,18 @@ impl SendBody {
                 content_type: match b.content_type.as_str() {
                     "text" => BodyType::Text,
                     "html" => BodyType::Html,
-                    _ => return Err(invalid("body.content_type", "must be \"text\" or \"html\"")),
+                    _ => {
+                        return Err(ParseError::new(
+                            "body.content_type",
+                            "must be \"text\" or \"html\"",
+                        ))
+                    }
                 },
                 content: b.content,
             }),
         };
         if self.headers.len() > MAX_HEADERS {
-            return Err(invalid(
+            return Err(ParseError::new(
                 "headers",
                 format!("at most {MAX_HEADERS} custom headers"),
             ));
@@ -311,10 +241,10 @@ impl SendBody {
         for (name, value) in self.headers {
             let field = format!("headers.{name}");
             if !(name.len() > 2 && name[..2].eq_ignore_ascii_case("x-") && is_token(&name)) {
-                return Err(invalid(field, "only custom X- headers may be set"));
+                return Err(ParseError::new(field, "only custom X- headers may be set"));
             }
             if value.len() > 998 || !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-                return Err(invalid(
+                return Err(ParseError::new(
                     field,
                     "the value must be at most 998 printable ASCII characters",
                 ));
@@ -333,7 +263,7 @@ impl SendBody {
                     content_base64: None,
                 } => {
                     if uuid::Uuid::parse_str(&id).is_err() {
-                        return Err(invalid(field("upload_id"), "is not an upload id"));
+                        return Err(ParseError::new(field("upload_id"), "is not an upload id"));
                     }
                     attachments.push(AttachmentSpec::Upload {
                         upload_id: id,
@@ -353,11 +283,13 @@ impl SendBody {
                     };
                     let size = base64::engine::general_purpose::STANDARD
                         .decode(data.as_bytes())
-                        .map_err(|_| invalid(field("content_base64"), "is not valid base64"))?
+                        .map_err(|_| {
+                            ParseError::new(field("content_base64"), "is not valid base64")
+                        })?
                         .len();
                     inline_total += size;
                     if inline_total > MAX_INLINE_TOTAL {
-                        return Err(invalid(
+                        return Err(ParseError::new(
                             field("content_base64"),
                             format!(
                                 "inline attachments may total at most {MAX_INLINE_TOTAL} bytes; \
@@ -373,7 +305,7 @@ impl SendBody {
                     });
                 }
                 _ => {
-                    return Err(invalid(
+                    return Err(ParseError::new(
                         format!("attachments[{i}]"),
                         "must be either {upload_id} or {name, content_type, content_base64}",
                     ))
@@ -448,7 +380,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(v: serde_json::Value) -> Result<OutgoingMessage, Invalid> {
+    fn parse(v: serde_json::Value) -> Result<OutgoingMessage, ParseError> {
         serde_json::from_value::<SendBody>(v)
             .unwrap()
             .parse(&SendKind::New)
@@ -515,17 +447,6 @@ mod tests {
         ];
         for (body, field) in cases {
             assert_eq!(parse(body.clone()).unwrap_err().field, field, "{body}");
-        }
-    }
-
-    #[test]
-    fn idempotency_keys_are_printable_and_bounded() {
-        assert!(IdempotencyKey::parse("order-42/attempt 1").is_ok());
-        for bad in ["", " ", "tab\tkey", "é", &"k".repeat(256)] {
-            assert_eq!(
-                IdempotencyKey::parse(bad).unwrap_err().field,
-                "Idempotency-Key"
-            );
         }
     }
 

@@ -7,9 +7,10 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::request::{parse_content_type, parse_file_name, Invalid, MAX_UPLOAD_SIZE};
+use super::request::{parse_content_type, parse_file_name, MAX_UPLOAD_SIZE};
 use super::SendError;
 use crate::app::Connector;
+use crate::domain::ParseError;
 use crate::domain::{ConnectionId, ConnectionStatus};
 use crate::store::keys;
 use crate::store::sends::UploadRecord;
@@ -40,7 +41,7 @@ pub struct UploadCreated {
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
     #[error(transparent)]
-    Invalid(#[from] Invalid),
+    Invalid(#[from] ParseError),
     #[error("no such connection")]
     NotFound,
     #[error("the connection is {0}")]
@@ -63,7 +64,7 @@ pub async fn create_upload(
     let name = parse_file_name(&body.name, "name")?;
     let content_type = parse_content_type(&body.content_type, "content_type")?;
     if body.size == 0 || body.size > MAX_UPLOAD_SIZE {
-        return Err(Invalid {
+        return Err(ParseError {
             field: "size".into(),
             reason: format!("must be 1 to {MAX_UPLOAD_SIZE} bytes"),
         }
@@ -147,7 +148,7 @@ pub(crate) async fn check_object(
             .await;
     match head {
         Ok(h) if h.content_length() == Some(record.size as i64) => Ok(()),
-        Ok(h) => Err(SendError::Invalid(Invalid {
+        Ok(h) => Err(SendError::Invalid(ParseError {
             field: field.to_owned(),
             reason: format!(
                 "the uploaded file has {} bytes but {} were declared",
@@ -156,7 +157,7 @@ pub(crate) async fn check_object(
             ),
         })),
         Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
-            Err(SendError::Invalid(Invalid {
+            Err(SendError::Invalid(ParseError {
                 field: field.to_owned(),
                 reason: "nothing was uploaded to the upload URL yet".into(),
             }))
@@ -217,7 +218,7 @@ pub async fn stream_to_graph(
         offset = put_range(c, upload_url, offset, total, buffer.freeze(), retry).await?;
     }
     if offset != total {
-        return Err(SendError::Invalid(Invalid {
+        return Err(SendError::Invalid(ParseError {
             field: "attachments".into(),
             reason: format!("an uploaded file changed: {offset} bytes read, {total} declared"),
         }));
@@ -235,7 +236,7 @@ async fn put_range(
 ) -> Result<u64, SendError> {
     let len = part.len() as u64;
     if offset + len > total {
-        return Err(SendError::Invalid(Invalid {
+        return Err(SendError::Invalid(ParseError {
             field: "attachments".into(),
             reason: "an uploaded file is larger than declared".into(),
         }));

@@ -30,7 +30,7 @@ use tokio::time::Instant;
 
 use crate::app::Connector;
 use crate::config::ConfigError;
-use crate::domain::{Connection, ConnectionStatus};
+use crate::domain::{Connection, ConnectionStatus, Folder};
 use crate::events::PublishError;
 use crate::graph::messages::{DeltaChange, DeltaError, DeltaNext};
 use crate::graph::subscriptions::{NewSubscription, MAX_LIFETIME};
@@ -42,8 +42,6 @@ use crate::store::{client_state_hash, StoreError, SubscriptionRecord};
 use crate::tokens::{self, TokenServiceError};
 use plan::{plan_page, ChangeKind, PlannedWrite};
 
-/// The folders the connector syncs (Graph well-known names).
-pub const FOLDERS: [&str; 2] = ["inbox", "sentitems"];
 /// Outlook allows 4 concurrent requests per app and mailbox.
 pub const MAX_CONCURRENT_GRAPH: usize = 4;
 /// A run stops taking new pages when less than this is left before its deadline.
@@ -301,7 +299,7 @@ impl Mailbox<'_> {
             .connection_subscriptions(&self.connection.id)
             .await?;
         let mut created = false;
-        for folder in FOLDERS {
+        for folder in Folder::ALL.map(Folder::as_str) {
             match existing.iter().find(|r| r.folder == folder) {
                 Some(r) if renew_existing => created |= self.renew_record(r).await?,
                 Some(_) => {}
@@ -392,8 +390,10 @@ impl Mailbox<'_> {
 
     /// A delta round for every folder, concurrently (they share the Graph cap and deadline).
     async fn catch_up(&self) -> Result<Outcome, SyncError> {
-        let (inbox, sent) =
-            tokio::join!(self.sync_folder(FOLDERS[0]), self.sync_folder(FOLDERS[1]));
+        let (inbox, sent) = tokio::join!(
+            self.sync_folder(Folder::Inbox.as_str()),
+            self.sync_folder(Folder::SentItems.as_str())
+        );
         let (inbox, sent) = (inbox?, sent?);
         let mut stats = inbox.1;
         stats.add(&sent.1);

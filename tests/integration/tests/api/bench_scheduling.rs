@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveTime, Utc, Weekday};
-use m365_connector::scheduling::request::Address;
+use m365_connector::domain::EmailAddress;
 use m365_connector::scheduling::slots::{
     find_slots, Availability, BusyItem, FreeBusyStatus, ScheduleStatus, SlotRules, WorkingHours,
 };
@@ -103,7 +103,7 @@ fn bench_scheduling_slot_computation_for_100_attendees_over_14_days_at_5_minutes
     let mut rng = Lcg(42);
     let people: Vec<Availability> = (0..100)
         .map(|i| Availability {
-            address: Address::parse("attendees", &format!("p{i}@contoso.example")).unwrap(),
+            address: EmailAddress::parse("attendees", &format!("p{i}@contoso.example")).unwrap(),
             status: ScheduleStatus::Ok,
             // The five required attendees work in Berlin, the optional ones anywhere.
             working_hours: Some(WorkingHours {

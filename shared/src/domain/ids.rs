@@ -1,27 +1,10 @@
-//! Types that parse: each is built only through a constructor that rejects bad input, so code
-//! downstream takes the type and never re-checks a `String`.
+//! Identifiers and page sizes.
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A validation failure, naming the field at fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {reason}")]
-pub struct ParseError {
-    pub field: &'static str,
-    pub reason: String,
-}
-
-impl ParseError {
-    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            field,
-            reason: reason.into(),
-        }
-    }
-}
+use super::ParseError;
 
 /// The connector's id for one connected mailbox (a UUID, lower-case hyphenated).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -135,41 +118,71 @@ impl PageLimit {
     }
 }
 
-/// Where a connection stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectionStatus {
-    Active,
-    ReauthRequired,
-    UnsupportedMailbox,
+/// A Microsoft Entra tenant id: a GUID, lower-case hyphenated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(String);
+
+impl TenantId {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ParseError> {
+        uuid::Uuid::parse_str(raw)
+            .map(|u| Self(u.hyphenated().to_string()))
+            .map_err(|_| ParseError::new(field, "must be the tenant id (a GUID)"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
-/// What a connection's granted scopes allow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Capability {
-    MailRead,
-    MailSend,
-    Calendar,
+/// A Graph subscription id: Graph issues GUIDs; anything else is not Graph's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubscriptionId(String);
+
+impl SubscriptionId {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ParseError> {
+        uuid::Uuid::parse_str(raw)
+            .map(|u| Self(u.hyphenated().to_string()))
+            .map_err(|_| ParseError::new(field, "must be a Graph subscription id (a GUID)"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
-/// One connected Microsoft 365 mailbox, owned by one app user. Holds no token material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Connection {
-    pub id: ConnectionId,
-    pub user_id: AppUserId,
-    /// Microsoft Entra tenant id (GUID).
-    pub tenant_id: String,
-    /// The user's object id in that tenant (`oid`).
-    pub ms_user_id: String,
-    pub email: String,
-    pub display_name: String,
-    pub status: ConnectionStatus,
-    pub capabilities: Vec<Capability>,
-    pub scopes: Vec<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub last_error: Option<String>,
+/// A Graph item id (message, event) as it may appear in a path: 1-512 URL-safe characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GraphId(String);
+
+impl GraphId {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ParseError> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 512
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_=+.".contains(&b));
+        if !ok {
+            return Err(ParseError::new(
+                field,
+                "must be 1-512 characters of a Microsoft Graph id",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for GraphId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 #[cfg(test)]
@@ -215,18 +228,20 @@ mod tests {
     }
 
     #[test]
-    fn statuses_and_capabilities_serialise_in_snake_case() {
+    fn tenant_and_subscription_ids_are_guids_and_graph_ids_url_safe() {
         assert_eq!(
-            serde_json::to_value(ConnectionStatus::ReauthRequired).unwrap(),
-            "reauth_required"
+            TenantId::parse("tenant", "72F988BF-86F1-41AF-91AB-2D7CD011DB47")
+                .unwrap()
+                .as_str(),
+            "72f988bf-86f1-41af-91ab-2d7cd011db47"
         );
-        assert_eq!(
-            serde_json::to_value(ConnectionStatus::UnsupportedMailbox).unwrap(),
-            "unsupported_mailbox"
-        );
-        assert_eq!(
-            serde_json::to_value(Capability::MailSend).unwrap(),
-            "mail_send"
-        );
+        for bad in ["contoso.example", "common", "", "72f988bf"] {
+            assert_eq!(TenantId::parse("tenant", bad).unwrap_err().field, "tenant");
+        }
+        assert!(SubscriptionId::parse("subscriptionId", "not-a-guid").is_err());
+        assert!(GraphId::parse("message_id", "AAMkAGI2=_-+.").is_ok());
+        for bad in ["", "a/b", "a b", &"x".repeat(513)] {
+            assert!(GraphId::parse("message_id", bad).is_err(), "{bad}");
+        }
     }
 }

@@ -1,0 +1,33 @@
+//! Types that parse: each is built only through a constructor that rejects bad input, so code
+//! downstream takes the type and never re-checks a `String`. One vocabulary for the whole crate:
+//! ids ([`ids`]), email addresses ([`email`]), idempotency keys ([`idempotency`]), mail folders
+//! ([`folder`]) and the connection model ([`connection`]); one [`ParseError`].
+
+pub mod connection;
+pub mod email;
+pub mod folder;
+pub mod idempotency;
+pub mod ids;
+
+pub use connection::{Capability, Connection, ConnectionStatus};
+pub use email::EmailAddress;
+pub use folder::Folder;
+pub use idempotency::IdempotencyKey;
+pub use ids::{AppUserId, ConnectionId, GraphId, PageLimit, SubscriptionId, TenantId};
+
+/// A validation failure, naming the request field at fault (`to[1].address`, `tenant`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ParseError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl ParseError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
