@@ -11,6 +11,7 @@ use super::request::{parse_content_type, parse_file_name, Invalid, MAX_UPLOAD_SI
 use super::SendError;
 use crate::app::Connector;
 use crate::domain::{ConnectionId, ConnectionStatus};
+use crate::graph::GraphPolicy;
 use crate::http::ApiError;
 use crate::store::keys;
 use crate::store::sends::UploadRecord;
@@ -187,7 +188,7 @@ pub async fn stream_to_graph(
     record: &UploadRecord,
     upload_url: &str,
     chunk: usize,
-    retry: &super::RetryPolicy,
+    retry: &GraphPolicy,
 ) -> Result<(), SendError> {
     let bucket = c
         .config
@@ -245,7 +246,7 @@ async fn put_range(
     offset: u64,
     total: u64,
     part: bytes::Bytes,
-    retry: &super::RetryPolicy,
+    retry: &GraphPolicy,
 ) -> Result<u64, SendError> {
     let len = part.len() as u64;
     if offset + len > total {
