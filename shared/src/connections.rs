@@ -107,25 +107,15 @@ pub async fn delete(c: &Connector, id: &ConnectionId) -> Result<bool, Connection
     if !subscriptions.is_empty() {
         match crate::tokens::access_token(c, id).await {
             Ok(token) => {
+                let policy = crate::graph::GraphPolicy::cleanup();
                 for sub in &subscriptions {
-                    let mut attempt = 0;
-                    loop {
-                        match c.graph.delete_subscription(&token, sub).await {
-                            Ok(()) => break,
-                            Err(e) if e.is_transient() && attempt < 3 => {
-                                attempt += 1;
-                                tokio::time::sleep(std::time::Duration::from_millis(
-                                    200 << attempt,
-                                ))
-                                .await;
-                            }
-                            Err(e) => {
-                                // It expires on its own within three days; notifications for it
-                                // will find no subscription record and be dropped.
-                                tracing::warn!(subscription_id = %sub, error = %e, "could not delete subscription");
-                                break;
-                            }
-                        }
+                    if let Err(e) = policy
+                        .run(|| c.graph.delete_subscription(&token, sub))
+                        .await
+                    {
+                        // It expires on its own within three days; notifications for it
+                        // will find no subscription record and be dropped.
+                        tracing::warn!(subscription_id = %sub, error = %e, "could not delete subscription");
                     }
                 }
             }

@@ -1,20 +1,13 @@
 //! Graph calendar calls: `getSchedule` and the organiser's events (create with `transactionId`,
-//! update, cancel). Throttling and passing outages are retried here within a bounded budget that
-//! honours `Retry-After`; past the budget the error is returned with its `retry_after` so the
-//! API can answer 503 with the same hint.
-
-use std::time::Duration;
+//! update, cancel). Throttling and passing outages are retried under [`GraphPolicy::interactive`]
+//! (4 attempts within 8 s, honouring `Retry-After`); past the budget the error is returned with its
+//! `retry_after` so the API can answer 503 with the same hint.
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::{GraphClient, GraphError};
-
-/// Longest total wait across retries of one Graph call: the functions time out after 15 s.
-pub const RETRY_BUDGET: Duration = Duration::from_secs(8);
-/// Most attempts of one Graph call.
-pub const MAX_ATTEMPTS: u32 = 4;
+use super::{GraphClient, GraphError, GraphPolicy};
 
 /// Graph `dateTimeTimeZone`: a wall-clock time and the zone it is in (Windows or IANA name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,40 +104,23 @@ fn graph_time(t: DateTime<Utc>) -> DateTimeTimeZone {
 }
 
 impl GraphClient {
-    /// Sends a request built by `build`, retrying throttling (429) and passing outages (5xx,
-    /// transport) while the attempts and the wait budget last. `Retry-After` is honoured exactly;
-    /// without it the wait doubles from 200 ms. A `Retry-After` longer than what is left of the
-    /// budget ends the retries at once, returning the error with its hint.
+    /// Sends a request built by `build` under [`GraphPolicy::interactive`]: throttling (429)
+    /// and passing outages (5xx, transport) are retried while the attempts and the wait budget
+    /// last, honouring `Retry-After`; past that the error is returned with its hint.
     pub(crate) async fn send_retrying<F>(&self, build: F) -> Result<reqwest::Response, GraphError>
     where
         F: Fn() -> reqwest::RequestBuilder,
     {
-        let mut waited = Duration::ZERO;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let error = match build().send().await {
-                Ok(r) if r.status().is_success() => return Ok(r),
-                Ok(r) => Self::error(r).await,
-                Err(e) => GraphError::Transport(e),
-            };
-            if !error.is_transient() || attempt >= MAX_ATTEMPTS {
-                return Err(error);
-            }
-            let wait = match &error {
-                GraphError::Api {
-                    retry_after: Some(after),
-                    ..
-                } => *after,
-                _ => Duration::from_millis(200 << (attempt - 1)),
-            };
-            if waited + wait > RETRY_BUDGET {
-                return Err(error);
-            }
-            tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "Graph call retried");
-            tokio::time::sleep(wait).await;
-            waited += wait;
-        }
+        GraphPolicy::interactive()
+            .run(|| async {
+                let response = build().send().await.map_err(GraphError::Transport)?;
+                if response.status().is_success() {
+                    Ok(response)
+                } else {
+                    Err(Self::error(response).await)
+                }
+            })
+            .await
     }
 
     /// `POST /me/calendar/getSchedule` for up to 20 addresses.

@@ -13,8 +13,11 @@ use url::Url;
 
 pub mod calendar;
 pub mod messages;
+pub mod policy;
 pub mod send;
 pub mod subscriptions;
+
+pub use policy::{GraphCause, GraphPolicy, Retryable};
 
 /// Graph's code for a mailbox hosted on premises (hybrid) or otherwise not reachable over REST.
 pub const MAILBOX_NOT_ENABLED: &str = "MailboxNotEnabledForRESTAPI";
@@ -42,7 +45,8 @@ impl GraphError {
         }
     }
 
-    /// Throttling or a passing outage: the call may succeed later.
+    /// Throttling or a passing outage: the call may succeed later. The retry policy
+    /// ([`GraphPolicy`]) decides what is done about it.
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Api { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),

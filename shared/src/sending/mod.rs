@@ -12,15 +12,13 @@
 //! - it is nowhere but `/send` may have been called -> the outcome is not known yet (Exchange can
 //!   hold a message in the Outbox): 503 with `Retry-After`, nothing is sent twice.
 //!
-//! Throttling (429) and outages (503) are retried within a bounded budget honouring
-//! `Retry-After`; after that the client gets a 503 with `Retry-After` and the same key resumes.
+//! Throttling (429) and outages (503) are retried under [`GraphPolicy::sending`], a bounded
+//! budget honouring `Retry-After`; after that the client gets a 503 with `Retry-After` and the same key resumes.
 
 pub mod request;
 pub mod uploads;
 
-use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use secrecy::SecretString;
@@ -34,7 +32,7 @@ use crate::graph::send::{
     Address, Body, DraftMessage, FileAttachment, Folder, Header, MessageRef, Recipient,
     DELETE_AFTER_SUBMIT,
 };
-use crate::graph::GraphError;
+use crate::graph::{GraphError, GraphPolicy};
 use crate::store::sends::{SendProgress, SendStart, SendStep, UploadRecord};
 use crate::store::StoreError;
 use crate::tokens::TokenServiceError;
@@ -69,65 +67,14 @@ pub trait StepHook: Send + Sync {
 #[error("crash injected after {0:?}")]
 pub struct Crash(pub Step);
 
-/// Bounded retrying of transient Graph failures.
-#[derive(Debug, Clone)]
-pub struct RetryPolicy {
-    pub max_attempts: u32,
-    /// Total time all waits of one call may add up to.
-    pub budget: Duration,
-    /// First backoff when Graph gives no `Retry-After`; doubles per attempt.
-    pub base_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            max_attempts: 4,
-            budget: Duration::from_secs(20),
-            base_delay: Duration::from_millis(200),
-        }
-    }
-}
-
-impl RetryPolicy {
-    pub(crate) async fn run<T, F, Fut>(&self, mut call: F) -> Result<T, GraphError>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, GraphError>>,
-    {
-        let mut waited = Duration::ZERO;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            match call().await {
-                Err(e) if e.is_transient() && attempt < self.max_attempts => {
-                    let wait = match &e {
-                        GraphError::Api {
-                            retry_after: Some(d),
-                            ..
-                        } => *d,
-                        _ => self.base_delay * 2u32.pow(attempt - 1),
-                    };
-                    if waited + wait > self.budget {
-                        return Err(e);
-                    }
-                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, attempt, "Graph call failed transiently; retrying");
-                    tokio::time::sleep(wait).await;
-                    waited += wait;
-                }
-                other => return other,
-            }
-        }
-    }
-}
-
 /// How the send use case behaves; `Default` is production.
 #[derive(Clone)]
 pub struct SendSettings {
     /// How long one request owns an in-progress keyed send; a crashed owner blocks retries (409)
     /// for at most this long. Longer than the function's timeout.
     pub lease: chrono::Duration,
-    pub retry: RetryPolicy,
+    /// How Graph calls of a send are retried ([`GraphPolicy::sending`] in production).
+    pub retry: GraphPolicy,
     /// Bytes per upload-session PUT: a multiple of 320 KiB under 4 MB.
     pub chunk_size: usize,
     pub hook: Option<Arc<dyn StepHook>>,
@@ -137,7 +84,7 @@ impl Default for SendSettings {
     fn default() -> Self {
         Self {
             lease: chrono::Duration::seconds(180),
-            retry: RetryPolicy::default(),
+            retry: GraphPolicy::sending(),
             chunk_size: 10 * 320 * 1024,
             hook: None,
         }
@@ -505,7 +452,7 @@ impl Job<'_> {
     async fn find(
         &self,
         token: &SecretString,
-        retry: &RetryPolicy,
+        retry: &GraphPolicy,
         folder: Folder,
     ) -> Result<Option<MessageRef>, SendError> {
         Ok(retry
@@ -523,7 +470,7 @@ impl Job<'_> {
     async fn reconcile(
         &mut self,
         token: &SecretString,
-        retry: &RetryPolicy,
+        retry: &GraphPolicy,
         extras: &[Extra<'_>],
         in_draft: usize,
     ) -> Result<Option<Sent>, SendError> {
@@ -651,17 +598,18 @@ fn build_draft(
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::graph::MAILBOX_NOT_ENABLED;
     use crate::http::ApiError;
 
     #[tokio::test]
     async fn retries_stop_when_the_next_wait_would_exceed_the_budget() {
-        let policy = RetryPolicy {
-            max_attempts: 10,
-            budget: Duration::from_millis(50),
-            base_delay: Duration::from_millis(1),
-        };
+        let policy = GraphPolicy::sending()
+            .max_attempts(10)
+            .wait_budget(Duration::from_millis(50))
+            .base_delay(Duration::from_millis(1));
         let mut calls = 0;
         let result: Result<(), GraphError> = policy
             .run(|| {
@@ -684,7 +632,7 @@ mod tests {
 
     #[tokio::test]
     async fn non_transient_errors_are_not_retried() {
-        let policy = RetryPolicy::default();
+        let policy = GraphPolicy::sending();
         let mut calls = 0;
         let _: Result<(), GraphError> = policy
             .run(|| {

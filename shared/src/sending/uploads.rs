@@ -12,6 +12,7 @@ use super::SendError;
 use crate::app::Connector;
 use crate::domain::ParseError;
 use crate::domain::{ConnectionId, ConnectionStatus};
+use crate::graph::GraphPolicy;
 use crate::store::keys;
 use crate::store::sends::UploadRecord;
 
@@ -174,7 +175,7 @@ pub async fn stream_to_graph(
     record: &UploadRecord,
     upload_url: &str,
     chunk: usize,
-    retry: &super::RetryPolicy,
+    retry: &GraphPolicy,
 ) -> Result<(), SendError> {
     let bucket = c
         .config
@@ -232,7 +233,7 @@ async fn put_range(
     offset: u64,
     total: u64,
     part: bytes::Bytes,
-    retry: &super::RetryPolicy,
+    retry: &GraphPolicy,
 ) -> Result<u64, SendError> {
     let len = part.len() as u64;
     if offset + len > total {

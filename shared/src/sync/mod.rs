@@ -12,8 +12,8 @@
 //! run (at least once, deduplicable) instead of losing events. A connection that is not `active`
 //! is skipped; reconnecting enqueues `Connected`, which catches up.
 //!
-//! Graph calls per mailbox are capped at [`MAX_CONCURRENT_GRAPH`]. Throttling is never retried in
-//! a loop: a short `Retry-After` is waited out in place a few times, a longer one ends the job with
+//! Graph calls follow [`GraphPolicy::background`], capped at [`MAX_CONCURRENT_GRAPH`] per mailbox:
+//! a short `Retry-After` is waited out in place a few times, a longer one ends the job with
 //! [`Outcome::RetryAfter`] so the queue redelivers it later. Near the deadline a run stops after
 //! its current page, saves the cursor and re-enqueues a `CatchUp` for itself.
 
@@ -21,6 +21,7 @@ pub mod plan;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -34,7 +35,7 @@ use crate::domain::{Connection, ConnectionStatus, Folder};
 use crate::events::PublishError;
 use crate::graph::messages::{DeltaChange, DeltaError, DeltaNext};
 use crate::graph::subscriptions::{NewSubscription, MAX_LIFETIME};
-use crate::graph::{GraphClient, GraphError};
+use crate::graph::{GraphCause, GraphClient, GraphError, GraphPolicy};
 use crate::identity::random_token;
 use crate::queue::{EnqueueError, LifecycleEvent, SyncJob};
 use crate::store::messages::{cursor_write, message_writes, MessageQuery};
@@ -46,11 +47,6 @@ use plan::{plan_page, ChangeKind, PlannedWrite};
 pub const MAX_CONCURRENT_GRAPH: usize = 4;
 /// A run stops taking new pages when less than this is left before its deadline.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
-/// A `Retry-After` up to this long is waited out in place; longer ones end the job.
-const INLINE_RETRY_MAX: Duration = Duration::from_secs(5);
-const INLINE_RETRIES: u32 = 3;
-/// When Graph throttles without saying for how long.
-const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(10);
 
 /// How a job ended (errors aside).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,44 +108,14 @@ impl SyncError {
         }
     }
 
-    /// How long to wait when the failure is Graph throttling or a passing outage.
-    fn throttled(&self) -> Option<Duration> {
+    /// How long to wait when the failure is Graph throttling the mailbox: what the policy hands
+    /// back instead of waiting in place.
+    fn throttled(&self, policy: &GraphPolicy) -> Option<Duration> {
         let graph = match self {
             Self::Graph(e) | Self::Delta(DeltaError::Graph(e)) => e,
             _ => return None,
         };
-        throttle_delay(graph)
-    }
-}
-
-fn throttle_delay(e: &GraphError) -> Option<Duration> {
-    match e {
-        GraphError::Api {
-            status: 429 | 503,
-            retry_after,
-            ..
-        } => Some(retry_after.unwrap_or(DEFAULT_RETRY_AFTER)),
-        _ => None,
-    }
-}
-
-/// Errors a Graph call may end with, seen through their Graph cause.
-trait GraphCause {
-    fn graph(&self) -> Option<&GraphError>;
-}
-
-impl GraphCause for GraphError {
-    fn graph(&self) -> Option<&GraphError> {
-        Some(self)
-    }
-}
-
-impl GraphCause for DeltaError {
-    fn graph(&self) -> Option<&GraphError> {
-        match self {
-            Self::Graph(e) => Some(e),
-            _ => None,
-        }
+        policy.retry_hint(graph)
     }
 }
 
@@ -177,7 +143,8 @@ pub async fn run(c: &Connector, job: &SyncJob, deadline: Instant) -> Result<Outc
         c,
         connection,
         token,
-        permits: Semaphore::new(MAX_CONCURRENT_GRAPH),
+        policy: GraphPolicy::background(deadline)
+            .limited(Arc::new(Semaphore::new(MAX_CONCURRENT_GRAPH))),
         deadline,
     };
     let mut result = mailbox.run(job).await;
@@ -198,7 +165,7 @@ pub async fn run(c: &Connector, job: &SyncJob, deadline: Instant) -> Result<Outc
         result = mailbox.run(job).await;
     }
     match result {
-        Err(e) => match e.throttled() {
+        Err(e) => match e.throttled(&mailbox.policy) {
             Some(delay) => {
                 tracing::info!(delay_s = delay.as_secs(), "Graph throttled the mailbox");
                 Ok(Outcome::RetryAfter(delay))
@@ -213,7 +180,8 @@ struct Mailbox<'a> {
     c: &'a Connector,
     connection: Connection,
     token: SecretString,
-    permits: Semaphore,
+    /// [`GraphPolicy::background`] with the mailbox's concurrency cap.
+    policy: GraphPolicy,
     deadline: Instant,
 }
 
@@ -259,35 +227,15 @@ impl Mailbox<'_> {
         }
     }
 
-    /// Runs a Graph call under the mailbox's concurrency cap, waiting out short throttling.
+    /// Runs a Graph call under the mailbox's policy: the concurrency cap, short throttling
+    /// waited out in place, longer throttling handed back.
     async fn graph<T, E, F, Fut>(&self, call: F) -> Result<T, E>
     where
-        E: GraphCause,
-        F: Fn() -> Fut,
+        E: GraphCause + std::fmt::Display,
+        F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let mut attempt = 0;
-        loop {
-            let result = {
-                let _permit = self.permits.acquire().await.expect("never closed");
-                call().await
-            };
-            let delay = match &result {
-                Err(e) => e.graph().and_then(throttle_delay),
-                Ok(_) => None,
-            };
-            match delay {
-                Some(d)
-                    if attempt < INLINE_RETRIES
-                        && d <= INLINE_RETRY_MAX
-                        && Instant::now() + d + DEADLINE_MARGIN < self.deadline =>
-                {
-                    attempt += 1;
-                    tokio::time::sleep(d).await;
-                }
-                _ => return result,
-            }
-        }
+        self.policy.run(call).await
     }
 
     /// Creates the missing folder subscriptions; with `renew_existing`, also renews the others

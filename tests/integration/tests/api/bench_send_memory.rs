@@ -12,8 +12,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use m365_connector::app::Connector;
 use m365_connector::domain::ConnectionId;
+use m365_connector::graph::GraphPolicy;
 use m365_connector::sending::uploads::stream_to_graph;
-use m365_connector::sending::RetryPolicy;
 use m365_connector::store::sends::UploadRecord;
 
 use crate::helpers::{stack, unique};
@@ -96,7 +96,7 @@ async fn bench_send_path_peak_memory_for_a_60_mib_attachment() {
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let rss_before = status_kib("VmRSS:");
     let started = std::time::Instant::now();
-    stream_to_graph(&connector, &record, &url, CHUNK, &RetryPolicy::default())
+    stream_to_graph(&connector, &record, &url, CHUNK, &GraphPolicy::sending())
         .await
         .unwrap();
     let took = started.elapsed();

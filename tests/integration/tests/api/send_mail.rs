@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use m365_connector::sending::{Crash, RetryPolicy, SendSettings, Step, StepHook};
+use m365_connector::graph::GraphPolicy;
+use m365_connector::sending::{Crash, SendSettings, Step, StepHook};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -20,11 +21,10 @@ const BOB: &str = "bob@contoso.example";
 fn settings() -> SendSettings {
     SendSettings {
         lease: chrono::Duration::seconds(1),
-        retry: RetryPolicy {
-            max_attempts: 4,
-            budget: Duration::from_secs(3),
-            base_delay: Duration::from_millis(20),
-        },
+        retry: GraphPolicy::sending()
+            .max_attempts(4)
+            .wait_budget(Duration::from_secs(3))
+            .base_delay(Duration::from_millis(20)),
         ..SendSettings::default()
     }
 }
