@@ -568,7 +568,7 @@ pub async fn book(
         event["location"] = serde_json::json!({"displayName": location});
     }
     let request_hash = hex::encode(Sha256::digest(event.to_string()));
-    let record_key = format!("events:{}", key.as_str());
+    let record_key = crate::store::keys::booking_idempotency_key(key.as_str());
     match c
         .store
         .begin_idempotent(id, &record_key, &request_hash, now + IDEMPOTENCY_TTL, now)

@@ -17,6 +17,7 @@
 //!
 //! Staged upload objects live in the uploads bucket under [`upload_object_key`].
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::domain::{AppUserId, ConnectionId};
@@ -59,10 +60,10 @@ pub fn user_connections_pk(user: &AppUserId) -> String {
 }
 
 /// Sort key of a connection in both listing indexes: creation time, then id for uniqueness.
-pub fn connection_order(created_at: &chrono::DateTime<chrono::Utc>, id: &ConnectionId) -> String {
+pub fn connection_order(created_at: &DateTime<Utc>, id: &ConnectionId) -> String {
     format!(
         "{}#{id}",
-        created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        created_at.to_rfc3339_opts(SecondsFormat::Micros, true)
     )
 }
 
@@ -82,13 +83,41 @@ pub fn subscription_pk(subscription_id: &str) -> String {
     format!("SUB#{subscription_id}")
 }
 
+/// The gsi1 partition (expiry shard) a subscription is indexed under.
 pub fn subscription_expiry_shard(subscription_id: &str) -> String {
     let shard = Sha256::digest(subscription_id.as_bytes())[0] % SUBSCRIPTION_EXPIRY_SHARDS;
+    subscription_expiry_shard_pk(shard)
+}
+
+/// The gsi1 partition of expiry shard `shard` (`0..SUBSCRIPTION_EXPIRY_SHARDS`).
+pub fn subscription_expiry_shard_pk(shard: u8) -> String {
     format!("SUBEXP#{shard}")
 }
 
+/// Sort key of a subscription in its expiry shard: expiry time, then id.
+pub fn subscription_expiry_order(expires_at: &DateTime<Utc>, subscription_id: &str) -> String {
+    format!(
+        "{}#{subscription_id}",
+        expires_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
+}
+
+/// The exclusive upper bound of the expiry orders of subscriptions expiring before `deadline`.
+pub fn subscription_expiry_upper_bound(deadline: &DateTime<Utc>) -> String {
+    format!("{}#", deadline.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// Prefix of the gsi2 sort keys that list a connection's subscriptions.
+pub const SUBSCRIPTION_OF_CONNECTION_PREFIX: &str = "SUB#";
+
 pub fn subscription_of_connection_sk(subscription_id: &str) -> String {
-    format!("SUB#{subscription_id}")
+    format!("{SUBSCRIPTION_OF_CONNECTION_PREFIX}{subscription_id}")
+}
+
+/// The subscription id named by a [`subscription_of_connection_sk`].
+pub fn subscription_id_of_connection_sk(sk: &str) -> &str {
+    sk.strip_prefix(SUBSCRIPTION_OF_CONNECTION_PREFIX)
+        .unwrap_or(sk)
 }
 
 pub fn cursor_sk(folder: &str) -> String {
@@ -103,12 +132,27 @@ pub fn messages_by_time_pk(id: &ConnectionId) -> String {
     format!("MSGS#{id}")
 }
 
+/// Sort key of a message in every time-ordered index: received time, then id.
+pub fn received_order(received_at: &DateTime<Utc>, message_id: &str) -> String {
+    format!(
+        "{}#{message_id}",
+        received_at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
+}
+
 pub fn counterpart_pk(id: &ConnectionId, address: &str) -> String {
     format!("WITH#{id}#{}", address.to_ascii_lowercase())
 }
 
+/// Sort key of the idempotency record of an operation key (see [`booking_idempotency_key`]).
 pub fn idempotency_sk(key: &str) -> String {
     format!("IDEM#{}", digest(key))
+}
+
+/// The operation key of a booking's idempotency record. Sends use the client's key as is; a
+/// booking's is scoped, so one client key can name both a send and a booking.
+pub fn booking_idempotency_key(key: &str) -> String {
+    format!("events:{key}")
 }
 
 pub fn upload_sk(upload_id: &str) -> String {
@@ -141,6 +185,25 @@ mod tests {
             .map(|i| subscription_expiry_shard(&format!("sub-{i}")))
             .collect();
         assert_eq!(shards.len(), SUBSCRIPTION_EXPIRY_SHARDS as usize);
+    }
+
+    #[test]
+    fn subscription_keys_round_trip_and_order_by_expiry() {
+        let sk = subscription_of_connection_sk("sub-1");
+        assert_eq!(subscription_id_of_connection_sk(&sk), "sub-1");
+        let at = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let later = DateTime::from_timestamp(1_700_000_001, 0).unwrap();
+        assert!(subscription_expiry_order(&at, "zzz") < subscription_expiry_upper_bound(&later));
+        assert!(subscription_expiry_order(&later, "a") > subscription_expiry_upper_bound(&later));
+        assert_eq!(subscription_expiry_shard_pk(3), "SUBEXP#3");
+    }
+
+    #[test]
+    fn a_booking_and_a_send_with_one_client_key_have_different_records() {
+        assert_ne!(
+            idempotency_sk("k1"),
+            idempotency_sk(&booking_idempotency_key("k1"))
+        );
     }
 
     #[test]

@@ -10,24 +10,19 @@
 //!   connection (and rewriting the message) finds them.
 //! - The delta cursor (`CONN#{id}` / `CURSOR#{folder}`) is the link the next fetch starts from.
 //!
-//! Writes go through [`Store::write_batch`]: BatchWriteItem, 25 per call, unprocessed items retried.
+//! Writes go through [`Store::write_batch`] and reads of many messages through BatchGetItem, both
+//! in [`super::batch`].
 
 use std::collections::{BTreeSet, HashMap};
 
-use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{decode_cursor, dynamo, encode_cursor, from_item, keys, s, to_item, Item, Page};
-use super::{Store, StoreError};
+use super::page::{decode_cursor, encode_cursor};
+use super::{dynamo, from_item, keys, s, to_item, Item, Page, Store, StoreError};
 use crate::domain::{ConnectionId, PageLimit, ParseError};
 
-/// BatchWriteItem takes at most 25 requests per call.
-pub const BATCH_WRITE_MAX: usize = 25;
-/// BatchGetItem takes at most 100 keys per call.
-const BATCH_GET_MAX: usize = 100;
-/// How many times unprocessed batch items are retried (with exponential backoff) before failing.
-const BATCH_RETRIES: u32 = 8;
+pub use super::batch::{Write, BATCH_WRITE_MAX};
 
 /// A sender or recipient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,12 +61,7 @@ pub struct MessageRecord {
 impl MessageRecord {
     /// Sort key of the message in every time-ordered index: received time, then id.
     pub fn received_order(&self) -> String {
-        format!(
-            "{}#{}",
-            self.received_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            self.id
-        )
+        keys::received_order(&self.received_at, &self.id)
     }
 
     /// Distinct counterpart addresses (lower-cased) from `from`, `to`, `cc` in that order, without
@@ -135,30 +125,6 @@ struct CursorItem {
     entity: String,
     link: String,
     updated_at: DateTime<Utc>,
-}
-
-/// One request of a batched write.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Write {
-    Put(Item),
-    Delete { pk: String, sk: String },
-}
-
-impl Write {
-    fn key(&self) -> (String, String) {
-        match self {
-            Self::Put(item) => {
-                let get = |n: &str| {
-                    item.get(n)
-                        .and_then(|v| v.as_s().ok())
-                        .cloned()
-                        .unwrap_or_default()
-                };
-                (get(keys::PK), get(keys::SK))
-            }
-            Self::Delete { pk, sk } => (pk.clone(), sk.clone()),
-        }
-    }
 }
 
 /// The writes that store `record` (and drop index entries of `previous` it no longer has).
@@ -358,104 +324,6 @@ impl Store {
         out.item
             .map(|i| from_item::<MessageItem>(i).map(|m| m.record))
             .transpose()
-    }
-
-    /// BatchGetItem over any number of keys (100 per call), retrying unprocessed keys.
-    async fn batch_get(&self, all: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::with_capacity(all.len());
-        for chunk in all.chunks(BATCH_GET_MAX) {
-            let mut pending = chunk.to_vec();
-            for attempt in 0..=BATCH_RETRIES {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(pending))
-                    .build()
-                    .map_err(dynamo("BatchGetItem"))?;
-                let answer = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(dynamo("BatchGetItem"))?;
-                out.extend(
-                    answer
-                        .responses
-                        .and_then(|mut r| r.remove(&self.table))
-                        .unwrap_or_default(),
-                );
-                pending = answer
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt == BATCH_RETRIES {
-                    return Err(StoreError::Conflict(
-                        "BatchGetItem left unprocessed keys after retries",
-                    ));
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-            }
-        }
-        Ok(out)
-    }
-
-    /// Applies writes with BatchWriteItem, 25 per call in the given order; unprocessed items are
-    /// retried with backoff and a call that still leaves some is an error (nothing is dropped
-    /// silently). Returns the number of BatchWriteItem calls made.
-    pub async fn write_batch(&self, writes: Vec<Write>) -> Result<usize, StoreError> {
-        // A batch may not touch one key twice; the last write of a key wins.
-        let mut last = HashMap::new();
-        for (i, w) in writes.iter().enumerate() {
-            last.insert(w.key(), i);
-        }
-        let requests = writes
-            .into_iter()
-            .enumerate()
-            .filter(|(i, w)| last.get(&w.key()) == Some(i))
-            .map(|(_, w)| match w {
-                Write::Put(item) => PutRequest::builder()
-                    .set_item(Some(item))
-                    .build()
-                    .map(|p| WriteRequest::builder().put_request(p).build()),
-                Write::Delete { pk, sk } => DeleteRequest::builder()
-                    .key(keys::PK, s(pk))
-                    .key(keys::SK, s(sk))
-                    .build()
-                    .map(|d| WriteRequest::builder().delete_request(d).build()),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(dynamo("BatchWriteItem"))?;
-        let mut calls = 0;
-        for chunk in requests.chunks(BATCH_WRITE_MAX) {
-            let mut pending = chunk.to_vec();
-            for attempt in 0..=BATCH_RETRIES {
-                calls += 1;
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, pending)
-                    .send()
-                    .await
-                    .map_err(dynamo("BatchWriteItem"))?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut m| m.remove(&self.table))
-                    .unwrap_or_default();
-                if pending.is_empty() {
-                    break;
-                }
-                if attempt == BATCH_RETRIES {
-                    return Err(StoreError::Conflict(
-                        "BatchWriteItem left unprocessed items after retries",
-                    ));
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-            }
-        }
-        Ok(calls)
     }
 
     /// Lists a connection's messages newest first, optionally only one folder, one counterpart

@@ -1,20 +1,23 @@
 //! Sending mail exactly once: the idempotency record of a keyed send, which remembers how far the
 //! send got (draft id, `internetMessageId`, attachments done) so a retry after a crash can finish
-//! the job; and the records of attachment uploads staged in S3.
+//! the job.
 //!
-//! The record lives at the same key as [`Store::begin_idempotent`]'s (`CONN#{id}` /
-//! `IDEM#{sha256(key)}`) and adds a lease: one worker owns an in-progress send at a time
+//! The record is the one idempotency schema of [`super::idempotency`] (`CONN#{id}` /
+//! `IDEM#{sha256(key)}`) with its lease filled in: one worker owns an in-progress send at a time
 //! (`owner`, `lease_until`). A request finding a live lease answers 409; one finding an expired
 //! lease (the owner crashed) takes the record over with a conditional write and resumes. Every
 //! progress write is conditional on still being the owner, so a worker that lost its lease can
 //! never overwrite the progress of the one that took over.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{dynamo, from_item, keys, s, to_item, Store, StoreError};
+use super::conditions::conditional;
+use super::idempotency::{Existing, IdempotencyRecord, IN_PROGRESS};
+use super::{keys, n, s, Store, StoreError};
 use crate::domain::ConnectionId;
+
+pub use super::uploads::UploadRecord;
 
 /// How far a send got. Only ever moves forward.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +46,18 @@ pub struct SendProgress {
     pub attached: u32,
 }
 
+impl SendProgress {
+    fn started(internet_message_id: &str) -> Self {
+        Self {
+            step: SendStep::Started,
+            internet_message_id: internet_message_id.to_owned(),
+            draft_id: None,
+            conversation_id: None,
+            attached: 0,
+        }
+    }
+}
+
 /// The outcome of trying to start (or resume) a keyed send.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendStart {
@@ -61,60 +76,7 @@ pub enum SendStart {
     KeyReused,
 }
 
-#[derive(Serialize, Deserialize)]
-struct SendItem {
-    pk: String,
-    sk: String,
-    entity: String,
-    ttl: i64,
-    request_hash: String,
-    state: String,
-    #[serde(default)]
-    response: Option<serde_json::Value>,
-    /// Epoch milliseconds until which `owner` holds the send.
-    #[serde(default)]
-    lease_until: i64,
-    #[serde(default)]
-    owner: String,
-    #[serde(default)]
-    progress: Option<SendProgress>,
-}
-
-/// An attachment staged in S3 through a presigned PUT, waiting to be sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UploadRecord {
-    pub upload_id: String,
-    pub connection_id: ConnectionId,
-    pub s3_key: String,
-    pub name: String,
-    pub content_type: String,
-    /// The size declared when the upload was created; the object must match it.
-    pub size: u64,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct UploadItem {
-    pk: String,
-    sk: String,
-    entity: String,
-    ttl: i64,
-    #[serde(flatten)]
-    record: UploadRecord,
-}
-
-const IN_PROGRESS: &str = "in_progress";
-const COMPLETED: &str = "completed";
-
-fn is_condition_failure<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    e.as_service_error()
-        .and_then(|s| s.code())
-        .is_some_and(|c| c == "ConditionalCheckFailedException")
-}
+const TAKEN_OVER: &str = "another request took the send over";
 
 impl Store {
     /// Starts a keyed send, or resumes one whose owner's lease ran out, or reports why not.
@@ -131,60 +93,27 @@ impl Store {
     ) -> Result<SendStart, StoreError> {
         let owner = uuid::Uuid::new_v4().to_string();
         let lease_until = (now + lease).timestamp_millis();
-        let item = to_item(&SendItem {
-            pk: keys::connection_pk(id),
-            sk: keys::idempotency_sk(key),
-            entity: "idempotency".into(),
-            ttl: expires_at.timestamp(),
-            request_hash: request_hash.to_owned(),
-            state: IN_PROGRESS.into(),
-            response: None,
-            lease_until,
-            owner: owner.clone(),
-            progress: Some(SendProgress {
-                step: SendStep::Started,
-                internet_message_id: internet_message_id.to_owned(),
-                draft_id: None,
-                conversation_id: None,
-                attached: 0,
-            }),
-        })?;
-        // An expired record the TTL sweeper has not removed yet counts as absent.
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR #ttl <= :now")
-            .expression_attribute_names("#ttl", keys::TTL)
-            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        let existing = match result {
-            Ok(_) => return Ok(SendStart::Started { owner }),
-            Err(e) => match e.into_service_error() {
-                aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c) => c.item,
-                other => return Err(dynamo("PutItem")(other)),
-            },
+        let mut record = IdempotencyRecord::start(id, key, request_hash, expires_at);
+        record.lease_until = Some(lease_until);
+        record.owner = Some(owner.clone());
+        record.progress = Some(SendProgress::started(internet_message_id));
+        let existing = match self.claim_idempotency(&record, now).await? {
+            None => return Ok(SendStart::Started { owner }),
+            Some(None) => {
+                return Ok(SendStart::InProgress {
+                    retry_after_secs: 1,
+                })
+            }
+            Some(Some(Existing::KeyReused)) => return Ok(SendStart::KeyReused),
+            Some(Some(Existing::Completed(response))) => {
+                return Ok(SendStart::Completed { response })
+            }
+            Some(Some(Existing::InProgress(existing))) => existing,
         };
-        let Some(existing) = existing else {
-            return Ok(SendStart::InProgress {
-                retry_after_secs: 1,
-            });
-        };
-        let existing: SendItem = from_item(existing)?;
-        if existing.request_hash != request_hash {
-            return Ok(SendStart::KeyReused);
-        }
-        if existing.state == COMPLETED {
-            return Ok(SendStart::Completed {
-                response: existing.response.unwrap_or(serde_json::Value::Null),
-            });
-        }
         let now_ms = now.timestamp_millis();
-        if existing.lease_until > now_ms {
-            let wait_ms = existing.lease_until - now_ms;
+        let old_until = existing.lease_until.unwrap_or(0);
+        if old_until > now_ms {
+            let wait_ms = old_until - now_ms;
             return Ok(SendStart::InProgress {
                 retry_after_secs: u64::try_from((wait_ms + 999) / 1000).unwrap_or(1).max(1),
             });
@@ -202,32 +131,24 @@ impl Store {
             )
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":until", AttributeValue::N(lease_until.to_string()))
+            .expression_attribute_values(":until", n(lease_until))
             .expression_attribute_values(":me", s(&owner))
             .expression_attribute_values(":in_progress", s(IN_PROGRESS))
-            .expression_attribute_values(":old", s(&existing.owner))
-            .expression_attribute_values(
-                ":old_until",
-                AttributeValue::N(existing.lease_until.to_string()),
-            )
+            .expression_attribute_values(":old", s(existing.owner.unwrap_or_default()))
+            .expression_attribute_values(":old_until", n(old_until))
             .send()
             .await;
-        match taken {
-            Ok(_) => Ok(SendStart::Resume {
+        Ok(match conditional("UpdateItem", taken)? {
+            Ok(_) => SendStart::Resume {
                 owner,
-                progress: existing.progress.unwrap_or(SendProgress {
-                    step: SendStep::Started,
-                    internet_message_id: internet_message_id.to_owned(),
-                    draft_id: None,
-                    conversation_id: None,
-                    attached: 0,
-                }),
-            }),
-            Err(e) if is_condition_failure(&e) => Ok(SendStart::InProgress {
+                progress: existing
+                    .progress
+                    .unwrap_or_else(|| SendProgress::started(internet_message_id)),
+            },
+            Err(_) => SendStart::InProgress {
                 retry_after_secs: 1,
-            }),
-            Err(e) => Err(dynamo("UpdateItem")(e)),
-        }
+            },
+        })
     }
 
     /// Records progress and renews the lease, if `owner` still holds the send.
@@ -251,21 +172,14 @@ impl Store {
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":p", value)
-            .expression_attribute_values(
-                ":until",
-                AttributeValue::N(lease_until.timestamp_millis().to_string()),
-            )
+            .expression_attribute_values(":until", n(lease_until.timestamp_millis()))
             .expression_attribute_values(":in_progress", s(IN_PROGRESS))
             .expression_attribute_values(":me", s(owner))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => {
-                Err(StoreError::Conflict("another request took the send over"))
-            }
-            Err(e) => Err(dynamo("UpdateItem")(e)),
-        }
+        conditional("UpdateItem", result)?
+            .map(drop)
+            .map_err(|_| StoreError::Conflict(TAKEN_OVER))
     }
 
     /// Records the response of a finished send, if `owner` still holds it.
@@ -276,31 +190,9 @@ impl Store {
         owner: &str,
         response: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        let response = serde_dynamo::to_attribute_value(response).map_err(StoreError::Corrupt)?;
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection_pk(id)))
-            .key(keys::SK, s(keys::idempotency_sk(key)))
-            .update_expression("SET #state = :done, #response = :response REMOVE lease_until")
-            .condition_expression("#state = :in_progress AND #owner = :me")
-            .expression_attribute_names("#owner", "owner")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#response", "response")
-            .expression_attribute_values(":done", s(COMPLETED))
-            .expression_attribute_values(":response", response)
-            .expression_attribute_values(":in_progress", s(IN_PROGRESS))
-            .expression_attribute_values(":me", s(owner))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => {
-                Err(StoreError::Conflict("another request took the send over"))
-            }
-            Err(e) => Err(dynamo("UpdateItem")(e)),
-        }
+        self.finish_idempotency(id, key, Some(owner), response)
+            .await?
+            .map_err(|_| StoreError::Conflict(TAKEN_OVER))
     }
 
     /// Gives up the lease after a failure, keeping the progress, so a retry resumes at once.
@@ -320,58 +212,13 @@ impl Store {
             .condition_expression("#state = :in_progress AND #owner = :me")
             .expression_attribute_names("#owner", "owner")
             .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":zero", n(0))
             .expression_attribute_values(":in_progress", s(IN_PROGRESS))
             .expression_attribute_values(":me", s(owner))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(dynamo("UpdateItem")(e)),
-        }
-    }
-
-    /// Records a staged upload (expires with its S3 object).
-    pub async fn put_upload(&self, record: &UploadRecord) -> Result<(), StoreError> {
-        let item = to_item(&UploadItem {
-            pk: keys::connection_pk(&record.connection_id),
-            sk: keys::upload_sk(&record.upload_id),
-            entity: "upload".into(),
-            ttl: record.expires_at.timestamp(),
-            record: record.clone(),
-        })?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(dynamo("PutItem"))?;
+        // Someone else owns it now (or it finished): nothing of ours to release.
+        let _lost = conditional("UpdateItem", result)?;
         Ok(())
-    }
-
-    /// A connection's staged upload, unless unknown or expired.
-    pub async fn get_upload(
-        &self,
-        id: &ConnectionId,
-        upload_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<UploadRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection_pk(id)))
-            .key(keys::SK, s(keys::upload_sk(upload_id)))
-            .send()
-            .await
-            .map_err(dynamo("GetItem"))?;
-        let Some(item) = out.item else {
-            return Ok(None);
-        };
-        let record = from_item::<UploadItem>(item)?.record;
-        Ok((record.expires_at > now).then_some(record))
     }
 }

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -74,12 +73,7 @@ impl SubscriptionItem {
             pk: keys::subscription_pk(&r.id),
             sk: keys::META.into(),
             gsi1pk: keys::subscription_expiry_shard(&r.id),
-            gsi1sk: format!(
-                "{}#{}",
-                r.expires_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                r.id
-            ),
+            gsi1sk: keys::subscription_expiry_order(&r.expires_at, &r.id),
             gsi2pk: keys::connection_pk(&r.connection_id),
             gsi2sk: keys::subscription_of_connection_sk(&r.id),
             entity: "subscription".into(),
@@ -87,9 +81,6 @@ impl SubscriptionItem {
         }
     }
 }
-
-/// BatchGetItem takes at most 100 keys per call.
-const BATCH_GET_MAX: usize = 100;
 
 impl Store {
     /// Creates or replaces a subscription record (also after a renewal moved its expiry).
@@ -117,7 +108,7 @@ impl Store {
     }
 
     /// The records of the given subscription ids (unknown ids are simply absent), with one
-    /// BatchGetItem per 100 distinct ids; unprocessed keys are retried.
+    /// BatchGetItem per 100 distinct ids ([`Store::batch_get`]).
     pub async fn get_subscriptions(
         &self,
         ids: &[&str],
@@ -125,54 +116,53 @@ impl Store {
         let mut distinct: Vec<&str> = ids.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
+        let request_keys: Vec<Item> = distinct
+            .iter()
+            .map(|id| {
+                HashMap::from([
+                    (keys::PK.to_owned(), s(keys::subscription_pk(id))),
+                    (keys::SK.to_owned(), s(keys::META)),
+                ])
+            })
+            .collect();
         let mut found = HashMap::new();
-        for chunk in distinct.chunks(BATCH_GET_MAX) {
-            let mut request_keys: Vec<Item> = chunk
-                .iter()
-                .map(|id| {
-                    HashMap::from([
-                        (keys::PK.to_owned(), s(keys::subscription_pk(id))),
-                        (keys::SK.to_owned(), s(keys::META)),
-                    ])
-                })
-                .collect();
-            for attempt in 0..8u32 {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(request_keys))
-                    .build()
-                    .map_err(dynamo("BatchGetItem"))?;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(dynamo("BatchGetItem"))?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
-                {
-                    let record = from_item::<SubscriptionItem>(item)?.record;
-                    found.insert(record.id.clone(), record);
-                }
-                request_keys = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
-                if request_keys.is_empty() {
-                    break;
-                }
-                if attempt == 7 {
-                    return Err(StoreError::Conflict(
-                        "BatchGetItem left unprocessed keys after retries",
-                    ));
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
-            }
+        for item in self.batch_get(request_keys).await? {
+            let record = from_item::<SubscriptionItem>(item)?.record;
+            found.insert(record.id.clone(), record);
         }
         Ok(found)
+    }
+
+    /// Ids of the Graph subscriptions a connection owns.
+    pub async fn connection_subscription_ids(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI2)
+                .key_condition_expression("gsi2pk = :pk AND begins_with(gsi2sk, :sub)")
+                .expression_attribute_values(":pk", s(keys::connection_pk(id)))
+                .expression_attribute_values(":sub", s(keys::SUBSCRIPTION_OF_CONNECTION_PREFIX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(dynamo("Query"))?;
+            for item in out.items.unwrap_or_default() {
+                if let Some(sk) = item.get(keys::GSI2_SK).and_then(|v| v.as_s().ok()) {
+                    ids.push(keys::subscription_id_of_connection_sk(sk).to_owned());
+                }
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(ids);
+            }
+        }
     }
 
     /// Subscriptions of one connection.
@@ -190,10 +180,7 @@ impl Store {
         &self,
         deadline: DateTime<Utc>,
     ) -> Result<Vec<SubscriptionRecord>, StoreError> {
-        let upper = format!(
-            "{}#",
-            deadline.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        );
+        let upper = keys::subscription_expiry_upper_bound(&deadline);
         let mut out = Vec::new();
         for shard in 0..keys::SUBSCRIPTION_EXPIRY_SHARDS {
             let mut start = None;
@@ -204,8 +191,11 @@ impl Store {
                     .table_name(&self.table)
                     .index_name(keys::GSI1)
                     .key_condition_expression("gsi1pk = :shard AND gsi1sk < :upper")
-                    .expression_attribute_values(":shard", s(format!("SUBEXP#{shard}")))
-                    .expression_attribute_values(":upper", AttributeValue::S(upper.clone()))
+                    .expression_attribute_values(
+                        ":shard",
+                        s(keys::subscription_expiry_shard_pk(shard)),
+                    )
+                    .expression_attribute_values(":upper", s(upper.clone()))
                     .set_exclusive_start_key(start)
                     .send()
                     .await

@@ -1,0 +1,272 @@
+//! Connection records (`CONN#{id}` / `META`, listed newest first through gsi1 and per app user
+//! through gsi2), the mailbox claim that keeps one connection per Microsoft mailbox, and deleting
+//! everything a connection owns.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::batch::Write;
+use super::conditions::conditional;
+use super::page::{decode_cursor, encode_cursor};
+use super::{dynamo, from_item, keys, s, to_item, Item, Page, Store, StoreError};
+use crate::domain::{AppUserId, Connection, ConnectionId, PageLimit, ParseError};
+
+#[derive(Serialize, Deserialize)]
+struct ConnectionItem {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+    gsi2pk: String,
+    gsi2sk: String,
+    entity: String,
+    #[serde(flatten)]
+    connection: Connection,
+}
+
+impl ConnectionItem {
+    fn new(c: &Connection) -> Self {
+        let order = keys::connection_order(&c.created_at, &c.id);
+        Self {
+            pk: keys::connection_pk(&c.id),
+            sk: keys::META.into(),
+            gsi1pk: keys::ALL_CONNECTIONS.into(),
+            gsi1sk: order.clone(),
+            gsi2pk: keys::user_connections_pk(&c.user_id),
+            gsi2sk: order,
+            entity: "connection".into(),
+            connection: c.clone(),
+        }
+    }
+}
+
+impl Store {
+    /// Creates a connection and claims its mailbox (tenant + object id) in one transaction: a
+    /// second connection for the same mailbox is a [`StoreError::Conflict`].
+    pub async fn create_connection(&self, c: &Connection) -> Result<(), StoreError> {
+        let put = |item: Item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+        };
+        let claim: Item = HashMap::from([
+            (
+                keys::PK.to_owned(),
+                s(keys::mailbox_claim_pk(&c.tenant_id, &c.ms_user_id)),
+            ),
+            (keys::SK.to_owned(), s(keys::META)),
+            ("entity".to_owned(), s("mailbox_claim")),
+            ("connection_id".to_owned(), s(c.id.as_str())),
+        ]);
+        let items = vec![
+            put(to_item(&ConnectionItem::new(c))?).map_err(dynamo("TransactWriteItems"))?,
+            put(claim).map_err(dynamo("TransactWriteItems"))?,
+        ];
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        conditional("TransactWriteItems", result)?
+            .map(drop)
+            .map_err(|_| StoreError::Conflict("connection or mailbox claim exists"))
+    }
+
+    /// Replaces a connection's record (status, scopes, ...). The connection must exist.
+    pub async fn update_connection(&self, c: &Connection) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&ConnectionItem::new(c))?))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        conditional("PutItem", result)?
+            .map(drop)
+            .map_err(|_| StoreError::Conflict("connection does not exist"))
+    }
+
+    pub async fn get_connection(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Option<Connection>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(id)))
+            .key(keys::SK, s(keys::META))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(dynamo("GetItem"))?;
+        out.item
+            .map(|i| from_item::<ConnectionItem>(i).map(|c| c.connection))
+            .transpose()
+    }
+
+    /// The connection that owns a Microsoft mailbox, if any.
+    pub async fn find_connection_by_mailbox(
+        &self,
+        tenant_id: &str,
+        ms_user_id: &str,
+    ) -> Result<Option<ConnectionId>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::mailbox_claim_pk(tenant_id, ms_user_id)))
+            .key(keys::SK, s(keys::META))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(dynamo("GetItem"))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let raw = item
+            .get("connection_id")
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default();
+        ConnectionId::parse(&raw)
+            .map(Some)
+            .map_err(|_| StoreError::CorruptAttribute("connection_id"))
+    }
+
+    /// Lists connections newest first, all of them or one app user's, a page at a time.
+    pub async fn list_connections(
+        &self,
+        user: Option<&AppUserId>,
+        limit: PageLimit,
+        cursor: Option<&str>,
+    ) -> Result<Result<Page<Connection>, ParseError>, StoreError> {
+        let (index, pk_name, pk) = match user {
+            Some(u) => (keys::GSI2, keys::GSI2_PK, keys::user_connections_pk(u)),
+            None => (keys::GSI1, keys::GSI1_PK, keys::ALL_CONNECTIONS.to_owned()),
+        };
+        let start = match cursor.map(|c| decode_cursor(c, pk_name, &pk)).transpose() {
+            Ok(start) => start,
+            Err(e) => return Ok(Err(e)),
+        };
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", s(pk))
+            .scan_index_forward(false)
+            .limit(i32::from(limit.get()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(dynamo("Query"))?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| from_item::<ConnectionItem>(i).map(|c| c.connection))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(encode_cursor);
+        Ok(Ok(Page { items, next_cursor }))
+    }
+
+    /// Moves an active connection to `reauth_required` with a reason. Returns true only for the
+    /// caller whose write changed the status, so the event is published once.
+    pub async fn mark_reauth_required(
+        &self,
+        id: &ConnectionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(id)))
+            .key(keys::SK, s(keys::META))
+            .update_expression("SET #status = :reauth, last_error = :reason, updated_at = :now")
+            .condition_expression("#status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":reauth", s("reauth_required"))
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":reason", s(reason))
+            .expression_attribute_values(
+                ":now",
+                s(now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            )
+            .send()
+            .await;
+        Ok(conditional("UpdateItem", result)?.is_ok())
+    }
+
+    /// Deletes everything stored for a connection: its items (record, tokens, cursors, messages,
+    /// idempotency records), its counterpart index entries, its subscriptions' records and its
+    /// mailbox claim. Safe to repeat.
+    pub async fn delete_connection_data(&self, c: &Connection) -> Result<usize, StoreError> {
+        let mut doomed: Vec<(String, String)> = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(keys::connection_pk(&c.id)))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(dynamo("Query"))?;
+            for item in out.items.unwrap_or_default() {
+                let key = |n: &str| {
+                    item.get(n)
+                        .and_then(|v| v.as_s().ok())
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                // Messages name their counterpart index entries; remove those too.
+                if let Some(AttributeValue::L(addresses)) = item.get("counterparts") {
+                    let order = key("received_order");
+                    for address in addresses.iter().filter_map(|a| a.as_s().ok()) {
+                        doomed.push((keys::counterpart_pk(&c.id, address), order.clone()));
+                    }
+                }
+                doomed.push((key(keys::PK), key(keys::SK)));
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        for sub in self.connection_subscription_ids(&c.id).await? {
+            doomed.push((keys::subscription_pk(&sub), keys::META.to_owned()));
+        }
+        doomed.push((
+            keys::mailbox_claim_pk(&c.tenant_id, &c.ms_user_id),
+            keys::META.to_owned(),
+        ));
+        // The connection record goes last, so an interrupted delete can be repeated from it.
+        let meta = (keys::connection_pk(&c.id), keys::META.to_owned());
+        doomed.retain(|k| *k != meta);
+        doomed.push(meta);
+        let count = doomed.len();
+        self.write_batch(
+            doomed
+                .into_iter()
+                .map(|(pk, sk)| Write::Delete { pk, sk })
+                .collect(),
+        )
+        .await?;
+        Ok(count)
+    }
+}
