@@ -1,6 +1,6 @@
 //! The scheduling use cases: free/busy, meeting times, book, reschedule, cancel. Each checks the
 //! connection (exists, active, calendar capability), gets a token, talks to Graph, and shapes
-//! the answer; errors map to statuses in one `From<SchedulingError> for ApiError`.
+//! the answer; `crate::failures` maps its errors to HTTP answers.
 
 use std::collections::{BTreeSet, HashMap};
 
