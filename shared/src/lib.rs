@@ -3,19 +3,28 @@
 //! This crate owns the domain and every adapter; the Lambda functions under `functions/` only turn
 //! events into calls to it and its results into responses.
 //!
-//! - [`config`]: typed configuration, read once from the environment.
-//! - [`telemetry`]: tracing set up the way Lambda expects.
-//! - [`http`]: the one place that builds HTTP responses and maps errors to status codes.
+//! - [`app`]: the `Connector`, every dependency built once per container and borrowed per request.
 //! - [`auth`]: API-key authentication of the app-facing routes.
-//! - [`secrets`]: Secrets Manager reads behind an in-memory TTL cache.
-//! - [`crypto`]: envelope-free AES-256-GCM encryption of token material at rest.
-//! - [`store`]: the single-table DynamoDB layout and its repository.
-//! - [`domain`]: types that parse (ids, addresses, pagination) and the connection model.
 //! - [`aws`]: AWS clients, built once per container.
-//! - [`connections`]: the connection use cases.
-//! - [`sync`]: the mail sync engine (subscriptions, delta rounds, message events).
+//! - [`config`]: typed configuration, read once from the environment.
+//! - [`connect`]: connecting a mailbox (OAuth sign-in with PKCE, admin consent), reading, deleting.
+//! - [`connections`]: listing connections.
+//! - [`crypto`]: envelope-free AES-256-GCM encryption of token material at rest.
+//! - [`domain`]: types that parse (ids, addresses, pagination) and the connection model.
+//! - [`edge`]: the HTTP edge of the API functions: routing on API Gateway's route key, extractors.
+//! - [`events`]: events to the client app on EventBridge, with stable ids for deduplication.
+//! - [`graph`]: the Microsoft Graph v1.0 client (mail, calendar, sending, subscriptions).
+//! - [`http`]: the one place that builds HTTP responses and maps errors to status codes.
+//! - [`identity`]: OAuth 2.0 / OpenID Connect against the Microsoft identity platform.
 //! - [`mail`]: reading synced mail (stored metadata, live bodies).
+//! - [`queue`]: the per-mailbox sync queue (SQS FIFO, one message group per connection).
 //! - [`scheduling`]: free/busy, meeting times and booking.
+//! - [`secrets`]: Secrets Manager reads behind an in-memory TTL cache.
+//! - [`sending`]: sending mail as the user, exactly once, with attachments.
+//! - [`store`]: the single-table DynamoDB layout and its repository.
+//! - [`sync`]: the mail sync engine (subscriptions, delta rounds, events) and the renewal sweep.
+//! - [`telemetry`]: tracing set up the way Lambda expects.
+//! - [`tokens`]: a valid access token for a connection, refreshed when needed.
 //! - [`webhook`]: Graph change and lifecycle notifications into per-mailbox sync jobs.
 
 pub mod app;
@@ -26,6 +35,7 @@ pub mod connect;
 pub mod connections;
 pub mod crypto;
 pub mod domain;
+pub mod edge;
 pub mod events;
 pub mod failures;
 pub mod graph;

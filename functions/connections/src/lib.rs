@@ -1,5 +1,5 @@
-//! The `connections` function: the app-facing HTTP API over mailbox connections. Routes
-//! (template.yaml and the local router carry the same list):
+//! The `connections` function: the app-facing HTTP API over mailbox connections (routes as in
+//! template.yaml):
 //! - `GET /connections` - list, `?user_id=&limit=&cursor=`
 //! - `POST /connections` - start a user's sign-in; 201 `{authorize_url, expires_at}`
 //! - `GET /connections/{id}` / `DELETE /connections/{id}` (204, also when already gone)
@@ -8,11 +8,36 @@
 //!   `?folder=&with=&since=&limit=&cursor=`
 //! - `GET /connections/{id}/messages/{message_id}` - one message with its body, read live
 
-use lambda_http::{http::Method, http::StatusCode, Body, Request, RequestExt, Response};
+use lambda_http::{http::StatusCode, Body, Request, Response};
 use m365_connector::app::Connector;
-use m365_connector::domain::{AppUserId, ConnectionId, GraphId, PageLimit};
+use m365_connector::domain::{AppUserId, GraphId, PageLimit};
+use m365_connector::edge::{Edge, Routes};
 use m365_connector::http::{self, ApiError};
 use m365_connector::{connect, connections, mail};
+
+#[derive(Clone, Copy)]
+enum Route {
+    List,
+    Create,
+    Get,
+    Delete,
+    ListMessages,
+    GetMessage,
+    AdminConsent,
+}
+
+const ROUTES: &Routes<Route> = &[
+    ("GET /connections", Route::List),
+    ("POST /connections", Route::Create),
+    ("GET /connections/{id}", Route::Get),
+    ("DELETE /connections/{id}", Route::Delete),
+    ("GET /connections/{id}/messages", Route::ListMessages),
+    (
+        "GET /connections/{id}/messages/{message_id}",
+        Route::GetMessage,
+    ),
+    ("POST /admin-consents", Route::AdminConsent),
+];
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
 pub async fn handle(c: &Connector, request: Request) -> Response<Body> {
@@ -20,83 +45,52 @@ pub async fn handle(c: &Connector, request: Request) -> Response<Body> {
 }
 
 async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiError> {
-    let path = request.uri().path().trim_matches('/').to_owned();
-    let segments: Vec<&str> = path.split('/').collect();
-    let method = request.method().clone();
-    let allowed: &[Method] = match segments.as_slice() {
-        ["connections"] => &[Method::GET, Method::POST],
-        ["connections", _] => &[Method::GET, Method::DELETE],
-        ["connections", _, "messages"] | ["connections", _, "messages", _] => &[Method::GET],
-        ["admin-consents"] => &[Method::POST],
-        _ => return Err(ApiError::NotFound(format!("no route for /{path}"))),
-    };
-    if !allowed.contains(&method) {
-        return Err(ApiError::MethodNotAllowed);
-    }
-    let authorization = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok());
-    c.authenticate(authorization).await?;
-
-    match (method, segments.as_slice()) {
-        (Method::GET, ["connections"]) => {
-            let query = request.query_string_parameters();
-            let user = query.first("user_id").map(AppUserId::parse).transpose()?;
-            let limit = PageLimit::parse(query.first("limit"))?;
-            let list =
-                connections::list(&c.store, user.as_ref(), limit, query.first("cursor")).await?;
-            Ok(http::json(StatusCode::OK, &list))
+    let edge = Edge::authenticated(c, request, ROUTES).await?;
+    match edge.route() {
+        Route::List => {
+            let user = edge.query("user_id").map(AppUserId::parse).transpose()?;
+            let limit = PageLimit::parse(edge.query("limit"))?;
+            let list = connections::list(&c.store, user.as_ref(), limit, edge.query("cursor"));
+            Ok(http::json(StatusCode::OK, &list.await?))
         }
-        (Method::POST, ["connections"]) => {
-            let started =
-                connect::start(c, http::json_body(request)?, &base_url(c, request)?).await?;
+        Route::Create => {
+            let (body, base) = (edge.json()?, base_url(c, &edge)?);
+            let started = connect::start(c, body, &base).await?;
             Ok(http::json(StatusCode::CREATED, &started))
         }
-        (Method::GET, ["connections", id]) => Ok(http::json(
-            StatusCode::OK,
-            &connections::get(c, &ConnectionId::parse(id)?).await?,
-        )),
-        (Method::DELETE, ["connections", id]) => {
-            connections::delete(c, &ConnectionId::parse(id)?).await?;
+        Route::Get => {
+            let connection = connections::get(c, &edge.connection_id()?).await?;
+            Ok(http::json(StatusCode::OK, &connection))
+        }
+        Route::Delete => {
+            connections::delete(c, &edge.connection_id()?).await?;
             Ok(http::empty(StatusCode::NO_CONTENT))
         }
-        (Method::GET, ["connections", id, "messages"]) => {
-            let id = ConnectionId::parse(id)?;
-            let query = request.query_string_parameters();
-            let params = mail::ListParams::parse(|name| query.first(name))?;
-            Ok(http::json(
-                StatusCode::OK,
-                &mail::list(c, &id, &params).await?,
-            ))
+        Route::ListMessages => {
+            let params = mail::ListParams::parse(|name| edge.query(name))?;
+            let page = mail::list(c, &edge.connection_id()?, &params).await?;
+            Ok(http::json(StatusCode::OK, &page))
         }
-        (Method::GET, ["connections", id, "messages", message_id]) => {
-            let id = ConnectionId::parse(id)?;
-            let message_id = GraphId::parse("message_id", message_id)?;
-            Ok(http::json(
-                StatusCode::OK,
-                &mail::get(c, &id, &message_id).await?,
-            ))
+        Route::GetMessage => {
+            let message_id = GraphId::parse("message_id", edge.param("message_id")?)?;
+            let message = mail::get(c, &edge.connection_id()?, &message_id).await?;
+            Ok(http::json(StatusCode::OK, &message))
         }
-        (Method::POST, ["admin-consents"]) => {
-            let started =
-                connect::start_admin_consent(c, http::json_body(request)?, &base_url(c, request)?)
-                    .await?;
+        Route::AdminConsent => {
+            let (body, base) = (edge.json()?, base_url(c, &edge)?);
+            let started = connect::start_admin_consent(c, body, &base).await?;
             Ok(http::json(StatusCode::CREATED, &started))
         }
-        _ => Err(ApiError::MethodNotAllowed),
     }
 }
 
 /// The API's public base URL: configured, else the host the request came in on.
-pub fn base_url(c: &Connector, request: &Request) -> Result<url::Url, ApiError> {
+fn base_url<R>(c: &Connector, edge: &Edge<'_, R>) -> Result<url::Url, ApiError> {
     if let Some(url) = &c.config.public_base_url {
         return Ok(url.clone());
     }
-    let host = request
-        .headers()
-        .get("host")
-        .and_then(|v| v.to_str().ok())
+    let host = edge
+        .header("host")?
         .ok_or_else(|| ApiError::bad_request("host", "the request has no Host header"))?;
     url::Url::parse(&format!("https://{host}"))
         .map_err(|_| ApiError::bad_request("host", "malformed Host header"))

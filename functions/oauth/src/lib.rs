@@ -7,35 +7,47 @@
 //! be tied to a pending sign-in (no, unknown, expired or replayed state) is a 400 problem, since
 //! there is nowhere trustworthy to redirect to.
 
-use lambda_http::{http::Method, Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use m365_connector::app::Connector;
 use m365_connector::connect::{self, CallbackParams};
+use m365_connector::edge::{Edge, Routes};
 use m365_connector::http::{self, ApiError};
 
+#[derive(Clone, Copy)]
+enum Route {
+    Callback,
+    FormPostCallback,
+    AdminConsentCallback,
+}
+
+const ROUTES: &Routes<Route> = &[
+    ("GET /oauth/callback", Route::Callback),
+    ("POST /oauth/callback", Route::FormPostCallback),
+    (
+        "GET /oauth/admin-consent/callback",
+        Route::AdminConsentCallback,
+    ),
+];
+
+/// Handles one API Gateway request. Never fails: every error becomes a problem response.
 pub async fn handle(c: &Connector, request: Request) -> Response<Body> {
     http::respond(route(c, &request).await)
 }
 
 async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiError> {
-    let path = request.uri().path().trim_end_matches('/');
-    match (request.method().clone(), path) {
-        (Method::GET, "/oauth/callback") => Ok(http::redirect(
-            &connect::callback(c, query_params(request)).await?,
-        )),
-        (Method::POST, "/oauth/callback") => Ok(http::redirect(
-            &connect::callback(c, form_params(request)?).await?,
-        )),
-        (Method::GET, "/oauth/admin-consent/callback") => Ok(http::redirect(
-            &connect::admin_consent_callback(c, query_params(request)).await?,
-        )),
-        (_, "/oauth/callback" | "/oauth/admin-consent/callback") => Err(ApiError::MethodNotAllowed),
-        _ => Err(ApiError::NotFound(format!("no route for {path}"))),
-    }
+    let edge = Edge::public(request, ROUTES)?;
+    let back = match edge.route() {
+        Route::Callback => connect::callback(c, query_params(&edge)).await?,
+        Route::FormPostCallback => connect::callback(c, form_params(&edge)?).await?,
+        Route::AdminConsentCallback => {
+            connect::admin_consent_callback(c, query_params(&edge)).await?
+        }
+    };
+    Ok(http::redirect(&back))
 }
 
-fn query_params(request: &Request) -> CallbackParams {
-    let q = request.query_string_parameters();
-    let get = |k: &str| q.first(k).map(str::to_owned);
+fn query_params(edge: &Edge<'_, Route>) -> CallbackParams {
+    let get = |k: &str| edge.query(k).map(str::to_owned);
     CallbackParams {
         state: get("state"),
         code: get("code"),
@@ -48,8 +60,8 @@ fn query_params(request: &Request) -> CallbackParams {
 }
 
 /// `response_mode=form_post`: the same fields, form-encoded in the body.
-fn form_params(request: &Request) -> Result<CallbackParams, ApiError> {
-    let body = request.body().as_ref();
+fn form_params(edge: &Edge<'_, Route>) -> Result<CallbackParams, ApiError> {
+    let body = edge.body();
     if body.len() > 64 * 1024 {
         return Err(ApiError::PayloadTooLarge(
             "the callback body is too large".into(),

@@ -1,19 +1,34 @@
-//! The `send-mail` function: sending mail as the connected user. Routes (template.yaml and the
-//! local router carry the same list):
+//! The `send-mail` function: sending mail as the connected user (routes as in template.yaml):
 //! - `POST /connections/{id}/messages` - send; 202 `{id, internet_message_id, conversation_id,
 //!   status}`; optional `Idempotency-Key` header makes it exactly once
 //! - `POST /connections/{id}/messages/{message_id}/reply` - reply (or `reply_all`) in the thread
 //! - `POST /connections/{id}/uploads` - stage one attachment; 201 `{upload_id, upload_url,
 //!   upload_headers, expires_at}`
 
-use lambda_http::http::{HeaderValue, Method, StatusCode};
+use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use m365_connector::app::Connector;
-use m365_connector::domain::ConnectionId;
-use m365_connector::domain::IdempotencyKey;
+use m365_connector::domain::{ConnectionId, GraphId, IdempotencyKey};
+use m365_connector::edge::{Edge, Routes};
 use m365_connector::http::{self, ApiError};
 use m365_connector::sending::request::MAX_SEND_BODY;
 use m365_connector::sending::{self, uploads, SendBody, SendKind, SendSettings};
+
+#[derive(Clone, Copy)]
+enum Route {
+    Send,
+    Reply,
+    Upload,
+}
+
+const ROUTES: &Routes<Route> = &[
+    ("POST /connections/{id}/messages", Route::Send),
+    (
+        "POST /connections/{id}/messages/{message_id}/reply",
+        Route::Reply,
+    ),
+    ("POST /connections/{id}/uploads", Route::Upload),
+];
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
 pub async fn handle(c: &Connector, settings: &SendSettings, request: Request) -> Response<Body> {
@@ -25,48 +40,35 @@ async fn route(
     settings: &SendSettings,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let path = request.uri().path().trim_matches('/').to_owned();
-    let segments: Vec<&str> = path.split('/').collect();
-    if !matches!(
-        segments.as_slice(),
-        ["connections", _, "messages"]
-            | ["connections", _, "messages", _, "reply"]
-            | ["connections", _, "uploads"]
-    ) {
-        return Err(ApiError::NotFound(format!("no route for /{path}")));
-    }
-    if request.method() != Method::POST {
-        return Err(ApiError::MethodNotAllowed);
-    }
-    let authorization = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok());
-    c.authenticate(authorization).await?;
-    let id = ConnectionId::parse(segments[1])?;
-
-    let kind = match segments.as_slice() {
-        ["connections", _, "uploads"] => {
-            let created = uploads::create_upload(c, &id, http::json_body(request)?).await?;
+    let edge = Edge::authenticated(c, request, ROUTES).await?;
+    let id = edge.connection_id()?;
+    let kind = match edge.route() {
+        Route::Upload => {
+            let created = uploads::create_upload(c, &id, edge.json()?).await?;
             return Ok(http::json(StatusCode::CREATED, &created));
         }
-        ["connections", _, "messages"] => SendKind::New,
-        [.., message_id, "reply"] => {
-            if message_id.is_empty() || message_id.len() > 512 {
-                return Err(ApiError::bad_request("message_id", "is not a message id"));
-            }
-            SendKind::Reply {
-                message_id: (*message_id).to_owned(),
-                reply_all: false,
-            }
-        }
-        _ => return Err(ApiError::NotFound(format!("no route for /{path}"))),
+        Route::Send => SendKind::New,
+        Route::Reply => SendKind::Reply {
+            message_id: GraphId::parse("message_id", edge.param("message_id")?)?
+                .as_str()
+                .to_owned(),
+            reply_all: false,
+        },
     };
-    let key = match request.headers().get("idempotency-key") {
-        None => None,
-        Some(v) => Some(IdempotencyKey::parse(v.to_str().unwrap_or("\u{0}"))?),
-    };
-    let raw: serde_json::Value = http::json_body_with_limit(request, MAX_SEND_BODY)?;
+    send(c, settings, &edge, &id, kind).await
+}
+
+/// A send or reply: the body parsed for its kind, fingerprinted for idempotency, then sent.
+async fn send(
+    c: &Connector,
+    settings: &SendSettings,
+    edge: &Edge<'_, Route>,
+    id: &ConnectionId,
+    kind: SendKind,
+) -> Result<Response<Body>, ApiError> {
+    let key = edge.header("Idempotency-Key")?;
+    let key = key.map(IdempotencyKey::parse).transpose()?;
+    let raw: serde_json::Value = edge.json_with_limit(MAX_SEND_BODY)?;
     let request_hash = sending::fingerprint(&kind, &raw);
     let body: SendBody = serde_json::from_value(raw).map_err(|e| ApiError::BadRequest {
         detail: format!("invalid JSON body: {e}"),
@@ -80,23 +82,23 @@ async fn route(
         new => new,
     };
     let message = body.parse(&kind)?;
-    match sending::send(
+    let sent = sending::send(
         c,
         settings,
-        &id,
+        id,
         &kind,
         &message,
         key.as_ref(),
         &request_hash,
-    )
-    .await
-    {
+    );
+    match sent.await {
         Ok(outcome) => {
             let mut response = http::json(StatusCode::ACCEPTED, &outcome.response);
             if outcome.replayed {
+                let replayed = HeaderValue::from_static("true");
                 response
                     .headers_mut()
-                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                    .insert("idempotent-replayed", replayed);
             }
             Ok(response)
         }

@@ -8,8 +8,7 @@ async fn main() -> Result<(), Error> {
     let connector = &connector;
     run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
-            let now = event.payload.time.unwrap_or_else(chrono::Utc::now);
-            Ok::<_, Error>(subscription_renewal::handle(connector, now).await?)
+            Ok::<_, Error>(subscription_renewal::handle(connector, event.payload).await?)
         },
     ))
     .await

@@ -18,6 +18,7 @@
 //! its current page, saves the cursor and re-enqueues a `CatchUp` for itself.
 
 pub mod plan;
+pub mod renewal;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

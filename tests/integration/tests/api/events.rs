@@ -56,10 +56,29 @@ fn every_event_file_parses_as_an_http_api_request() {
                 .unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()));
             assert!(request.uri().path().starts_with('/'), "{name}");
             expected_status(&name);
+            carries_its_route_as_api_gateway_would(&name, &body);
             count += 1;
         }
     }
     assert!(count >= 6, "found only {count} event files");
+}
+
+/// `routeKey` (top level and in the request context) is the request's method and the template.yaml
+/// route its path matches, and `pathParameters` are that route's parameters (absent when none).
+fn carries_its_route_as_api_gateway_would(name: &str, body: &str) {
+    let event: serde_json::Value = serde_json::from_str(body).unwrap();
+    let method = event["requestContext"]["http"]["method"].as_str().unwrap();
+    let path = event["rawPath"].as_str().unwrap();
+    let (template, params) = crate::helpers::route_of(path)
+        .unwrap_or_else(|| panic!("{name}: no template.yaml route for {path}"));
+    let route_key = format!("{method} {template}");
+    assert_eq!(event["routeKey"], route_key, "{name}");
+    assert_eq!(event["requestContext"]["routeKey"], route_key, "{name}");
+    if params.is_empty() {
+        assert!(event.get("pathParameters").is_none(), "{name}");
+    } else {
+        assert_eq!(event["pathParameters"], serde_json::json!(params), "{name}");
+    }
 }
 
 #[tokio::test]

@@ -300,7 +300,9 @@ pub fn query_of(url: &str) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
-/// Builds an API Gateway request as the HTTP API would deliver it.
+/// Builds an API Gateway request as the HTTP API (payload 2.0) would deliver it: `routeKey` and
+/// `pathParameters` from the template.yaml route whose path matches `path` (whatever `method` is,
+/// so that a wrong method reaches the handler as a known route), `$default` when none matches.
 pub fn api_request(
     method: &str,
     path: &str,
@@ -308,37 +310,131 @@ pub fn api_request(
     body: Option<serde_json::Value>,
     authenticated: bool,
 ) -> lambda_http::Request {
-    use lambda_http::RequestExt;
     let qs = serde_urlencoded::to_string(query).unwrap();
-    let uri = if qs.is_empty() {
-        format!("https://api.example{path}")
-    } else {
-        format!("https://api.example{path}?{qs}")
+    let (route_key, params) = match route_of(path) {
+        Some((template, params)) => (format!("{method} {template}"), Some(params)),
+        None => ("$default".to_owned(), None),
     };
-    let mut builder = lambda_http::http::Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("host", "api.example");
+    let mut headers = serde_json::Map::new();
+    headers.insert("host".into(), "api.example".into());
     if authenticated {
         let key =
             std::env::var("EVENTS_API_KEY").expect("EVENTS_API_KEY (run through `make test`)");
-        builder = builder.header("authorization", format!("Bearer {key}"));
+        headers.insert("authorization".into(), format!("Bearer {key}").into());
     }
-    let body = match body {
-        Some(b) => {
-            builder = builder.header("content-type", "application/json");
-            lambda_http::Body::from(b.to_string())
+    let mut event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": qs,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "abc123", "domainName": "api.example",
+            "domainPrefix": "api",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "203.0.113.10", "userAgent": "integration-tests"},
+            "requestId": "r", "routeKey": route_key, "stage": "$default",
+            "time": "27/Nov/2026:16:40:00 +0000", "timeEpoch": 1795797600000u64
+        },
+        "isBase64Encoded": false
+    });
+    if !query.is_empty() {
+        let map: serde_json::Map<String, serde_json::Value> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), (*v).into()))
+            .collect();
+        event["queryStringParameters"] = map.into();
+    }
+    if let Some(params) = params {
+        event["pathParameters"] = serde_json::to_value(params).unwrap();
+    }
+    if let Some(b) = body {
+        event["headers"]["content-type"] = "application/json".into();
+        event["body"] = b.to_string().into();
+    }
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// Every HTTP API route path in template.yaml (`/connections/{id}`, ...).
+fn route_templates() -> &'static [String] {
+    static TEMPLATES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    TEMPLATES.get_or_init(|| {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let text = std::fs::read_to_string(root.join("template.yaml")).unwrap();
+        let template: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let mut paths = Vec::new();
+        for (_, resource) in template["Resources"].as_mapping().unwrap() {
+            let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+                continue;
+            };
+            for (_, event) in events {
+                if event["Type"] == "HttpApi" {
+                    paths.push(event["Properties"]["Path"].as_str().unwrap().to_owned());
+                }
+            }
         }
-        None => lambda_http::Body::Empty,
-    };
-    let map: std::collections::HashMap<String, String> = query
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    builder
-        .body(body)
-        .unwrap()
-        .with_query_string_parameters(map)
+        assert!(!paths.is_empty(), "template.yaml has no HttpApi routes");
+        paths
+    })
+}
+
+/// The most specific route path matching `path` (literal segments win over `{parameters}`, as in
+/// API Gateway) and its path parameters, percent-decoded.
+pub fn route_of(path: &str) -> Option<(&'static str, std::collections::BTreeMap<String, String>)> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let mut best: Option<(
+        Vec<bool>,
+        &'static str,
+        std::collections::BTreeMap<String, String>,
+    )> = None;
+    'routes: for template in route_templates() {
+        let wanted: Vec<&str> = template.trim_matches('/').split('/').collect();
+        if wanted.len() != segments.len() {
+            continue;
+        }
+        let (mut literal, mut params) = (Vec::new(), std::collections::BTreeMap::new());
+        for (want, got) in wanted.iter().zip(&segments) {
+            if let Some(name) = want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+                if got.is_empty() {
+                    continue 'routes;
+                }
+                params.insert(name.to_owned(), percent_decode(got));
+                literal.push(false);
+            } else if want == got {
+                literal.push(true);
+            } else {
+                continue 'routes;
+            }
+        }
+        if best.as_ref().is_none_or(|(l, _, _)| literal > *l) {
+            best = Some((literal, template.as_str(), params));
+        }
+    }
+    best.map(|(_, template, params)| (template, params))
+}
+
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn queue_arn(stack: &Stack, url: &str) -> String {

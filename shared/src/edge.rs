@@ -1,0 +1,278 @@
+//! The HTTP edge of every API function: which route a request is, and what it carries.
+//!
+//! API Gateway (HTTP API, payload 2.0) has already routed the request when the function sees it:
+//! the event's `routeKey` names the route as template.yaml spells it (`GET /connections/{id}`)
+//! and `pathParameters` holds the values of its `{parameters}`. So a function routes on the route
+//! key's template and the request's method, never on the raw path, which starts with the stage
+//! name behind a named stage (`/prod/connections/...`).
+//!
+//! Matching route-key strings rather than a router crate (e.g. matchit): the gateway already did
+//! the path matching against the same templates, so what is left is an exact comparison of a few
+//! strings per function. A router would match the raw path a second time (stage prefix included,
+//! so it would need stripping) and could disagree with the gateway about which route a request
+//! is; it would also be one more dependency of every function for a dozen-entry table.
+//!
+//! Answers, as before: a template the function does not serve is a 404 problem, a template it
+//! serves with another method is a 405 problem (the gateway itself never delivers either, but
+//! direct invocations and tests can). A `$default` (catch-all) route key serves nothing here.
+//!
+//! [`Edge`] is the one extractor layer: API-key authentication, the `{id}` connection id and other
+//! path parameters, query parameters, headers and JSON bodies (through [`crate::http::json_body`]).
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde::de::DeserializeOwned;
+
+use crate::app::Connector;
+use crate::domain::ConnectionId;
+use crate::http::{self, ApiError};
+
+/// A function's routes: each route key (`"METHOD /template"`, as in template.yaml) with the value
+/// the handler matches on (usually a small `Copy` enum, so the match is exhaustive).
+pub type Routes<R> = [(&'static str, R)];
+
+/// The route key API Gateway delivered the request on (`None` for requests built without one).
+pub fn route_key(request: &Request) -> Option<&str> {
+    match request.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx.route_key.as_deref(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+/// Resolves `request` among `routes` by its route key's template and its method.
+pub fn resolve<R: Copy>(request: &Request, routes: &Routes<R>) -> Result<R, ApiError> {
+    let template = route_key(request)
+        .and_then(|key| key.split_once(' '))
+        .map(|(_, template)| template);
+    let Some(template) = template else {
+        return Err(ApiError::NotFound(format!(
+            "no route for {} {}",
+            request.method(),
+            request.uri().path()
+        )));
+    };
+    let mut known = false;
+    for (key, route) in routes {
+        let (method, path) = key.split_once(' ').unwrap_or(("", key));
+        if path == template {
+            if method == request.method().as_str() || method == "ANY" {
+                return Ok(*route);
+            }
+            known = true;
+        }
+    }
+    if known {
+        Err(ApiError::MethodNotAllowed)
+    } else {
+        Err(ApiError::NotFound(format!("no route for {template}")))
+    }
+}
+
+/// A request resolved to one of its function's routes.
+pub struct Edge<'r, R> {
+    request: &'r Request,
+    route: R,
+}
+
+impl<'r, R: Copy> Edge<'r, R> {
+    /// A public route (the caller is proven some other way, e.g. OAuth state, `clientState`).
+    pub fn public(request: &'r Request, routes: &Routes<R>) -> Result<Self, ApiError> {
+        Ok(Self {
+            request,
+            route: resolve(request, routes)?,
+        })
+    }
+
+    /// An app-facing route: resolved first (404/405), then authenticated by API key (401).
+    pub async fn authenticated(
+        c: &Connector,
+        request: &'r Request,
+        routes: &Routes<R>,
+    ) -> Result<Self, ApiError> {
+        let edge = Self::public(request, routes)?;
+        c.authenticate(edge.header("authorization")?).await?;
+        Ok(edge)
+    }
+
+    /// The route the request resolved to.
+    pub fn route(&self) -> R {
+        self.route
+    }
+
+    pub fn request(&self) -> &'r Request {
+        self.request
+    }
+}
+
+impl<'r, R> Edge<'r, R> {
+    /// The `{id}` path parameter, parsed as a connection id (400 naming `connection_id`).
+    pub fn connection_id(&self) -> Result<ConnectionId, ApiError> {
+        Ok(ConnectionId::parse(self.param("id")?)?)
+    }
+
+    /// A path parameter of the route. Its absence is a gateway misconfiguration: a 500.
+    pub fn param(&self, name: &str) -> Result<&'r str, ApiError> {
+        self.request
+            .path_parameters_ref()
+            .and_then(|p| p.first(name))
+            .ok_or_else(|| ApiError::internal(MissingPathParameter(name.to_owned())))
+    }
+
+    /// A query parameter (the first, when repeated).
+    pub fn query(&self, name: &str) -> Option<&'r str> {
+        self.request
+            .query_string_parameters_ref()
+            .and_then(|q| q.first(name))
+    }
+
+    /// A header's value; `None` when absent, a 400 naming it when it is not visible ASCII.
+    pub fn header(&self, name: &str) -> Result<Option<&'r str>, ApiError> {
+        self.request
+            .headers()
+            .get(name)
+            .map(|v| {
+                v.to_str()
+                    .map_err(|_| ApiError::bad_request(name, "must be printable ASCII"))
+            })
+            .transpose()
+    }
+
+    /// The raw body.
+    pub fn body(&self) -> &'r [u8] {
+        self.request.body().as_ref()
+    }
+
+    /// A JSON body of at most [`http::MAX_JSON_BODY`] bytes ([`http::json_body`]).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        http::json_body(self.request)
+    }
+
+    /// A JSON body with the route's own size limit ([`http::json_body_with_limit`]).
+    pub fn json_with_limit<T: DeserializeOwned>(&self, limit: usize) -> Result<T, ApiError> {
+        http::json_body_with_limit(self.request, limit)
+    }
+
+    /// An optional JSON body: none (empty) is `T::default()`.
+    pub fn json_or_default<T: DeserializeOwned + Default>(&self) -> Result<T, ApiError> {
+        if self.body().is_empty() {
+            Ok(T::default())
+        } else {
+            self.json()
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the route has no path parameter {0:?} (API Gateway route and handler disagree)")]
+struct MissingPathParameter(String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lambda_http::http::StatusCode;
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum R {
+        List,
+        Get,
+        Delete,
+    }
+    const ROUTES: &Routes<R> = &[
+        ("GET /connections", R::List),
+        ("GET /connections/{id}", R::Get),
+        ("DELETE /connections/{id}", R::Delete),
+    ];
+
+    /// An HTTP API payload 2.0 event, as API Gateway sends it behind a stage named `prod`.
+    fn event(method: &str, route_key: &str, raw_path: &str, params: serde_json::Value) -> Request {
+        let event = serde_json::json!({
+            "version": "2.0", "routeKey": route_key, "rawPath": raw_path, "rawQueryString": "x=1",
+            "headers": {"host": "api.example", "idempotency-key": "k-1"},
+            "queryStringParameters": {"x": "1"},
+            "requestContext": {
+                "accountId": "1", "apiId": "a", "domainName": "api.example",
+                "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
+                         "sourceIp": "203.0.113.1", "userAgent": "t"},
+                "requestId": "r", "routeKey": route_key, "stage": "prod",
+                "time": "27/Nov/2026:16:40:00 +0000", "timeEpoch": 1795797600000u64
+            },
+            "pathParameters": params,
+            "isBase64Encoded": false
+        });
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    const ID: &str = "0b6c3f1e-4d2a-4c8e-9f7b-2a1d5e6c7b8a";
+
+    #[test]
+    fn routes_on_the_route_key_not_the_staged_path() {
+        let r = event(
+            "DELETE",
+            "DELETE /connections/{id}",
+            &format!("/prod/connections/{ID}"),
+            serde_json::json!({"id": ID}),
+        );
+        let edge = Edge::public(&r, ROUTES).unwrap();
+        assert_eq!(edge.route(), R::Delete);
+        assert_eq!(edge.connection_id().unwrap().as_str(), ID);
+        assert_eq!(edge.query("x"), Some("1"));
+        assert_eq!(edge.header("Idempotency-Key").unwrap(), Some("k-1"));
+        assert_eq!(edge.header("if-match").unwrap(), None);
+    }
+
+    #[test]
+    fn unknown_templates_are_404_and_other_methods_405() {
+        let r = event(
+            "GET",
+            "GET /elsewhere",
+            "/prod/elsewhere",
+            serde_json::json!({}),
+        );
+        let e = resolve(&r, ROUTES).unwrap_err();
+        assert_eq!(e.status(), StatusCode::NOT_FOUND);
+        assert!(e.problem().detail.unwrap().contains("/elsewhere"));
+
+        let r = event(
+            "PUT",
+            "PUT /connections",
+            "/prod/connections",
+            serde_json::json!({}),
+        );
+        assert_eq!(
+            resolve(&r, ROUTES).unwrap_err().status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+
+        let r = event("GET", "$default", "/connections", serde_json::json!({}));
+        assert_eq!(
+            resolve(&r, ROUTES).unwrap_err().status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn a_bad_id_is_a_400_and_a_missing_parameter_a_500() {
+        let r = event(
+            "GET",
+            "GET /connections/{id}",
+            "/connections/nope",
+            serde_json::json!({"id": "nope"}),
+        );
+        let edge = Edge::public(&r, ROUTES).unwrap();
+        let e = edge.connection_id().unwrap_err();
+        assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+
+        let r = event(
+            "GET",
+            "GET /connections/{id}",
+            "/connections/x",
+            serde_json::json!({}),
+        );
+        let edge = Edge::public(&r, ROUTES).unwrap();
+        assert_eq!(
+            edge.connection_id().unwrap_err().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+}
