@@ -90,7 +90,7 @@ impl Connector {
     pub async fn authenticate(
         &self,
         authorization: Option<&str>,
-    ) -> Result<(), crate::http::ApiError> {
+    ) -> Result<(), crate::auth::AuthError> {
         let key = self
             .api_keys
             .authenticate(&self.secrets, authorization)

@@ -17,15 +17,46 @@
 //! direct invocations and tests can). A `$default` (catch-all) route key serves nothing here.
 //!
 //! [`Edge`] is the one extractor layer: API-key authentication, the `{id}` connection id and other
-//! path parameters, query parameters, headers and JSON bodies (through [`crate::http::json_body`]).
+//! path parameters, query parameters, headers, JSON and form bodies. Its failures are
+//! [`EdgeError`]s; `crate::failures` decides their answers like every other error's.
 
+use lambda_http::http::header;
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use crate::app::Connector;
-use crate::domain::ConnectionId;
-use crate::http::{self, ApiError};
+use crate::auth::AuthError;
+use crate::domain::{ConnectionId, ParseError};
+
+/// Largest JSON request body accepted by the app-facing routes.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Why a request could not be taken apart.
+#[derive(Debug, thiserror::Error)]
+pub enum EdgeError {
+    #[error("no route for {0}")]
+    NoRoute(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The gateway's route and the handler disagree: our fault, a 500.
+    #[error("the route has no path parameter {0:?} (API Gateway route and handler disagree)")]
+    MissingPathParameter(String),
+    #[error("{name}: {reason}")]
+    Header { name: String, reason: &'static str },
+    #[error("the body must be {0}")]
+    ContentType(&'static str),
+    #[error("the body must be at most {0} bytes")]
+    TooLarge(usize),
+    #[error("invalid JSON body: {0}")]
+    Json(#[source] serde_json::Error),
+    #[error("the body is not a form")]
+    Form(#[source] serde_urlencoded::de::Error),
+    #[error(transparent)]
+    Invalid(#[from] ParseError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
 
 /// A function's routes: each route key (`"METHOD /template"`, as in template.yaml) with the value
 /// the handler matches on (usually a small `Copy` enum, so the match is exhaustive).
@@ -41,13 +72,13 @@ pub fn route_key(request: &Request) -> Option<&str> {
 }
 
 /// Resolves `request` among `routes` by its route key's template and its method.
-pub fn resolve<R: Copy>(request: &Request, routes: &Routes<R>) -> Result<R, ApiError> {
+pub fn resolve<R: Copy>(request: &Request, routes: &Routes<R>) -> Result<R, EdgeError> {
     let template = route_key(request)
         .and_then(|key| key.split_once(' '))
         .map(|(_, template)| template);
     let Some(template) = template else {
-        return Err(ApiError::NotFound(format!(
-            "no route for {} {}",
+        return Err(EdgeError::NoRoute(format!(
+            "{} {}",
             request.method(),
             request.uri().path()
         )));
@@ -63,9 +94,9 @@ pub fn resolve<R: Copy>(request: &Request, routes: &Routes<R>) -> Result<R, ApiE
         }
     }
     if known {
-        Err(ApiError::MethodNotAllowed)
+        Err(EdgeError::MethodNotAllowed)
     } else {
-        Err(ApiError::NotFound(format!("no route for {template}")))
+        Err(EdgeError::NoRoute(template.to_owned()))
     }
 }
 
@@ -77,7 +108,7 @@ pub struct Edge<'r, R> {
 
 impl<'r, R: Copy> Edge<'r, R> {
     /// A public route (the caller is proven some other way, e.g. OAuth state, `clientState`).
-    pub fn public(request: &'r Request, routes: &Routes<R>) -> Result<Self, ApiError> {
+    pub fn public(request: &'r Request, routes: &Routes<R>) -> Result<Self, EdgeError> {
         Ok(Self {
             request,
             route: resolve(request, routes)?,
@@ -89,7 +120,7 @@ impl<'r, R: Copy> Edge<'r, R> {
         c: &Connector,
         request: &'r Request,
         routes: &Routes<R>,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, EdgeError> {
         let edge = Self::public(request, routes)?;
         c.authenticate(edge.header("authorization")?).await?;
         Ok(edge)
@@ -107,16 +138,16 @@ impl<'r, R: Copy> Edge<'r, R> {
 
 impl<'r, R> Edge<'r, R> {
     /// The `{id}` path parameter, parsed as a connection id (400 naming `connection_id`).
-    pub fn connection_id(&self) -> Result<ConnectionId, ApiError> {
+    pub fn connection_id(&self) -> Result<ConnectionId, EdgeError> {
         Ok(ConnectionId::parse(self.param("id")?)?)
     }
 
     /// A path parameter of the route. Its absence is a gateway misconfiguration: a 500.
-    pub fn param(&self, name: &str) -> Result<&'r str, ApiError> {
+    pub fn param(&self, name: &str) -> Result<&'r str, EdgeError> {
         self.request
             .path_parameters_ref()
             .and_then(|p| p.first(name))
-            .ok_or_else(|| ApiError::internal(MissingPathParameter(name.to_owned())))
+            .ok_or_else(|| EdgeError::MissingPathParameter(name.to_owned()))
     }
 
     /// A query parameter (the first, when repeated).
@@ -127,13 +158,15 @@ impl<'r, R> Edge<'r, R> {
     }
 
     /// A header's value; `None` when absent, a 400 naming it when it is not visible ASCII.
-    pub fn header(&self, name: &str) -> Result<Option<&'r str>, ApiError> {
+    pub fn header(&self, name: &str) -> Result<Option<&'r str>, EdgeError> {
         self.request
             .headers()
             .get(name)
             .map(|v| {
-                v.to_str()
-                    .map_err(|_| ApiError::bad_request(name, "must be printable ASCII"))
+                v.to_str().map_err(|_| EdgeError::Header {
+                    name: name.to_owned(),
+                    reason: "must be printable ASCII",
+                })
             })
             .transpose()
     }
@@ -143,18 +176,61 @@ impl<'r, R> Edge<'r, R> {
         self.request.body().as_ref()
     }
 
-    /// A JSON body of at most [`http::MAX_JSON_BODY`] bytes ([`http::json_body`]).
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        http::json_body(self.request)
+    /// A JSON body of at most [`MAX_JSON_BODY`] bytes.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, EdgeError> {
+        self.json_with_limit(MAX_JSON_BODY)
     }
 
-    /// A JSON body with the route's own size limit ([`http::json_body_with_limit`]).
-    pub fn json_with_limit<T: DeserializeOwned>(&self, limit: usize) -> Result<T, ApiError> {
-        http::json_body_with_limit(self.request, limit)
+    /// A JSON body (`application/json`) with the route's own size limit, of the expected shape.
+    pub fn json_with_limit<T: DeserializeOwned>(&self, limit: usize) -> Result<T, EdgeError> {
+        let content_type = self
+            .request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        if !media.eq_ignore_ascii_case("application/json") {
+            return Err(EdgeError::ContentType(
+                "JSON (Content-Type: application/json)",
+            ));
+        }
+        if self.body().len() > limit {
+            return Err(EdgeError::TooLarge(limit));
+        }
+        serde_json::from_slice(self.body()).map_err(EdgeError::Json)
+    }
+
+    /// A JSON value already read, in the shape a route expects.
+    pub fn decode<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, EdgeError> {
+        serde_json::from_value(value).map_err(EdgeError::Json)
+    }
+
+    /// A form-encoded body (`response_mode=form_post`) of at most `limit` bytes.
+    pub fn form<T: DeserializeOwned>(&self, limit: usize) -> Result<T, EdgeError> {
+        if self.body().len() > limit {
+            return Err(EdgeError::TooLarge(limit));
+        }
+        serde_urlencoded::from_bytes(self.body()).map_err(EdgeError::Form)
+    }
+
+    /// The API's public base URL: the configured one, else the host the request came in on.
+    pub fn base_url(&self, configured: Option<&url::Url>) -> Result<url::Url, EdgeError> {
+        if let Some(url) = configured {
+            return Ok(url.clone());
+        }
+        let host = self.header("host")?.ok_or(EdgeError::Header {
+            name: "host".into(),
+            reason: "the request has no Host header",
+        })?;
+        url::Url::parse(&format!("https://{host}")).map_err(|_| EdgeError::Header {
+            name: "host".into(),
+            reason: "malformed Host header",
+        })
     }
 
     /// An optional JSON body: none (empty) is `T::default()`.
-    pub fn json_or_default<T: DeserializeOwned + Default>(&self) -> Result<T, ApiError> {
+    pub fn json_or_default<T: DeserializeOwned + Default>(&self) -> Result<T, EdgeError> {
         if self.body().is_empty() {
             Ok(T::default())
         } else {
@@ -163,13 +239,10 @@ impl<'r, R> Edge<'r, R> {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("the route has no path parameter {0:?} (API Gateway route and handler disagree)")]
-struct MissingPathParameter(String);
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::ApiError;
     use lambda_http::http::StatusCode;
 
     #[derive(Debug, Clone, Copy, PartialEq)]
@@ -229,7 +302,7 @@ mod tests {
             "/prod/elsewhere",
             serde_json::json!({}),
         );
-        let e = resolve(&r, ROUTES).unwrap_err();
+        let e = ApiError::from(resolve(&r, ROUTES).unwrap_err());
         assert_eq!(e.status(), StatusCode::NOT_FOUND);
         assert!(e.problem().detail.unwrap().contains("/elsewhere"));
 
@@ -240,13 +313,13 @@ mod tests {
             serde_json::json!({}),
         );
         assert_eq!(
-            resolve(&r, ROUTES).unwrap_err().status(),
+            ApiError::from(resolve(&r, ROUTES).unwrap_err()).status(),
             StatusCode::METHOD_NOT_ALLOWED
         );
 
         let r = event("GET", "$default", "/connections", serde_json::json!({}));
         assert_eq!(
-            resolve(&r, ROUTES).unwrap_err().status(),
+            ApiError::from(resolve(&r, ROUTES).unwrap_err()).status(),
             StatusCode::NOT_FOUND
         );
     }
@@ -260,7 +333,7 @@ mod tests {
             serde_json::json!({"id": "nope"}),
         );
         let edge = Edge::public(&r, ROUTES).unwrap();
-        let e = edge.connection_id().unwrap_err();
+        let e = ApiError::from(edge.connection_id().unwrap_err());
         assert_eq!(e.status(), StatusCode::BAD_REQUEST);
 
         let r = event(
@@ -271,7 +344,7 @@ mod tests {
         );
         let edge = Edge::public(&r, ROUTES).unwrap();
         assert_eq!(
-            edge.connection_id().unwrap_err().status(),
+            ApiError::from(edge.connection_id().unwrap_err()).status(),
             StatusCode::INTERNAL_SERVER_ERROR
         );
     }

@@ -12,6 +12,7 @@ use crate::auth::AuthError;
 use crate::connect::ConnectError;
 use crate::connections::ConnectionsError;
 use crate::domain::ParseError;
+use crate::edge::EdgeError;
 use crate::graph::{GraphError, MAILBOX_NOT_ENABLED};
 use crate::http::{ApiError, Problem};
 use crate::mail::MailError;
@@ -211,6 +212,26 @@ impl From<AuthError> for ApiError {
         match e {
             AuthError::Secret(_) => Self::internal(e),
             other => Self::Unauthorized(other.to_string()),
+        }
+    }
+}
+
+impl From<EdgeError> for ApiError {
+    fn from(e: EdgeError) -> Self {
+        match e {
+            EdgeError::NoRoute(route) => Self::NotFound(format!("no route for {route}")),
+            EdgeError::MethodNotAllowed => Self::MethodNotAllowed,
+            EdgeError::Header { name, reason } => Self::bad_request(name, reason),
+            EdgeError::ContentType(_) | EdgeError::Json(_) | EdgeError::Form(_) => {
+                Self::BadRequest {
+                    detail: e.to_string(),
+                    field: None,
+                }
+            }
+            EdgeError::TooLarge(_) => Self::PayloadTooLarge(e.to_string()),
+            EdgeError::Invalid(p) => p.into(),
+            EdgeError::Auth(a) => a.into(),
+            EdgeError::MissingPathParameter(_) => Self::internal(e),
         }
     }
 }

@@ -172,51 +172,6 @@ pub fn empty(status: StatusCode) -> Response<Body> {
     response
 }
 
-/// Largest JSON request body accepted by the app-facing routes.
-pub const MAX_JSON_BODY: usize = 64 * 1024;
-
-/// Parses a JSON request body: `application/json`, at most [`MAX_JSON_BODY`] bytes, the expected
-/// shape. Each failure is a 4xx naming what is wrong.
-pub fn json_body<T: serde::de::DeserializeOwned>(
-    request: &lambda_http::Request,
-) -> Result<T, ApiError> {
-    json_body_with_limit(request, MAX_JSON_BODY)
-}
-
-/// [`json_body`] with a route's own size limit (e.g. a send with inline attachments).
-pub fn json_body_with_limit<T: serde::de::DeserializeOwned>(
-    request: &lambda_http::Request,
-    limit: usize,
-) -> Result<T, ApiError> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .eq_ignore_ascii_case("application/json")
-    {
-        return Err(ApiError::BadRequest {
-            detail: "the body must be JSON (Content-Type: application/json)".into(),
-            field: None,
-        });
-    }
-    let body = request.body().as_ref();
-    if body.len() > limit {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "the body must be at most {limit} bytes"
-        )));
-    }
-    serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
-        detail: format!("invalid JSON body: {e}"),
-        field: None,
-    })
-}
-
 /// Collapses a handler's result into a response: the single mapping from errors to statuses.
 pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
     result.unwrap_or_else(ApiError::into_response)

@@ -54,7 +54,10 @@ async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiEr
             Ok(http::json(StatusCode::OK, &list.await?))
         }
         Route::Create => {
-            let (body, base) = (edge.json()?, base_url(c, &edge)?);
+            let (body, base) = (
+                edge.json()?,
+                edge.base_url(c.config.public_base_url.as_ref())?,
+            );
             let started = connect::start(c, body, &base).await?;
             Ok(http::json(StatusCode::CREATED, &started))
         }
@@ -77,21 +80,12 @@ async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiEr
             Ok(http::json(StatusCode::OK, &message))
         }
         Route::AdminConsent => {
-            let (body, base) = (edge.json()?, base_url(c, &edge)?);
+            let (body, base) = (
+                edge.json()?,
+                edge.base_url(c.config.public_base_url.as_ref())?,
+            );
             let started = connect::start_admin_consent(c, body, &base).await?;
             Ok(http::json(StatusCode::CREATED, &started))
         }
     }
-}
-
-/// The API's public base URL: configured, else the host the request came in on.
-fn base_url<R>(c: &Connector, edge: &Edge<'_, R>) -> Result<url::Url, ApiError> {
-    if let Some(url) = &c.config.public_base_url {
-        return Ok(url.clone());
-    }
-    let host = edge
-        .header("host")?
-        .ok_or_else(|| ApiError::bad_request("host", "the request has no Host header"))?;
-    url::Url::parse(&format!("https://{host}"))
-        .map_err(|_| ApiError::bad_request("host", "malformed Host header"))
 }

@@ -10,7 +10,7 @@
 use lambda_http::{Body, Request, Response};
 use m365_connector::app::Connector;
 use m365_connector::connect::{self, CallbackParams};
-use m365_connector::edge::{Edge, Routes};
+use m365_connector::edge::{Edge, EdgeError, Routes};
 use m365_connector::http::{self, ApiError};
 
 #[derive(Clone, Copy)]
@@ -60,15 +60,6 @@ fn query_params(edge: &Edge<'_, Route>) -> CallbackParams {
 }
 
 /// `response_mode=form_post`: the same fields, form-encoded in the body.
-fn form_params(edge: &Edge<'_, Route>) -> Result<CallbackParams, ApiError> {
-    let body = edge.body();
-    if body.len() > 64 * 1024 {
-        return Err(ApiError::PayloadTooLarge(
-            "the callback body is too large".into(),
-        ));
-    }
-    serde_urlencoded::from_bytes(body).map_err(|_| ApiError::BadRequest {
-        detail: "the callback body is not a form".into(),
-        field: None,
-    })
+fn form_params(edge: &Edge<'_, Route>) -> Result<CallbackParams, EdgeError> {
+    edge.form(64 * 1024)
 }

@@ -70,10 +70,7 @@ async fn send(
     let key = key.map(IdempotencyKey::parse).transpose()?;
     let raw: serde_json::Value = edge.json_with_limit(MAX_SEND_BODY)?;
     let request_hash = sending::fingerprint(&kind, &raw);
-    let body: SendBody = serde_json::from_value(raw).map_err(|e| ApiError::BadRequest {
-        detail: format!("invalid JSON body: {e}"),
-        field: None,
-    })?;
+    let body: SendBody = Edge::<Route>::decode(raw)?;
     let kind = match kind {
         SendKind::Reply { message_id, .. } => SendKind::Reply {
             message_id,

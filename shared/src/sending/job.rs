@@ -1,0 +1,248 @@
+//! One send as a sequence of recorded steps (draft created, attachments added, sent), so that a
+//! retry after a crash resumes where the first attempt stopped and never sends twice.
+
+use super::draft::{build_draft, plan_attachments};
+use super::*;
+
+pub(super) struct Job<'a> {
+    pub(super) c: &'a Connector,
+    pub(super) settings: &'a SendSettings,
+    pub(super) id: &'a ConnectionId,
+    pub(super) key: Option<&'a str>,
+    pub(super) owner: Option<&'a str>,
+    pub(super) resumed: bool,
+    pub(super) progress: SendProgress,
+}
+
+impl Job<'_> {
+    fn hook(&self, step: Step) -> Result<(), Crash> {
+        match &self.settings.hook {
+            Some(h) => h.after(step),
+            None => Ok(()),
+        }
+    }
+
+    async fn record(&self) -> Result<(), SendError> {
+        if let (Some(key), Some(owner)) = (self.key, self.owner) {
+            self.c
+                .store
+                .record_send_progress(
+                    self.id,
+                    key,
+                    owner,
+                    &self.progress,
+                    Utc::now() + self.settings.lease,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    fn sent(&self, found: Option<&MessageRef>) -> Sent {
+        Sent {
+            id: found
+                .map(|m| m.id.clone())
+                .or_else(|| self.progress.draft_id.clone())
+                .unwrap_or_default(),
+            internet_message_id: self.progress.internet_message_id.clone(),
+            conversation_id: found
+                .and_then(|m| m.conversation_id.clone())
+                .or_else(|| self.progress.conversation_id.clone()),
+            status: "sent",
+        }
+    }
+
+    pub(super) async fn run(
+        &mut self,
+        kind: &SendKind,
+        message: &OutgoingMessage,
+    ) -> Result<Sent, SendError> {
+        // Everything that can be refused is checked before anything is created.
+        let mut uploads = Vec::new();
+        for a in &message.attachments {
+            if let AttachmentSpec::Upload { upload_id, field } = a {
+                let record = self
+                    .c
+                    .store
+                    .get_upload(self.id, upload_id, Utc::now())
+                    .await?
+                    .ok_or_else(|| ParseError {
+                        field: field.clone(),
+                        reason: "no such upload for this connection (or it expired)".into(),
+                    })?;
+                uploads::check_object(self.c, &record, field).await?;
+                uploads.push(record);
+            }
+        }
+        let (in_draft, extras) = plan_attachments(message, &uploads);
+        let token = crate::tokens::access_token(self.c, self.id).await?;
+        let retry = self.settings.retry.clone();
+
+        // A resumed send first finds out what the mailbox holds (even with no draft recorded:
+        // the crash may have fallen between Graph creating it and the record).
+        if self.resumed {
+            if let Some(done) = self
+                .reconcile(&token, &retry, &extras, in_draft.len())
+                .await?
+            {
+                return Ok(done);
+            }
+        }
+
+        if self.progress.draft_id.is_none() {
+            let draft = build_draft(message, in_draft, &self.progress.internet_message_id);
+            let created = retry
+                .run(|| async {
+                    match kind {
+                        SendKind::New => self.c.graph.create_draft(&token, &draft).await,
+                        SendKind::Reply {
+                            message_id,
+                            reply_all,
+                        } => {
+                            self.c
+                                .graph
+                                .create_reply(&token, message_id, *reply_all, &draft)
+                                .await
+                        }
+                    }
+                })
+                .await
+                .map_err(|e| match (&e, kind) {
+                    (GraphError::Api { status: 404, .. }, SendKind::Reply { .. }) => {
+                        SendError::MessageNotFound
+                    }
+                    _ => SendError::Graph(e),
+                })?;
+            self.hook(Step::DraftCreated)?;
+            self.progress.draft_id = Some(created.id);
+            self.progress.conversation_id = created.conversation_id;
+            self.progress.attached = 0;
+            // With nothing left to attach the next step is `/send`; say so in the same write.
+            self.progress.step = if extras.is_empty() {
+                SendStep::Sending
+            } else {
+                SendStep::DraftCreated
+            };
+            self.record().await?;
+        }
+        let draft_id = self.progress.draft_id.clone().unwrap_or_default();
+
+        let first = self.progress.attached as usize;
+        for extra in extras.iter().skip(first) {
+            match extra {
+                Extra::Inline(file) => {
+                    retry
+                        .run(|| self.c.graph.add_attachment(&token, &draft_id, file))
+                        .await?
+                }
+                Extra::Upload(record) => {
+                    let url = retry
+                        .run(|| {
+                            self.c.graph.create_upload_session(
+                                &token,
+                                &draft_id,
+                                &record.name,
+                                &record.content_type,
+                                record.size,
+                            )
+                        })
+                        .await?;
+                    uploads::stream_to_graph(
+                        self.c,
+                        record,
+                        &url,
+                        self.settings.chunk_size,
+                        &retry,
+                    )
+                    .await?;
+                }
+            }
+            self.hook(Step::Attached)?;
+            self.progress.attached += 1;
+            self.record().await?;
+        }
+        if self.progress.step != SendStep::Sending {
+            self.progress.step = SendStep::Sending;
+            self.record().await?;
+        }
+
+        match retry
+            .run(|| self.c.graph.send_draft(&token, &draft_id))
+            .await
+        {
+            Ok(()) => {}
+            // A retried `/send` whose first attempt went through finds no draft to send.
+            Err(GraphError::Api { status, .. }) if status == 404 || status == 400 => {
+                return match self.find(&token, &retry, Folder::SentItems).await? {
+                    Some(found) => Ok(self.sent(Some(&found))),
+                    None => Err(SendError::OutcomeUnknown),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.hook(Step::Sent)?;
+        Ok(self.sent(None))
+    }
+
+    async fn find(
+        &self,
+        token: &SecretString,
+        retry: &GraphPolicy,
+        folder: Folder,
+    ) -> Result<Option<MessageRef>, SendError> {
+        Ok(retry
+            .run(|| {
+                self.c.graph.find_by_internet_message_id(
+                    token,
+                    folder,
+                    &self.progress.internet_message_id,
+                )
+            })
+            .await?)
+    }
+
+    /// Where an interrupted send stands in the mailbox. `Some` when it was already sent.
+    async fn reconcile(
+        &mut self,
+        token: &SecretString,
+        retry: &GraphPolicy,
+        extras: &[Extra<'_>],
+        in_draft: usize,
+    ) -> Result<Option<Sent>, SendError> {
+        if let Some(draft) = self.find(token, retry, Folder::Drafts).await? {
+            tracing::info!("the interrupted send's draft is still in Drafts; finishing it");
+            if self.progress.draft_id.is_none() {
+                self.progress.conversation_id = draft.conversation_id.clone();
+            }
+            self.progress.draft_id = Some(draft.id.clone());
+            if !extras.is_empty() {
+                // Count what Graph has, in case the crash fell between an attach and its record.
+                let present = retry
+                    .run(|| self.c.graph.attachment_count(token, &draft.id))
+                    .await?;
+                self.progress.attached =
+                    u32::try_from(present.saturating_sub(in_draft).min(extras.len())).unwrap_or(0);
+            }
+            if self.progress.step == SendStep::Started {
+                self.progress.step = SendStep::DraftCreated;
+            }
+            self.record().await?;
+            return Ok(None);
+        }
+        if let Some(sent) = self.find(token, retry, Folder::SentItems).await? {
+            tracing::info!("the interrupted send had gone out; reporting it");
+            return Ok(Some(self.sent(Some(&sent))));
+        }
+        if self.progress.step == SendStep::Sending {
+            // `/send` may have been accepted and the message not filed yet (Outbox), or it was
+            // not saved to Sent Items. Sending again could duplicate it.
+            return Err(SendError::OutcomeUnknown);
+        }
+        tracing::info!("the interrupted send's draft is gone and was never sent; starting again");
+        self.progress.draft_id = None;
+        self.progress.conversation_id = None;
+        self.progress.attached = 0;
+        self.progress.step = SendStep::Started;
+        Ok(None)
+    }
+}
