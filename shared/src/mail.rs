@@ -38,6 +38,15 @@ pub enum MailError {
     Encode(#[source] serde_json::Error),
 }
 
+impl crate::graph::GraphCause for MailError {
+    fn graph(&self) -> Option<&GraphError> {
+        match self {
+            Self::Graph(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// The app-facing JSON of a stored message (the etag is internal); also the `message` of every
 /// `message.*` event.
 pub fn view(r: &MessageRecord) -> serde_json::Value {
@@ -165,14 +174,19 @@ pub async fn get(
                 .unwrap_or_default(),
         ));
     }
-    let token = tokens::access_token(c, id).await?;
-    let live = match c.graph.get_message(&token, message_id.as_str()).await {
-        Ok(m) => m,
-        Err(GraphError::Api { status: 404, .. }) => {
-            return Err(MailError::Gone(message_id.as_str().to_owned()))
+    let live = tokens::with_access_token(c, id, |token| async move {
+        c.graph
+            .get_message(&token, message_id.as_str())
+            .await
+            .map_err(MailError::Graph)
+    })
+    .await
+    .map_err(|e| match e {
+        MailError::Graph(GraphError::Api { status: 404, .. }) => {
+            MailError::Gone(message_id.as_str().to_owned())
         }
-        Err(e) => return Err(MailError::Graph(e)),
-    };
+        other => other,
+    })?;
     let mut body = view(&stored);
     body["body"] = serde_json::to_value(&live.body).map_err(MailError::Encode)?;
     // The live flags win: the stored copy may lag a notification behind.

@@ -135,6 +135,38 @@ pub async fn access_token_after_rejection(
     current_token(c, id, Some(rejected)).await
 }
 
+/// Runs a Graph call with the connection's access token; when Graph refuses the token (401)
+/// before its stated expiry, runs it once more with a new one (refreshed once across concurrent
+/// callers). A refresh the identity platform rejects moves the connection to `reauth_required`,
+/// as every refresh does. `call` must be safe to repeat (it failed the first time).
+pub async fn with_access_token<T, E, F, Fut>(
+    c: &Connector,
+    id: &ConnectionId,
+    call: F,
+) -> Result<T, E>
+where
+    F: Fn(SecretString) -> Fut,
+    Fut: std::future::Future<Output = Result<T, E>>,
+    E: crate::graph::GraphCause + From<TokenServiceError>,
+{
+    let token = access_token(c, id).await?;
+    match call(token.clone()).await {
+        Err(e) if is_rejected_token(&e) => {
+            tracing::info!("Graph refused the access token; refreshing it and calling again");
+            let fresh = access_token_after_rejection(c, id, &token).await?;
+            call(fresh).await
+        }
+        other => other,
+    }
+}
+
+fn is_rejected_token<E: crate::graph::GraphCause>(e: &E) -> bool {
+    matches!(
+        e.graph(),
+        Some(crate::graph::GraphError::Api { status: 401, .. })
+    )
+}
+
 async fn current_token(
     c: &Connector,
     id: &ConnectionId,

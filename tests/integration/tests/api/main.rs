@@ -17,4 +17,5 @@ mod secrets_and_crypto;
 mod send_mail;
 mod store;
 mod sync;
+mod tokens;
 mod webhook;

@@ -1,0 +1,78 @@
+//! Access tokens that Microsoft revokes before their stated expiry (continuous access evaluation,
+//! a password reset, a policy): the connector refreshes once and carries on, and only a refresh
+//! the identity platform rejects asks for a reconnect.
+
+use reqwest::Method;
+
+use crate::helpers::body;
+use crate::sync::{connect_and_sync, deliver, harness_with_webhook, stored_messages};
+
+const ALICE: &str = "alice@contoso.example";
+
+#[tokio::test]
+async fn reading_a_message_body_after_graph_revoked_the_token_refreshes_once_and_answers() {
+    let h = harness_with_webhook().await;
+    let id = connect_and_sync(&h, ALICE).await;
+    deliver(&h, ALICE, "early@external.example", "revoked token").await;
+    crate::sync::run_worker(&h, std::time::Duration::from_millis(300)).await;
+    let message = stored_messages(&h, &id, &[])
+        .await
+        .into_iter()
+        .find(|m| m["subject"] == "revoked token")
+        .expect("synced");
+    h.control(
+        Method::POST,
+        &format!("/_sim/users/{ALICE}/expire-access-tokens"),
+        None,
+    )
+    .await;
+    let refreshes = h
+        .sim_requests("/organizations/oauth2/v2.0/token")
+        .await
+        .len();
+    let path = format!(
+        "/connections/{id}/messages/{}",
+        message["id"].as_str().unwrap()
+    );
+    let response = connections::handle(&h.connector, h.api("GET", &path, &[], None)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        body(response).await["body"]["content"],
+        "body of revoked token"
+    );
+    assert_eq!(
+        h.sim_requests("/organizations/oauth2/v2.0/token")
+            .await
+            .len(),
+        refreshes + 1,
+        "one refresh"
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_token_whose_refresh_is_rejected_asks_for_a_reconnect() {
+    let h = harness_with_webhook().await;
+    let id = connect_and_sync(&h, ALICE).await;
+    deliver(&h, ALICE, "early@external.example", "revoked for good").await;
+    crate::sync::run_worker(&h, std::time::Duration::from_millis(300)).await;
+    let message = stored_messages(&h, &id, &[])
+        .await
+        .into_iter()
+        .find(|m| m["subject"] == "revoked for good")
+        .expect("synced");
+    for action in ["expire-access-tokens", "revoke"] {
+        h.control(Method::POST, &format!("/_sim/users/{ALICE}/{action}"), None)
+            .await;
+    }
+    let path = format!(
+        "/connections/{id}/messages/{}",
+        message["id"].as_str().unwrap()
+    );
+    let response = connections::handle(&h.connector, h.api("GET", &path, &[], None)).await;
+    assert_eq!(response.status(), 409);
+    assert_eq!(
+        body(response).await["type"],
+        "urn:m365-connector:problem:connection-not-active"
+    );
+    assert_eq!(h.get_connection(&id).await["status"], "reauth_required");
+}
