@@ -197,14 +197,21 @@ impl GraphClient {
     }
 
     /// `GET /me/mailFolders/{folder}?$select=id`: the folder's id (what `parentFolderId` holds).
-    pub async fn folder_id(&self, token: &SecretString, folder: &str) -> Result<String, GraphError> {
+    pub async fn folder_id(
+        &self,
+        token: &SecretString,
+        folder: &str,
+    ) -> Result<String, GraphError> {
         #[derive(Deserialize)]
         struct Folder {
             id: String,
         }
         let response = self
             .http
-            .get(self.url(&format!("me/mailFolders/{}?$select=id", path_segment(folder))))
+            .get(self.url(&format!(
+                "me/mailFolders/{}?$select=id",
+                path_segment(folder)
+            )))
             .bearer_auth(token.expose_secret())
             .header("Prefer", IMMUTABLE_ID)
             .send()

@@ -315,7 +315,10 @@ impl Mailbox<'_> {
             .await
         {
             Err(e) if is_expiry_too_long(&e) => {
-                tracing::info!(folder, "Graph refused the longest lifetime; asking for the older limit");
+                tracing::info!(
+                    folder,
+                    "Graph refused the longest lifetime; asking for the older limit"
+                );
                 new.expires_at = Utc::now() + LEGACY_MAX_LIFETIME;
                 self.graph(|| self.c.graph.create_subscription(&self.token, &new))
                     .await
@@ -418,10 +421,8 @@ impl Mailbox<'_> {
         let id = &self.connection.id;
         let store = &self.c.store;
         let cutoff = Utc::now() - chrono::Duration::days(self.c.config.sync_lookback_days.into());
-        let initial = GraphClient::initial_delta_link(
-            folder,
-            self.options.delta_filter.then_some(cutoff),
-        );
+        let initial =
+            GraphClient::initial_delta_link(folder, self.options.delta_filter.then_some(cutoff));
         let saved = store.get_cursor(id, folder).await?;
         let mut saved_link = saved.clone();
         let mut link = saved.unwrap_or_else(|| initial.clone());
@@ -576,9 +577,11 @@ impl Mailbox<'_> {
             .graph(|| self.c.graph.folder_id(&self.token, folder))
             .await
             .map_err(SyncError::Graph)?;
-        let located = futures::future::try_join_all(checked.iter().map(|mid| {
-            self.graph(move || self.c.graph.locate_message(&self.token, mid))
-        }))
+        let located = futures::future::try_join_all(
+            checked
+                .iter()
+                .map(|mid| self.graph(move || self.c.graph.locate_message(&self.token, mid))),
+        )
         .await
         .map_err(SyncError::Graph)?;
         let back: Vec<DeltaChange> = located
@@ -635,15 +638,9 @@ impl Mailbox<'_> {
                 .list_messages(id, &query)
                 .await?
                 .map_err(|_| StoreError::CorruptAttribute("cursor"))?;
-            vanished.extend(
-                page.items
-                    .into_iter()
-                    .filter(|m| {
-                        !m.deleted
-                            && !seen.contains(&m.id)
-                            && window.is_none_or(|w| m.received_at >= w)
-                    }),
-            );
+            vanished.extend(page.items.into_iter().filter(|m| {
+                !m.deleted && !seen.contains(&m.id) && window.is_none_or(|w| m.received_at >= w)
+            }));
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => break,

@@ -71,9 +71,13 @@ async fn create_validates_the_endpoint_and_a_failed_handshake_creates_nothing() 
     // instead of capping it.
     let sid = sub["id"].as_str().unwrap().to_owned();
     let renew = |when: chrono::DateTime<chrono::Utc>| {
-        t.graph(Method::PATCH, &format!("/subscriptions/{sid}"), &alice.access)
-            .json(&json!({"expirationDateTime": when.to_rfc3339()}))
-            .send()
+        t.graph(
+            Method::PATCH,
+            &format!("/subscriptions/{sid}"),
+            &alice.access,
+        )
+        .json(&json!({"expirationDateTime": when.to_rfc3339()}))
+        .send()
     };
     let too_long = renew(chrono::Utc::now() + chrono::Duration::minutes(10_081))
         .await

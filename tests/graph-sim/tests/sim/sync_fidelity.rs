@@ -11,16 +11,24 @@ const ALICE: &str = "alice@contoso.example";
 const BOB: &str = "bob@contoso.example";
 const IMMUTABLE: &str = "IdType=\"ImmutableId\"";
 
-async fn seed(t: &TestSim, subject: &str, received: Option<chrono::DateTime<chrono::Utc>>) -> Value {
+async fn seed(
+    t: &TestSim,
+    subject: &str,
+    received: Option<chrono::DateTime<chrono::Utc>>,
+) -> Value {
     let mut body = json!({"from": "x@external.example", "subject": subject});
     if let Some(r) = received {
         body["receivedDateTime"] = json!(r.to_rfc3339());
     }
-    t.control(Method::POST, &format!("/mailboxes/{ALICE}/messages"), Some(body))
-        .await
-        .json()
-        .await
-        .unwrap()
+    t.control(
+        Method::POST,
+        &format!("/mailboxes/{ALICE}/messages"),
+        Some(body),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
 }
 
 async fn get(t: &TestSim, url: &str, token: &str, prefer: &str) -> (u16, Value) {
@@ -40,7 +48,8 @@ async fn round(t: &TestSim, first: &str, token: &str) -> (Vec<Value>, String) {
     let mut items = Vec::new();
     let mut url = first.to_owned();
     loop {
-        let (status, page) = get(t, &url, token, &format!("odata.maxpagesize=3, {IMMUTABLE}")).await;
+        let (status, page) =
+            get(t, &url, token, &format!("odata.maxpagesize=3, {IMMUTABLE}")).await;
         assert_eq!(status, 200, "{page}");
         items.extend(page["value"].as_array().unwrap().iter().cloned());
         if let Some(next) = page["@odata.nextLink"].as_str() {
@@ -56,34 +65,57 @@ async fn delta_filters_on_received_date_time_for_the_whole_sequence() {
     let t = spawn_sim().await;
     let now = chrono::Utc::now();
     for i in 0..7 {
-        seed(&t, &format!("old {i}"), Some(now - chrono::Duration::days(400 + i))).await;
+        seed(
+            &t,
+            &format!("old {i}"),
+            Some(now - chrono::Duration::days(400 + i)),
+        )
+        .await;
     }
     for i in 0..4 {
-        seed(&t, &format!("recent {i}"), Some(now - chrono::Duration::days(i))).await;
+        seed(
+            &t,
+            &format!("recent {i}"),
+            Some(now - chrono::Duration::days(i)),
+        )
+        .await;
     }
     let alice = t.sign_in(ALICE).await;
-    let since = (now - chrono::Duration::days(365)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let since =
+        (now - chrono::Duration::days(365)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let first = format!(
         "{}/v1.0/me/mailFolders/inbox/messages/delta?$select=subject&$filter=receivedDateTime%20ge%20{since}",
         t.base
     );
     let (items, delta_link) = round(&t, &first, &alice.access).await;
-    let mut subjects: Vec<&str> = items.iter().map(|v| v["subject"].as_str().unwrap()).collect();
+    let mut subjects: Vec<&str> = items
+        .iter()
+        .map(|v| v["subject"].as_str().unwrap())
+        .collect();
     subjects.sort();
     assert_eq!(subjects, ["recent 0", "recent 1", "recent 2", "recent 3"]);
-    assert!(!delta_link.contains("filter"), "the filter lives in the token: {delta_link}");
+    assert!(
+        !delta_link.contains("filter"),
+        "the filter lives in the token: {delta_link}"
+    );
 
     // The next round keeps the filter: new mail is reported, newly seeded old mail is not.
     seed(&t, "new", None).await;
     seed(&t, "imported old", Some(now - chrono::Duration::days(900))).await;
     let (items, _) = round(&t, &delta_link, &alice.access).await;
-    let subjects: Vec<&str> = items.iter().map(|v| v["subject"].as_str().unwrap()).collect();
+    let subjects: Vec<&str> = items
+        .iter()
+        .map(|v| v["subject"].as_str().unwrap())
+        .collect();
     assert_eq!(subjects, ["new"]);
 
     // Only receivedDateTime ge|gt is supported.
     let (status, e) = get(
         &t,
-        &format!("{}/v1.0/me/mailFolders/inbox/messages/delta?$filter=isRead%20eq%20false", t.base),
+        &format!(
+            "{}/v1.0/me/mailFolders/inbox/messages/delta?$filter=isRead%20eq%20false",
+            t.base
+        ),
         &alice.access,
         IMMUTABLE,
     )
@@ -98,7 +130,10 @@ async fn a_message_moved_away_and_back_between_immutable_rounds_is_reported_remo
     seed(&t, "left alone", None).await;
     let imm = m["immutableId"].as_str().unwrap().to_owned();
     let alice = t.sign_in(ALICE).await;
-    let first = format!("{}/v1.0/me/mailFolders/inbox/messages/delta?$select=subject", t.base);
+    let first = format!(
+        "{}/v1.0/me/mailFolders/inbox/messages/delta?$select=subject",
+        t.base
+    );
     let (items, delta_link) = round(&t, &first, &alice.access).await;
     assert_eq!(items.len(), 2);
 
@@ -120,7 +155,11 @@ async fn a_message_moved_away_and_back_between_immutable_rounds_is_reported_remo
     let (items, _) = round(&t, &delta_link, &alice.access).await;
     assert!(items.is_empty(), "{items:?}");
     let listed: Value = t
-        .graph(Method::GET, "/me/mailFolders/inbox/messages?$select=id", &alice.access)
+        .graph(
+            Method::GET,
+            "/me/mailFolders/inbox/messages?$select=id",
+            &alice.access,
+        )
         .header("Prefer", IMMUTABLE)
         .send()
         .await
@@ -128,7 +167,11 @@ async fn a_message_moved_away_and_back_between_immutable_rounds_is_reported_remo
         .json()
         .await
         .unwrap();
-    assert!(listed["value"].as_array().unwrap().iter().any(|v| v["id"] == imm.as_str()));
+    assert!(listed["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v["id"] == imm.as_str()));
 }
 
 #[tokio::test]
@@ -141,7 +184,13 @@ async fn delta_answers_with_and_without_the_odata_call_parentheses() {
         "/me/mailFolders/inbox/messages/delta()",
         "/me/mailFolders/inbox/messages/delta()?$select=subject",
     ] {
-        let (status, page) = get(&t, &format!("{}/v1.0{path}", t.base), &alice.access, IMMUTABLE).await;
+        let (status, page) = get(
+            &t,
+            &format!("{}/v1.0{path}", t.base),
+            &alice.access,
+            IMMUTABLE,
+        )
+        .await;
         assert_eq!(status, 200, "{path}: {page}");
         assert_eq!(page["value"].as_array().unwrap().len(), 1, "{path}");
         assert!(page["@odata.deltaLink"].is_string(), "{path}");
@@ -170,9 +219,17 @@ async fn actions_bind_the_metadata_pascal_case_parameter_names() {
         .json()
         .await
         .unwrap();
-    assert!(bob_inbox["value"].as_array().unwrap().iter().any(|m| m["subject"] == "Pascal"));
+    assert!(bob_inbox["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["subject"] == "Pascal"));
     let sent: Value = t
-        .graph(Method::GET, "/me/mailFolders/sentitems/messages", &alice.access)
+        .graph(
+            Method::GET,
+            "/me/mailFolders/sentitems/messages",
+            &alice.access,
+        )
         .send()
         .await
         .unwrap()
@@ -180,7 +237,11 @@ async fn actions_bind_the_metadata_pascal_case_parameter_names() {
         .await
         .unwrap();
     assert!(
-        !sent["value"].as_array().unwrap().iter().any(|m| m["subject"] == "Pascal"),
+        !sent["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["subject"] == "Pascal"),
         "SaveToSentItems: false was bound"
     );
 
@@ -189,7 +250,11 @@ async fn actions_bind_the_metadata_pascal_case_parameter_names() {
     let m = seed(&t, "to move", None).await;
     let id = m["immutableId"].as_str().unwrap();
     let moved: Value = t
-        .graph(Method::POST, &format!("/me/messages/{id}/move"), &alice.access)
+        .graph(
+            Method::POST,
+            &format!("/me/messages/{id}/move"),
+            &alice.access,
+        )
         .header("Prefer", IMMUTABLE)
         .json(&json!({"DestinationId": "archive"}))
         .send()
@@ -200,16 +265,30 @@ async fn actions_bind_the_metadata_pascal_case_parameter_names() {
         .unwrap();
     assert_eq!(moved["id"], id, "{moved}");
     let reply = t
-        .graph(Method::POST, &format!("/me/messages/{id}/microsoft.graph.createReply"), &alice.access)
+        .graph(
+            Method::POST,
+            &format!("/me/messages/{id}/microsoft.graph.createReply"),
+            &alice.access,
+        )
         .json(&json!({"Comment": "pascal comment"}))
         .send()
         .await
         .unwrap();
     assert_eq!(reply.status(), 201);
     let reply: Value = reply.json().await.unwrap();
-    assert!(reply["body"]["content"].as_str().unwrap().contains("pascal comment"), "{reply}");
+    assert!(
+        reply["body"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("pascal comment"),
+        "{reply}"
+    );
     let fwd = t
-        .graph(Method::POST, &format!("/me/messages/{id}/forward"), &alice.access)
+        .graph(
+            Method::POST,
+            &format!("/me/messages/{id}/forward"),
+            &alice.access,
+        )
         .json(&json!({"Comment": "fyi", "ToRecipients": [{"emailAddress": {"address": BOB}}]}))
         .send()
         .await
@@ -245,7 +324,9 @@ async fn a_subscription_asks_up_to_10080_minutes_and_an_over_long_create_is_refu
         if resource_data {
             body["includeResourceData"] = json!(true);
         }
-        t.graph(Method::POST, "/subscriptions", &alice.access).json(&body).send()
+        t.graph(Method::POST, "/subscriptions", &alice.access)
+            .json(&body)
+            .send()
     };
     assert_eq!(create(10_079, false).await.unwrap().status(), 201);
     let refused = create(10_090, false).await.unwrap();

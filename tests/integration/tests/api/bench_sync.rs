@@ -228,7 +228,14 @@ async fn bench_sync_backfill_of_10_years_of_mail_with_and_without_the_delta_filt
     );
 
     let with = backfill(&h, ALICE, RunOptions { delta_filter: true }).await;
-    let without = backfill(&h, BOB, RunOptions { delta_filter: false }).await;
+    let without = backfill(
+        &h,
+        BOB,
+        RunOptions {
+            delta_filter: false,
+        },
+    )
+    .await;
     assert_eq!(with.stats.created, without.stats.created);
 
     println!();

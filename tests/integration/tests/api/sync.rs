@@ -772,7 +772,8 @@ async fn two_mailboxes_under_lossy_duplicated_reordered_throttled_notifications_
 }
 
 #[tokio::test]
-async fn subscriptions_are_created_for_the_longest_lifetime_graph_allows_and_over_long_is_refused() {
+async fn subscriptions_are_created_for_the_longest_lifetime_graph_allows_and_over_long_is_refused()
+{
     let h = harness_with_webhook().await;
     let id = connect_and_sync(&h, ALICE).await;
     let sim_now = chrono::DateTime::parse_from_rfc3339(
@@ -830,8 +831,10 @@ async fn the_backfill_reads_pages_for_the_look_back_window_only() {
         h.control(
             Method::POST,
             &format!("/_sim/mailboxes/{ALICE}/messages"),
-            Some(json!({"from": "old@ext.example", "subject": format!("mail {i}"),
-                        "receivedDateTime": received.to_rfc3339()})),
+            Some(
+                json!({"from": "old@ext.example", "subject": format!("mail {i}"),
+                        "receivedDateTime": received.to_rfc3339()}),
+            ),
         )
         .await;
     }
