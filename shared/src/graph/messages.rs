@@ -179,11 +179,78 @@ fn parse_page(raw: RawPage) -> Result<DeltaPage, DeltaError> {
 
 impl GraphClient {
     /// The first link of a fresh delta round over `folder` (a well-known name or folder id).
-    pub fn initial_delta_link(folder: &str) -> String {
-        format!(
+    /// With `received_since`, the round (and every later one: Graph keeps the filter in its
+    /// tokens) covers only messages received at or after it: `$filter=receivedDateTime ge {t}`,
+    /// the one filter message delta supports.
+    pub fn initial_delta_link(folder: &str, received_since: Option<DateTime<Utc>>) -> String {
+        let mut link = format!(
             "me/mailFolders/{}/messages/delta?$select={MESSAGE_FIELDS}",
             path_segment(folder)
-        )
+        );
+        if let Some(t) = received_since {
+            link.push_str(&format!(
+                "&$filter=receivedDateTime%20ge%20{}",
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ));
+        }
+        link
+    }
+
+    /// `GET /me/mailFolders/{folder}?$select=id`: the folder's id (what `parentFolderId` holds).
+    pub async fn folder_id(
+        &self,
+        token: &SecretString,
+        folder: &str,
+    ) -> Result<String, GraphError> {
+        #[derive(Deserialize)]
+        struct Folder {
+            id: String,
+        }
+        let response = self
+            .http
+            .get(self.url(&format!(
+                "me/mailFolders/{}?$select=id",
+                path_segment(folder)
+            )))
+            .bearer_auth(token.expose_secret())
+            .header("Prefer", IMMUTABLE_ID)
+            .send()
+            .await
+            .map_err(GraphError::Transport)?;
+        Ok(Self::decode::<Folder>(response).await?.id)
+    }
+
+    /// `GET /me/messages/{id}` with the stored fields and `parentFolderId`: where a message is
+    /// now, or `None` when it no longer exists.
+    pub async fn locate_message(
+        &self,
+        token: &SecretString,
+        id: &str,
+    ) -> Result<Option<(GraphMessage, String)>, GraphError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Located {
+            #[serde(flatten)]
+            message: GraphMessage,
+            #[serde(default)]
+            parent_folder_id: String,
+        }
+        let response = self
+            .http
+            .get(self.url(&format!(
+                "me/messages/{}?$select={MESSAGE_FIELDS},parentFolderId",
+                path_segment(id)
+            )))
+            .bearer_auth(token.expose_secret())
+            .header("Prefer", IMMUTABLE_ID)
+            .send()
+            .await
+            .map_err(GraphError::Transport)?;
+        if response.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let located: Located = Self::decode(response).await?;
+        Ok(Some((located.message, located.parent_folder_id)))
     }
 
     /// Fetches one delta page. `link` is [`Self::initial_delta_link`] or a nextLink/deltaLink
@@ -301,8 +368,21 @@ mod tests {
 
     #[test]
     fn the_initial_link_selects_only_stored_fields() {
-        let link = GraphClient::initial_delta_link("sentitems");
+        let link = GraphClient::initial_delta_link("sentitems", None);
         assert!(link.starts_with("me/mailFolders/sentitems/messages/delta?$select=id,"));
         assert!(!link.contains("body,"));
+        assert!(!link.contains("$filter"));
+    }
+
+    #[test]
+    fn the_initial_link_can_ask_only_for_mail_received_since_the_look_back() {
+        let t = DateTime::parse_from_rfc3339("2025-11-30T01:02:03.456Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let link = GraphClient::initial_delta_link("inbox", Some(t));
+        assert!(
+            link.ends_with("&$filter=receivedDateTime%20ge%202025-11-30T01:02:03Z"),
+            "{link}"
+        );
     }
 }

@@ -1,8 +1,11 @@
 //! Graph change-notification subscriptions: create, renew (PATCH), reauthorize. Delete lives in
 //! the module root because disconnecting needs it too.
 //!
-//! Graph caps Outlook subscriptions at 4,230 minutes today (newer docs say longer); we ask for
-//! [`MAX_LIFETIME`] and trust the `expirationDateTime` Graph answers with.
+//! Outlook message subscriptions without resource data live up to 10,080 minutes
+//! (change-notifications-subscription-lifetime.md); Graph rejects a longer expiry with a 400
+//! `ExtensionError` rather than capping it. We ask for [`MAX_LIFETIME`] (a minute of clock skew
+//! under the limit), fall back to [`LEGACY_MAX_LIFETIME`] where Graph still enforces the older
+//! limit, and trust the `expirationDateTime` Graph answers with.
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -11,8 +14,17 @@ use serde::{Deserialize, Serialize};
 use super::messages::IMMUTABLE_ID;
 use super::{GraphClient, GraphError};
 
-/// The longest lifetime Graph documents for Outlook message subscriptions.
-pub const MAX_LIFETIME: chrono::Duration = chrono::Duration::minutes(4230);
+/// The longest lifetime Graph documents for Outlook message subscriptions without resource data
+/// (10,080 minutes), less a minute so a clock slightly ahead of Graph's is not refused.
+pub const MAX_LIFETIME: chrono::Duration = chrono::Duration::minutes(10_080 - 1);
+/// The limit older documentation (and a service not yet on the new one) enforces: 4,230 minutes.
+pub const LEGACY_MAX_LIFETIME: chrono::Duration = chrono::Duration::minutes(4_230 - 1);
+
+/// Whether Graph refused a subscription's expiry as too far in the future (400
+/// `ExtensionError` "Subscription expiration can only be N minutes in the future").
+pub fn is_expiry_too_long(e: &GraphError) -> bool {
+    matches!(e, GraphError::Api { status: 400, code, .. } if code.eq_ignore_ascii_case("ExtensionError"))
+}
 
 /// What a new subscription watches and where Graph should deliver.
 pub struct NewSubscription<'a> {

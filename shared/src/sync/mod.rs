@@ -35,7 +35,9 @@ use crate::config::ConfigError;
 use crate::domain::{Connection, ConnectionStatus, Folder};
 use crate::events::PublishError;
 use crate::graph::messages::{DeltaChange, DeltaError, DeltaNext};
-use crate::graph::subscriptions::{NewSubscription, MAX_LIFETIME};
+use crate::graph::subscriptions::{
+    is_expiry_too_long, NewSubscription, LEGACY_MAX_LIFETIME, MAX_LIFETIME,
+};
 use crate::graph::{GraphCause, GraphClient, GraphError, GraphPolicy};
 use crate::identity::random_token;
 use crate::queue::{EnqueueError, LifecycleEvent, SyncJob};
@@ -48,6 +50,26 @@ use plan::{plan_page, ChangeKind, PlannedWrite};
 pub const MAX_CONCURRENT_GRAPH: usize = 4;
 /// A run stops taking new pages when less than this is left before its deadline.
 pub const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
+
+/// A run removes at most this many messages per folder before checking, one `GET` each, whether
+/// they are back in the folder (Exchange reports a message moved away and back between two
+/// rounds as removed and never again: microsoft-graph-docs-contrib#72).
+pub const MAX_REMOVAL_CHECKS: usize = 25;
+
+/// How a run reads Graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Ask a folder's first delta round only for mail inside the look-back window
+    /// (`$filter=receivedDateTime ge {cutoff}`), instead of reading the whole folder and
+    /// dropping older mail here. Off only to measure the difference.
+    pub delta_filter: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self { delta_filter: true }
+    }
+}
 
 /// How a job ended (errors aside).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +145,16 @@ impl SyncError {
 /// Runs one job. `deadline` is when the invocation must be finished (Lambda's remaining time).
 #[tracing::instrument(skip_all, fields(connection_id = %job.connection_id()))]
 pub async fn run(c: &Connector, job: &SyncJob, deadline: Instant) -> Result<Outcome, SyncError> {
+    run_with(c, job, deadline, RunOptions::default()).await
+}
+
+/// [`run`] with explicit [`RunOptions`].
+pub async fn run_with(
+    c: &Connector,
+    job: &SyncJob,
+    deadline: Instant,
+    options: RunOptions,
+) -> Result<Outcome, SyncError> {
     let id = job.connection_id();
     let Some(connection) = c.store.get_connection(id).await? else {
         return Ok(Outcome::Skipped("connection does not exist"));
@@ -147,6 +179,7 @@ pub async fn run(c: &Connector, job: &SyncJob, deadline: Instant) -> Result<Outc
         policy: GraphPolicy::background(deadline)
             .limited(Arc::new(Semaphore::new(MAX_CONCURRENT_GRAPH))),
         deadline,
+        options,
     };
     let mut result = mailbox.run(job).await;
     if result.as_ref().err().and_then(SyncError::graph_status) == Some(401) {
@@ -184,6 +217,7 @@ struct Mailbox<'a> {
     /// [`GraphPolicy::background`] with the mailbox's concurrency cap.
     policy: GraphPolicy,
     deadline: Instant,
+    options: RunOptions,
 }
 
 enum FolderEnd {
@@ -269,17 +303,29 @@ impl Mailbox<'_> {
             .map_err(SyncError::Config)?;
         let client_state = SecretString::from(random_token(32));
         let resource = format!("me/mailFolders('{folder}')/messages");
-        let new = NewSubscription {
+        let mut new = NewSubscription {
             resource: &resource,
             notification_url: notification_url.as_str(),
             lifecycle_url: lifecycle_url.as_str(),
             client_state: &client_state,
             expires_at: Utc::now() + MAX_LIFETIME,
         };
-        let sub = self
+        let sub = match self
             .graph(|| self.c.graph.create_subscription(&self.token, &new))
             .await
-            .map_err(SyncError::Graph)?;
+        {
+            Err(e) if is_expiry_too_long(&e) => {
+                tracing::info!(
+                    folder,
+                    "Graph refused the longest lifetime; asking for the older limit"
+                );
+                new.expires_at = Utc::now() + LEGACY_MAX_LIFETIME;
+                self.graph(|| self.c.graph.create_subscription(&self.token, &new))
+                    .await
+            }
+            other => other,
+        }
+        .map_err(SyncError::Graph)?;
         let record = SubscriptionRecord {
             id: sub.id,
             connection_id: self.connection.id.clone(),
@@ -308,15 +354,19 @@ impl Mailbox<'_> {
     }
 
     async fn renew_record(&self, r: &SubscriptionRecord) -> Result<bool, SyncError> {
-        let expires_at = Utc::now() + MAX_LIFETIME;
-        match self
-            .graph(|| {
+        let renew = |lifetime: chrono::Duration| {
+            let expires_at = Utc::now() + lifetime;
+            self.graph(move || {
                 self.c
                     .graph
                     .renew_subscription(&self.token, &r.id, expires_at)
             })
-            .await
-        {
+        };
+        let renewed = match renew(MAX_LIFETIME).await {
+            Err(e) if is_expiry_too_long(&e) => renew(LEGACY_MAX_LIFETIME).await,
+            other => other,
+        };
+        match renewed {
             Ok(sub) => {
                 let mut renewed = r.clone();
                 renewed.expires_at = sub.expiration_date_time;
@@ -370,11 +420,14 @@ impl Mailbox<'_> {
     async fn sync_folder(&self, folder: &str) -> Result<(FolderEnd, Stats), SyncError> {
         let id = &self.connection.id;
         let store = &self.c.store;
-        let initial = GraphClient::initial_delta_link(folder);
+        let cutoff = Utc::now() - chrono::Duration::days(self.c.config.sync_lookback_days.into());
+        let initial =
+            GraphClient::initial_delta_link(folder, self.options.delta_filter.then_some(cutoff));
         let saved = store.get_cursor(id, folder).await?;
         let mut saved_link = saved.clone();
         let mut link = saved.unwrap_or_else(|| initial.clone());
-        let cutoff = Utc::now() - chrono::Duration::days(self.c.config.sync_lookback_days.into());
+        // Messages this run marked deleted, to check whether they are in fact back.
+        let mut removed: Vec<String> = Vec::new();
         let page_size = self.c.config.sync_page_size;
         let mut stats = Stats::default();
         // Ids seen since a from-scratch restart, to find what vanished while the token was dead.
@@ -416,6 +469,12 @@ impl Mailbox<'_> {
                 store.get_messages(id, &ids).await?
             };
             let planned = plan_page(id, folder, &page.changes, &stored, cutoff);
+            removed.extend(
+                planned
+                    .iter()
+                    .filter(|p| p.kind == ChangeKind::Deleted)
+                    .map(|p| p.record.id.clone()),
+            );
             // The link that fetched this page goes with its items: if the run dies before the
             // next page is written, the page is fetched again and diffs to nothing new.
             let cursor = (saved_link.as_deref() != Some(link.as_str())).then(|| link.clone());
@@ -427,9 +486,13 @@ impl Mailbox<'_> {
             match page.next {
                 DeltaNext::DeltaLink(delta) => {
                     if let Some(seen) = restart_seen.take() {
-                        self.sweep_vanished(folder, &seen, &mut stats).await?;
+                        let window = self.options.delta_filter.then_some(cutoff);
+                        self.sweep_vanished(folder, &seen, window, &mut stats)
+                            .await?;
                     }
                     store.put_cursor(id, folder, &delta, Utc::now()).await?;
+                    self.restore_returned(folder, &removed, cutoff, &mut stats)
+                        .await?;
                     return Ok((FolderEnd::Complete, stats));
                 }
                 DeltaNext::NextLink(next) => {
@@ -487,12 +550,75 @@ impl Mailbox<'_> {
         Ok(())
     }
 
+    /// Exchange reports a message moved out of a folder and back between two delta rounds as
+    /// removed, and never reports it again while it is unchanged (microsoft-graph-docs-contrib#72).
+    /// So the messages a round removed (at most [`MAX_REMOVAL_CHECKS`]) are looked up: one that
+    /// is in the folder after all is restored (`updated`). Costs nothing when nothing was removed.
+    async fn restore_returned(
+        &self,
+        folder: &str,
+        removed: &[String],
+        cutoff: chrono::DateTime<Utc>,
+        stats: &mut Stats,
+    ) -> Result<(), SyncError> {
+        if removed.is_empty() {
+            return Ok(());
+        }
+        let checked = &removed[..removed.len().min(MAX_REMOVAL_CHECKS)];
+        if checked.len() < removed.len() {
+            tracing::info!(
+                folder,
+                removed = removed.len(),
+                checked = checked.len(),
+                "checking only the first removals for a return to the folder"
+            );
+        }
+        let folder_id = self
+            .graph(|| self.c.graph.folder_id(&self.token, folder))
+            .await
+            .map_err(SyncError::Graph)?;
+        let located = futures::future::try_join_all(
+            checked
+                .iter()
+                .map(|mid| self.graph(move || self.c.graph.locate_message(&self.token, mid))),
+        )
+        .await
+        .map_err(SyncError::Graph)?;
+        let back: Vec<DeltaChange> = located
+            .into_iter()
+            .flatten()
+            .filter(|(_, parent)| *parent == folder_id)
+            .map(|(m, _)| DeltaChange::Upsert(Box::new(m)))
+            .collect();
+        if back.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = back
+            .iter()
+            .map(|c| match c {
+                DeltaChange::Upsert(m) => m.id.as_str(),
+                DeltaChange::Removed { id } => id.as_str(),
+            })
+            .collect();
+        let stored = self.c.store.get_messages(&self.connection.id, &ids).await?;
+        let planned = plan_page(&self.connection.id, folder, &back, &stored, cutoff);
+        tracing::info!(
+            folder,
+            count = planned.len(),
+            "restoring messages that were moved away and back"
+        );
+        self.apply(folder, &planned, None, stats).await
+    }
+
     /// After a from-scratch round: stored live messages of the folder that the round did not
     /// return were deleted while the delta token was dead.
+    /// With `window`, the round asked only for mail received since then, so older stored mail
+    /// is not expected in it.
     async fn sweep_vanished(
         &self,
         folder: &str,
         seen: &HashSet<String>,
+        window: Option<chrono::DateTime<Utc>>,
         stats: &mut Stats,
     ) -> Result<(), SyncError> {
         let id = &self.connection.id;
@@ -502,7 +628,7 @@ impl Mailbox<'_> {
             let query = MessageQuery {
                 folder: Some(folder),
                 with: None,
-                since: None,
+                since: window,
                 limit: crate::domain::PageLimit::parse(Some("100")).expect("in range"),
                 cursor: cursor.as_deref(),
             };
@@ -512,11 +638,9 @@ impl Mailbox<'_> {
                 .list_messages(id, &query)
                 .await?
                 .map_err(|_| StoreError::CorruptAttribute("cursor"))?;
-            vanished.extend(
-                page.items
-                    .into_iter()
-                    .filter(|m| !m.deleted && !seen.contains(&m.id)),
-            );
+            vanished.extend(page.items.into_iter().filter(|m| {
+                !m.deleted && !seen.contains(&m.id) && window.is_none_or(|w| m.received_at >= w)
+            }));
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => break,

@@ -18,7 +18,7 @@ use crate::store::{keys, StoreError};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-/// Subscriptions expiring sooner than this are renewed (Outlook ones live about 3 days).
+/// Subscriptions expiring sooner than this are renewed (Outlook ones live up to 7 days).
 pub const RENEWAL_MARGIN: chrono::Duration = chrono::Duration::hours(24);
 /// How often the schedule runs.
 pub const RUN_EVERY_SECONDS: i64 = 30 * 60;

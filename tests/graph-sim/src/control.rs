@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -123,6 +124,8 @@ struct InboundBody {
     cc: Option<Vec<Value>>,
     is_read: Option<bool>,
     folder: Option<String>,
+    /// When the message was received (default: now), to seed old mail.
+    received_date_time: Option<DateTime<Utc>>,
 }
 
 /// A recipient from `"addr"`, `{"address","name"}` or Graph's `{"emailAddress":{...}}`.
@@ -195,6 +198,10 @@ async fn inbound(
         m.is_draft = false;
         m.is_read = b.is_read.unwrap_or(false);
         m.sent = Some(now);
+        if let Some(t) = b.received_date_time {
+            m.received = t;
+            m.sent = Some(t);
+        }
         crate::graph::mail_insert(&mut st, user.id, m)
     };
     notify::dispatch(&sim);

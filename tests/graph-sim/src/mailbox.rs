@@ -135,6 +135,8 @@ pub struct Mailbox {
     pub messages: Vec<Message>,
     pub tombstones: Vec<Tombstone>,
     pub seq: u64,
+    /// Immutable id -> the sequence number a move gave the message, while it is unchanged since.
+    pub moved_in: std::collections::HashMap<String, u64>,
 }
 
 pub const WELL_KNOWN: &[(&str, &str)] = &[
@@ -178,6 +180,7 @@ impl Mailbox {
             messages: Vec::new(),
             tombstones: Vec::new(),
             seq: 0,
+            moved_in: std::collections::HashMap::new(),
         }
     }
 
@@ -241,7 +244,21 @@ impl Mailbox {
         m.id = new_item_id("AAMkAGI2");
         m.modified = now;
         m.change_key = new_change_key();
-        self.insert(m)
+        let imm = m.immutable_id.clone();
+        let idx = self.insert(m);
+        self.moved_in.insert(imm, self.messages[idx].seq);
+        idx
+    }
+
+    /// Whether message `m` came back into `folder_id` by a move after sequence `since`, having
+    /// left that folder after `since` too, and is unchanged since it came back. Exchange's delta
+    /// with immutable ids reports such a message as removed from the folder and not again until
+    /// it changes (microsoft-graph-docs-contrib#72).
+    pub fn moved_away_and_back(&self, m: &Message, folder_id: &str, since: u64) -> bool {
+        self.moved_in.get(&m.immutable_id) == Some(&m.seq)
+            && self.tombstones.iter().any(|t| {
+                t.immutable_id == m.immutable_id && t.folder_id == folder_id && t.seq > since
+            })
     }
 
     pub fn unread_count(&self, folder_id: &str) -> usize {

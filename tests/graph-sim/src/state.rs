@@ -66,6 +66,9 @@ pub struct DeltaState {
     /// For a `$skiptoken`: the ids still to report in this round, and the round's end.
     pub pending: Option<(Vec<String>, u64)>,
     pub select: Option<Vec<String>>,
+    /// `$filter=receivedDateTime ge|gt {t}` of the initial request (`true` for `ge`), carried in
+    /// every skip and delta token of the sequence.
+    pub received_from: Option<(DateTime<Utc>, bool)>,
     pub immutable: bool,
     pub page_size: usize,
     pub expired: bool,

@@ -332,7 +332,7 @@ async fn get_schedule(
 ) -> GraphResult {
     caller_for(&sim, &headers, false)?;
     let zone = output_zone(&headers)?;
-    let body = parse_body(&body)?;
+    let body = super::mail::bind_action_parameters(parse_body(&body)?);
     let req = ScheduleRequest::from_json(&body).map_err(cal_error)?;
     let st = sim.st();
     let cals = &st.calendar.mailboxes;
@@ -500,7 +500,8 @@ async fn event_action(
     body: axum::body::Bytes,
 ) -> GraphResult {
     let caller = caller_for(&sim, &headers, true)?;
-    let body = parse_body(&body)?;
+    let body = super::mail::bind_action_parameters(parse_body(&body)?);
+    let action = super::mail::action_name(&action).to_owned();
     if let Some(c) = body.get("comment") {
         if !c.is_string() && !c.is_null() {
             return Err(GraphError::bad_request("'comment' must be a string."));

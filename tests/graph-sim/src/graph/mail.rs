@@ -32,6 +32,8 @@ pub fn routes() -> Router<SimRef> {
             get(list_folder_messages).post(create_in_folder),
         )
         .route("/v1.0/me/mailFolders/{fid}/messages/delta", get(delta))
+        // Microsoft's SDKs call functions with OData's call syntax; Graph binds both.
+        .route("/v1.0/me/mailFolders/{fid}/messages/delta()", get(delta))
         .route("/v1.0/me/messages", get(list_messages).post(create_draft))
         .route(
             "/v1.0/me/messages/{id}",
@@ -76,6 +78,51 @@ fn parse_json<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> Result<T, 
             format!("Invalid request body: {e}"),
         )
     })
+}
+
+/// Action parameters as Graph binds them: the CSDL spells them in PascalCase (`Message`,
+/// `SaveToSentItems`, `Comment`, `ToRecipients`, `DestinationId`, `SendResponse`, ...) and
+/// Microsoft's SDKs send that spelling; the docs use camelCase. Top-level names are bound with
+/// their first letter lowered; a camelCase name wins over its PascalCase twin.
+pub(crate) fn bind_action_parameters(v: Value) -> Value {
+    let Value::Object(map) = v else { return v };
+    let mut out = serde_json::Map::with_capacity(map.len());
+    let mut pascal = Vec::new();
+    for (k, v) in map {
+        let mut chars = k.chars();
+        match chars.next() {
+            Some(c) if c.is_ascii_uppercase() => {
+                pascal.push((format!("{}{}", c.to_ascii_lowercase(), chars.as_str()), v))
+            }
+            _ => {
+                out.insert(k, v);
+            }
+        }
+    }
+    for (k, v) in pascal {
+        out.entry(k).or_insert(v);
+    }
+    Value::Object(out)
+}
+
+/// An action's body, with its parameters bound as Graph binds them.
+fn parse_action<T: for<'de> Deserialize<'de> + Default>(body: &[u8]) -> Result<T, GraphError> {
+    let v: Value = parse_json(body)?;
+    if v.is_null() {
+        return Ok(T::default());
+    }
+    serde_json::from_value(bind_action_parameters(v)).map_err(|e| {
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "RequestBodyRead",
+            format!("Invalid request body: {e}"),
+        )
+    })
+}
+
+/// An action segment, bare (`send`) or namespace-qualified (`microsoft.graph.send`).
+pub(crate) fn action_name(segment: &str) -> &str {
+    segment.strip_prefix("microsoft.graph.").unwrap_or(segment)
 }
 
 /// Run `f` on the caller's mailbox, then dispatch any notifications it queued.
@@ -554,7 +601,7 @@ async fn send_mail(
             "The simulator does not accept MIME content; send the message as JSON.",
         ));
     }
-    let req: SendMailBody = parse_json(&body)?;
+    let req: SendMailBody = parse_action(&body)?;
     let Some(input) = req.message else {
         return Err(GraphError::new(
             StatusCode::BAD_REQUEST,
@@ -693,6 +740,7 @@ async fn message_action(
     body: axum::body::Bytes,
 ) -> GraphResult {
     let caller = authenticate(&sim, &headers)?;
+    let action = action_name(&action).to_owned();
     match action.as_str() {
         "send" => {
             caller.require_any(MAIL_SEND)?;
@@ -706,7 +754,7 @@ async fn message_action(
         }
         "createReply" | "createReplyAll" | "createForward" => {
             caller.require_any(MAIL_WRITE)?;
-            let req: ActionBody = parse_json(&body)?;
+            let req: ActionBody = parse_action(&body)?;
             let m = with_mailbox(&sim, &caller, |st, now| {
                 let idx = mb(st, &caller)
                     .find(&id)
@@ -719,7 +767,7 @@ async fn message_action(
         }
         "reply" | "replyAll" | "forward" => {
             caller.require_any(MAIL_SEND)?;
-            let req: ActionBody = parse_json(&body)?;
+            let req: ActionBody = parse_action(&body)?;
             with_mailbox(&sim, &caller, |st, now| {
                 let idx = mb(st, &caller)
                     .find(&id)
@@ -732,7 +780,7 @@ async fn message_action(
         }
         "move" | "copy" => {
             caller.require_any(MAIL_WRITE)?;
-            let req: ActionBody = parse_json(&body)?;
+            let req: ActionBody = parse_action(&body)?;
             let dest = req
                 .destination_id
                 .ok_or_else(|| GraphError::bad_request("destinationId is required."))?;
@@ -1070,6 +1118,33 @@ async fn cancel_upload(State(sim): State<SimRef>, Path(token): Path<String>) -> 
 
 // ---- delta ----
 
+/// The only `$filter` message delta supports: `receivedDateTime ge|gt {value}` (message-delta.md).
+fn received_filter(raw: &str) -> Result<(DateTime<Utc>, bool), GraphError> {
+    let unsupported = || {
+        GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "ErrorInvalidUrlQueryFilter",
+            format!("The filter '{raw}' is not supported for delta; only 'receivedDateTime ge|gt {{value}}' is."),
+        )
+    };
+    let parts: Vec<&str> = raw.split_whitespace().collect();
+    let [field, op, value] = parts.as_slice() else {
+        return Err(unsupported());
+    };
+    if !field.eq_ignore_ascii_case("receivedDateTime") {
+        return Err(unsupported());
+    }
+    let inclusive = match op.to_ascii_lowercase().as_str() {
+        "ge" => true,
+        "gt" => false,
+        _ => return Err(unsupported()),
+    };
+    let t = DateTime::parse_from_rfc3339(value.trim_matches('\''))
+        .map_err(|_| unsupported())?
+        .with_timezone(&Utc);
+    Ok((t, inclusive))
+}
+
 fn sync_state_not_found(sim: &SimRef, fid: &str) -> GraphError {
     let _ = sim;
     let _ = fid;
@@ -1118,6 +1193,10 @@ async fn delta(
                 since: 0,
                 pending: None,
                 select: select_of(&q),
+                received_from: match q.get("$filter") {
+                    Some(f) => Some(received_filter(f)?),
+                    None => None,
+                },
                 immutable: caller.immutable,
                 page_size: DEFAULT_PAGE_SIZE,
                 expired: false,
@@ -1129,10 +1208,21 @@ async fn delta(
         let (keys, round_end) = match &state.pending {
             Some((keys, end)) => (keys.clone(), *end),
             None => {
+                let in_window = |m: &Message| match state.received_from {
+                    Some((t, true)) => m.received >= t,
+                    Some((t, false)) => m.received > t,
+                    None => true,
+                };
                 let mut entries: Vec<(u64, String)> = mbx
                     .messages
                     .iter()
-                    .filter(|m| m.folder_id == folder_id && m.seq > state.since)
+                    .filter(|m| m.folder_id == folder_id && m.seq > state.since && in_window(m))
+                    .filter(|m| {
+                        // Immutable ids: moved away and back between rounds reads as removed only.
+                        !(immutable
+                            && state.since > 0
+                            && mbx.moved_away_and_back(m, &folder_id, state.since))
+                    })
                     .map(|m| (m.seq, format!("m:{}", m.immutable_id)))
                     .collect();
                 if state.since > 0 {

@@ -15,8 +15,11 @@ use crate::notify::{self, ResourceKind, Subscription};
 use crate::respond::{empty, json_status, GraphError, GraphResult};
 use crate::SimRef;
 
-/// Outlook message/event subscriptions live at most 4,230 minutes.
-pub const MAX_LIFETIME_MINUTES: i64 = 4230;
+/// Outlook message/event subscriptions without resource data live at most 10,080 minutes
+/// (change-notifications-subscription-lifetime.md, ms.date 11/07/2024).
+pub const MAX_LIFETIME_MINUTES: i64 = 10_080;
+/// With resource data (rich notifications) the limit is 1,440 minutes.
+pub const MAX_LIFETIME_WITH_RESOURCE_DATA_MINUTES: i64 = 1_440;
 pub const MAX_PER_MAILBOX: usize = 1000;
 pub const MAX_CLIENT_STATE: usize = 128;
 
@@ -112,14 +115,32 @@ fn check_url(u: &str) -> Result<(), GraphError> {
     }
 }
 
-fn capped(sim: &SimRef, requested: DateTime<Utc>) -> Result<DateTime<Utc>, GraphError> {
+/// Graph rejects an expiry beyond the resource's maximum instead of capping it
+/// (`ExtensionError`, microsoft-graph-docs-contrib#7726).
+fn checked_expiry(
+    sim: &SimRef,
+    requested: DateTime<Utc>,
+    with_resource_data: bool,
+) -> Result<DateTime<Utc>, GraphError> {
     let now = sim.now();
     if requested <= now {
         return Err(invalid(
             "Subscription expiration can only be in the future.",
         ));
     }
-    Ok(requested.min(now + chrono::Duration::minutes(MAX_LIFETIME_MINUTES)))
+    let max = if with_resource_data {
+        MAX_LIFETIME_WITH_RESOURCE_DATA_MINUTES
+    } else {
+        MAX_LIFETIME_MINUTES
+    };
+    if requested > now + chrono::Duration::minutes(max) {
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "ExtensionError",
+            format!("Subscription expiration can only be {max} minutes in the future."),
+        ));
+    }
+    Ok(requested)
 }
 
 fn owned(sim: &SimRef, caller: &Caller, id: &str) -> Result<Subscription, GraphError> {
@@ -190,12 +211,13 @@ async fn create(
     {
         return Err(invalid("clientState must be at most 128 characters."));
     }
-    let expiration = capped(
+    let expiration = checked_expiry(
         &sim,
         parse_time(
             &b.expiration_date_time
                 .ok_or_else(|| invalid("expirationDateTime is required."))?,
         )?,
+        b.include_resource_data.unwrap_or(false),
     )?;
     let folder_id = match folder {
         Some(f) => {
@@ -303,12 +325,13 @@ async fn renew(
             format!("Invalid request body: {e}"),
         )
     })?;
-    let exp = capped(
+    let exp = checked_expiry(
         &sim,
         parse_time(
             &b.expiration_date_time
                 .ok_or_else(|| invalid("expirationDateTime is required."))?,
         )?,
+        existing.include_resource_data,
     )?;
     if let Some(u) = &b.notification_url {
         check_url(u)?;

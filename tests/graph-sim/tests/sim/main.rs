@@ -7,3 +7,4 @@ mod helpers;
 mod identity;
 mod mail;
 mod subscriptions;
+mod sync_fidelity;

@@ -67,26 +67,36 @@ async fn create_validates_the_endpoint_and_a_failed_handshake_creates_nothing() 
         chrono::DateTime::parse_from_rfc3339(sub["expirationDateTime"].as_str().unwrap()).unwrap();
     assert!(exp > chrono::Utc::now());
 
-    let far = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
-    let renewed: Value = t
-        .graph(
+    // Graph rejects an expiry past the Outlook maximum (10,080 minutes without resource data)
+    // instead of capping it.
+    let sid = sub["id"].as_str().unwrap().to_owned();
+    let renew = |when: chrono::DateTime<chrono::Utc>| {
+        t.graph(
             Method::PATCH,
-            &format!("/subscriptions/{}", sub["id"].as_str().unwrap()),
+            &format!("/subscriptions/{sid}"),
             &alice.access,
         )
-        .json(&json!({"expirationDateTime": far}))
+        .json(&json!({"expirationDateTime": when.to_rfc3339()}))
         .send()
-        .await
-        .unwrap()
-        .json()
+    };
+    let too_long = renew(chrono::Utc::now() + chrono::Duration::minutes(10_081))
         .await
         .unwrap();
-    let capped =
+    assert_eq!(too_long.status(), 400);
+    let err: Value = too_long.json().await.unwrap();
+    assert_eq!(err["error"]["code"], "ExtensionError");
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("10080 minutes"));
+    let longest = chrono::Utc::now() + chrono::Duration::minutes(10_079);
+    let renewed: Value = renew(longest).await.unwrap().json().await.unwrap();
+    let kept =
         chrono::DateTime::parse_from_rfc3339(renewed["expirationDateTime"].as_str().unwrap())
             .unwrap();
     assert!(
-        capped <= chrono::Utc::now() + chrono::Duration::minutes(4231),
-        "capped at the Outlook maximum"
+        (kept.timestamp() - longest.timestamp()).abs() <= 1,
+        "the longest allowed expiry is kept as asked: {renewed}"
     );
 
     let https_only = t.graph(Method::POST, "/subscriptions", &alice.access)

@@ -1,5 +1,6 @@
-//! Benchmark (prints figures, asserts no times): the backfill of 5,000 messages in one folder.
-//! Run with `make bench-sync`.
+//! Benchmarks (print figures, assert no times): the backfill of 5,000 messages in one folder, and
+//! of a mailbox with 10 years of mail with and without the delta `$filter` on the look-back
+//! window. Run with `make bench-sync`.
 //!
 //! Graph requests come from the simulator's request log, AWS calls from the SDK interceptor on
 //! every client of the connector (including the private table's).
@@ -8,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
 use m365_connector::queue::SyncJob;
-use m365_connector::sync::{self, Outcome};
+use m365_connector::sync::{self, Outcome, RunOptions, Stats};
 use reqwest::Method;
 
-use crate::sync::{harness_with_webhook_on, ALICE};
+use crate::sync::{harness_with_webhook_on, ALICE, BOB};
 
 const MESSAGES: usize = 5_000;
 
@@ -134,4 +135,134 @@ async fn bench_sync_backfill_of_5000_messages() {
     for ((service, op), usage) in &snapshot {
         println!("  {service}.{op}: {} calls, {:?}", usage.calls, usage.time);
     }
+}
+
+const TEN_YEARS: usize = 10_000;
+
+/// One arm of the 10-year benchmark: a Connected run of `mailbox`'s connection.
+struct Arm {
+    stats: Stats,
+    graph_requests: usize,
+    delta_requests: usize,
+    elapsed: Duration,
+}
+
+async fn backfill(h: &crate::helpers::Harness, mailbox: &str, options: RunOptions) -> Arm {
+    h.connect(&crate::helpers::unique("bench"), mailbox).await;
+    let jobs = h.sync_jobs().await;
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    let job: SyncJob = serde_json::from_value(jobs[0].clone()).unwrap();
+    h.control(Method::DELETE, "/_sim/requests", None).await;
+    let started = Instant::now();
+    let outcome = sync::run_with(
+        &h.connector,
+        &job,
+        tokio::time::Instant::now() + Duration::from_secs(900),
+        options,
+    )
+    .await
+    .unwrap();
+    let elapsed = started.elapsed();
+    let Outcome::Done(stats) = outcome else {
+        panic!("{outcome:?}")
+    };
+    let graph = h.sim_requests("/v1.0").await;
+    let delta_requests = graph
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().contains("/messages/delta"))
+        .count();
+    Arm {
+        stats,
+        graph_requests: graph.len(),
+        delta_requests,
+        elapsed,
+    }
+}
+
+#[tokio::test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+async fn bench_sync_backfill_of_10_years_of_mail_with_and_without_the_delta_filter() {
+    let meter = integration_tests::Meter::default();
+    let mut h = harness_with_webhook_on(Some(&meter)).await;
+    let bus = crate::helpers::unique("bench-bus");
+    h.stack
+        .aws
+        .eventbridge
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .unwrap();
+    let clients = integration_tests::metered_clients(&aws_config::load_from_env().await, &meter);
+    h.connector.events = m365_connector::events::EventPublisher::new(clients.eventbridge, &bus);
+
+    // The same 10 years of mail (one message every ~8.8 hours) in two mailboxes: one synced with
+    // the filter, one without.
+    let now = chrono::Utc::now();
+    let span = chrono::Duration::days(3650);
+    let seeded = Instant::now();
+    stream::iter((0..TEN_YEARS).flat_map(|i| [(ALICE, i), (BOB, i)]))
+        .map(|(mailbox, i)| {
+            let h = &h;
+            let received = now - span * i as i32 / TEN_YEARS as i32;
+            async move {
+                h.control(
+                    Method::POST,
+                    &format!("/_sim/mailboxes/{mailbox}/messages"),
+                    Some(serde_json::json!({
+                        "from": format!("sender{}@external.example", i % 50),
+                        "subject": format!("mail {i}"),
+                        "body": "x",
+                        "receivedDateTime": received.to_rfc3339(),
+                    })),
+                )
+                .await
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
+    println!(
+        "seeded 2 x {TEN_YEARS} messages over 10 years in {:?}",
+        seeded.elapsed()
+    );
+
+    let with = backfill(&h, ALICE, RunOptions { delta_filter: true }).await;
+    let without = backfill(
+        &h,
+        BOB,
+        RunOptions {
+            delta_filter: false,
+        },
+    )
+    .await;
+    assert_eq!(with.stats.created, without.stats.created);
+
+    println!();
+    println!(
+        "| backfill of {TEN_YEARS} messages over 10 years (Inbox), look-back {} days, page size {} | with `$filter` | without |",
+        h.connector.config.sync_lookback_days, h.connector.config.sync_page_size
+    );
+    println!("|---|---|---|");
+    println!(
+        "| messages stored | {} | {} |",
+        with.stats.created, without.stats.created
+    );
+    println!(
+        "| delta pages (both folders) | {} | {} |",
+        with.stats.pages, without.stats.pages
+    );
+    println!(
+        "| Graph requests, all | {} | {} |",
+        with.graph_requests, without.graph_requests
+    );
+    println!(
+        "| Graph delta requests | {} | {} |",
+        with.delta_requests, without.delta_requests
+    );
+    println!(
+        "| wall time | {:.2} s | {:.2} s |",
+        with.elapsed.as_secs_f64(),
+        without.elapsed.as_secs_f64()
+    );
 }

@@ -770,3 +770,134 @@ async fn two_mailboxes_under_lossy_duplicated_reordered_throttled_notifications_
     assert_eq!(distinct.len(), created_expected);
     assert_eq!(of_type(&events, "message.deleted").len(), 5);
 }
+
+#[tokio::test]
+async fn subscriptions_are_created_for_the_longest_lifetime_graph_allows_and_over_long_is_refused()
+{
+    let h = harness_with_webhook().await;
+    let id = connect_and_sync(&h, ALICE).await;
+    let sim_now = chrono::DateTime::parse_from_rfc3339(
+        h.control(Method::GET, "/_sim/clock", None).await["now"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let subs = sim_subscriptions(&h).await;
+    assert_eq!(subs.len(), 2);
+    for s in &subs {
+        let expires =
+            chrono::DateTime::parse_from_rfc3339(s["expirationDateTime"].as_str().unwrap())
+                .unwrap();
+        let lifetime = (expires - sim_now).num_minutes();
+        // 10,080 minutes (Outlook messages without resource data), less the connector's minute
+        // of clock-skew margin and the test's own run time.
+        assert!(
+            (10_070..=10_080).contains(&lifetime),
+            "lifetime {lifetime} min: {s}"
+        );
+    }
+    // The simulator, like Graph, refuses an expiry past the maximum instead of capping it.
+    let token =
+        m365_connector::tokens::access_token(&h.connector, &ConnectionId::parse(&id).unwrap())
+            .await
+            .unwrap();
+    let refused = h
+        .connector
+        .graph
+        .renew_subscription(
+            &token,
+            subs[0]["id"].as_str().unwrap(),
+            chrono::Utc::now() + chrono::Duration::minutes(10_081),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(m365_connector::graph::GraphError::Api { status: 400, code, .. }) if code == "ExtensionError"),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_backfill_reads_pages_for_the_look_back_window_only() {
+    let mut h = harness_with_webhook().await;
+    h.connector.config.sync_page_size = 5;
+    let now = chrono::Utc::now();
+    // 60 messages from 2 to 9 years ago, 12 from the last 300 days.
+    for i in 0..72i64 {
+        let received = if i < 60 {
+            now - chrono::Duration::days(730 + i * 40)
+        } else {
+            now - chrono::Duration::days((i - 60) * 25)
+        };
+        h.control(
+            Method::POST,
+            &format!("/_sim/mailboxes/{ALICE}/messages"),
+            Some(
+                json!({"from": "old@ext.example", "subject": format!("mail {i}"),
+                        "receivedDateTime": received.to_rfc3339()}),
+            ),
+        )
+        .await;
+    }
+    h.control(Method::DELETE, "/_sim/requests", None).await;
+    let id = connect_and_sync(&h, ALICE).await;
+
+    let inbox_delta = h
+        .sim_requests("/v1.0/me/mailFolders/inbox/messages/delta")
+        .await
+        .len();
+    // 12 messages in pages of 5: 3 pages (the whole folder would be 15).
+    assert!(inbox_delta <= 4, "{inbox_delta} inbox delta requests");
+    let stored = stored_messages(&h, &id, &[("folder", "inbox")]).await;
+    assert_eq!(stored.len(), 12, "{stored:?}");
+}
+
+#[tokio::test]
+async fn a_message_moved_away_and_back_between_two_rounds_stays_visible() {
+    let h = harness_with_webhook().await;
+    let delivered = deliver(&h, ALICE, "x@ext.example", "filed and unfiled").await;
+    deliver(&h, ALICE, "x@ext.example", "left alone").await;
+    let id = connect_and_sync(&h, ALICE).await;
+    let subjects = |messages: &[Value]| {
+        // The live (not deleted) messages' subjects.
+        let mut s: Vec<String> = messages
+            .iter()
+            .filter(|m| m["deleted"] == false)
+            .map(|m| m["subject"].as_str().unwrap().to_owned())
+            .collect();
+        s.sort();
+        s
+    };
+    assert_eq!(
+        subjects(&stored_messages(&h, &id, &[("folder", "inbox")]).await),
+        ["filed and unfiled", "left alone"]
+    );
+
+    // Filed into Archive and moved back before the next delta round (undo, a rule, a phone).
+    let immutable = delivered["immutableId"].as_str().unwrap();
+    for folder in ["archive", "inbox"] {
+        h.control(
+            Method::POST,
+            &format!("/_sim/mailboxes/{ALICE}/messages/{immutable}/move"),
+            Some(json!({"folder": folder})),
+        )
+        .await;
+    }
+    run_worker(&h, Duration::from_millis(300)).await;
+    // The periodic catch-up, too.
+    let job = SyncJob::CatchUp {
+        connection_id: ConnectionId::parse(&id).unwrap(),
+    };
+    let outcome = sync::run(
+        &h.connector,
+        &job,
+        tokio::time::Instant::now() + Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(outcome, Outcome::Done(_)), "{outcome:?}");
+
+    assert_eq!(
+        subjects(&stored_messages(&h, &id, &[("folder", "inbox")]).await),
+        ["filed and unfiled", "left alone"]
+    );
+}

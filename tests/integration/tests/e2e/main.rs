@@ -808,7 +808,7 @@ async fn the_deployed_system_end_to_end() {
         .sim(
             reqwest::Method::POST,
             "/_sim/clock/advance",
-            Some(json!({"seconds": 50 * 3600})),
+            Some(json!({"seconds": 150 * 3600})),
         )
         .await;
     let sim_now = chrono::DateTime::parse_from_rfc3339(clock["now"].as_str().unwrap()).unwrap();
@@ -842,8 +842,8 @@ async fn the_deployed_system_end_to_end() {
     assert_eq!(fired["response"]["renewals"], expiring.len(), "{fired}");
     // The renew jobs went through the sync queue to mail-sync, which PATCHed each subscription
     // (after refreshing the access token the advanced clock expired) to a later expiry. The
-    // connector asks for its own clock + 4,230 minutes, so against the moved simulator clock the
-    // new expiry is later than the old one, not 70 hours past the simulator's now.
+    // connector asks for its own clock + 10,079 minutes, so against the moved simulator clock the
+    // new expiry is later than the old one, not 168 hours past the simulator's now.
     eventually(
         "every subscription renewed through the sync queue",
         Duration::from_secs(120),
