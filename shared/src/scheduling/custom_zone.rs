@@ -139,7 +139,9 @@ impl HoursZone {
 
     pub fn from_local(&self, local: NaiveDateTime) -> LocalResult<DateTime<Utc>> {
         match self {
-            Self::Named(tz) => tz.from_local_datetime(&local).map(|t| t.with_timezone(&Utc)),
+            Self::Named(tz) => tz
+                .from_local_datetime(&local)
+                .map(|t| t.with_timezone(&Utc)),
             Self::Custom(z) => z.from_local(local),
         }
     }
@@ -203,10 +205,7 @@ mod tests {
         assert_eq!(z.from_local(at("2026-03-08T02:30")), LocalResult::None);
         assert_eq!(
             z.from_local(at("2026-11-01T01:30")),
-            LocalResult::Ambiguous(
-                utc("2026-11-01T08:30:00Z"),
-                utc("2026-11-01T09:30:00Z")
-            )
+            LocalResult::Ambiguous(utc("2026-11-01T08:30:00Z"), utc("2026-11-01T09:30:00Z"))
         );
         assert_eq!(
             z.from_local(at("2026-07-01T09:00")).single(),
@@ -236,7 +235,11 @@ mod tests {
             }),
         };
         let sydney: Tz = "Australia/Sydney".parse().unwrap();
-        for s in ["2026-01-15T00:00:00Z", "2026-06-15T00:00:00Z", "2026-12-15T00:00:00Z"] {
+        for s in [
+            "2026-01-15T00:00:00Z",
+            "2026-06-15T00:00:00Z",
+            "2026-12-15T00:00:00Z",
+        ] {
             let t = utc(s);
             assert_eq!(z.to_local(t), t.with_timezone(&sydney).naive_local(), "{s}");
         }

@@ -275,7 +275,8 @@ mod tests {
 
     /// The second entry of Microsoft's getSchedule sample (calendar-getschedule.md).
     fn megan() -> ScheduleInformation {
-        entry(serde_json::json!({"scheduleId": "meganb@contoso.com", "availabilityView": "200220010",
+        entry(
+            serde_json::json!({"scheduleId": "meganb@contoso.com", "availabilityView": "200220010",
             "scheduleItems": [], "workingHours": {
                 "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
                 "startTime": "08:00:00.0000000", "endTime": "17:00:00.0000000",
@@ -284,7 +285,8 @@ mod tests {
                     "standardOffset": {"time": "02:00:00.0000000", "dayOccurrence": 1,
                         "dayOfWeek": "sunday", "month": 11, "year": 0},
                     "daylightOffset": {"daylightBias": -60, "time": "02:00:00.0000000",
-                        "dayOccurrence": 2, "dayOfWeek": "sunday", "month": 3, "year": 0}}}}))
+                        "dayOccurrence": 2, "dayOfWeek": "sunday", "month": 3, "year": 0}}}}),
+        )
     }
 
     #[test]
@@ -301,6 +303,8 @@ mod tests {
         assert_eq!(
             spans,
             vec![
+                // The end of Thursday's hours (17:00 PST).
+                (utc("2019-03-08T00:00:00Z"), utc("2019-03-08T01:00:00Z")),
                 (utc("2019-03-08T16:00:00Z"), utc("2019-03-09T01:00:00Z")),
                 (utc("2019-03-11T15:00:00Z"), utc("2019-03-12T00:00:00Z")),
             ]
@@ -318,7 +322,10 @@ mod tests {
             "Unable to resolve e-mail address x@contoso.com to an Active Directory object.",
         );
         assert_eq!(schedule_status(&unresolved), ScheduleStatus::Unknown);
-        let on_prem = err(MAILBOX_NOT_ENABLED, "REST API is not yet supported for this mailbox.");
+        let on_prem = err(
+            MAILBOX_NOT_ENABLED,
+            "REST API is not yet supported for this mailbox.",
+        );
         assert_eq!(schedule_status(&on_prem), ScheduleStatus::Unsupported);
         assert_eq!(schedule_status(&megan()), ScheduleStatus::Ok);
     }

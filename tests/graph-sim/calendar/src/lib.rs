@@ -128,8 +128,9 @@ pub use schedule::{
     DEFAULT_INTERVAL_MINUTES, MAX_SCHEDULES, MAX_WINDOW_DAYS, RECIPIENT_NOT_RESOLVED,
 };
 pub use tz::{
-    custom_time_zone_json, format_graph_instant, format_graph_local, iana_to_windows, prefer_outlook_timezone,
-    windows_to_iana, DateTimeTimeZone, GraphTimeZone, WindowsZone, WINDOWS_ZONES,
+    custom_time_zone_json, format_graph_instant, format_graph_local, iana_to_windows,
+    prefer_outlook_timezone, windows_to_iana, DateTimeTimeZone, GraphTimeZone, WindowsZone,
+    WINDOWS_ZONES,
 };
 
 #[cfg(test)]

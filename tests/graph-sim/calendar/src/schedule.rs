@@ -331,7 +331,9 @@ where
             ScheduleTarget::Unknown => error_entry(
                 address,
                 RECIPIENT_NOT_RESOLVED,
-                format!("Unable to resolve e-mail address {address} to an Active Directory object."),
+                format!(
+                    "Unable to resolve e-mail address {address} to an Active Directory object."
+                ),
             ),
             ScheduleTarget::OnPremises => error_entry(
                 address,

@@ -439,8 +439,16 @@ pub fn custom_time_zone_json(tz: Tz, year: i32) -> serde_json::Value {
         Some(local) => {
             let date = local.date();
             let days_in_month = NaiveDate::from_ymd_opt(
-                if date.month() == 12 { date.year() + 1 } else { date.year() },
-                if date.month() == 12 { 1 } else { date.month() + 1 },
+                if date.month() == 12 {
+                    date.year() + 1
+                } else {
+                    date.year()
+                },
+                if date.month() == 12 {
+                    1
+                } else {
+                    date.month() + 1
+                },
                 1,
             )
             .expect("valid date")

@@ -676,8 +676,10 @@ async fn meeting_times_honour_working_hours_given_in_a_custom_time_zone() {
         &h,
         "POST",
         &format!("/connections/{id}/free-busy"),
-        Some(json!({"attendees": [GRACE], "start": "2026-03-09T00:00:00Z",
-            "end": "2026-03-10T00:00:00Z", "time_zone": "UTC"})),
+        Some(
+            json!({"attendees": [GRACE], "start": "2026-03-09T00:00:00Z",
+            "end": "2026-03-10T00:00:00Z", "time_zone": "UTC"}),
+        ),
         None,
     )
     .await;
@@ -701,11 +703,22 @@ async fn meeting_times_honour_working_hours_given_in_a_custom_time_zone() {
         }
     }
     // 09:00 Pacific is 17:00Z before the change and 16:00Z after it: both are offered.
-    assert!(slots.contains(&(at("2026-03-06T17:00:00Z"), at("2026-03-06T17:45:00Z"))), "{v}");
-    assert!(slots.contains(&(at("2026-03-10T16:00:00Z"), at("2026-03-10T16:45:00Z"))), "{v}");
+    assert!(
+        slots.contains(&(at("2026-03-06T17:00:00Z"), at("2026-03-06T17:45:00Z"))),
+        "{v}"
+    );
+    assert!(
+        slots.contains(&(at("2026-03-10T16:00:00Z"), at("2026-03-10T16:45:00Z"))),
+        "{v}"
+    );
 
     // Berlin and Pacific working days never overlap: no slot at 02:00 in Los Angeles.
     let v = meeting_times(&h, &id, &[ALICE, GRACE], &[], start, end).await;
     assert!(slot_times(&v).is_empty(), "{v}");
-    assert!(v["reason"].as_str().is_some_and(|r| r.contains("share no working hours")), "{v}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("share no working hours")),
+        "{v}"
+    );
 }
