@@ -37,10 +37,33 @@ pub struct GraphWorkingHours {
     pub time_zone: Option<GraphZone>,
 }
 
-/// `workingHours.timeZone`: a named zone, or a custom one (`bias`...) with a free-text name.
+/// `workingHours.timeZone`: a named zone (`timeZoneBase`), or a `customTimeZone` with a
+/// free-text name ("Customized Time Zone") and Windows-style rules.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct GraphZone {
+    #[serde(rename = "@odata.type")]
+    pub odata_type: Option<String>,
     pub name: Option<String>,
+    /// Minutes to add to local standard time to get UTC (`customTimeZone`).
+    pub bias: Option<i32>,
+    /// When daylight time ends (`customTimeZone`).
+    pub standard_offset: Option<GraphZoneOffset>,
+    /// When daylight time starts, and its `daylightBias` (`customTimeZone`).
+    pub daylight_offset: Option<GraphZoneOffset>,
+}
+
+/// Graph `standardTimeZoneOffset` / `daylightTimeZoneOffset`: the `dayOccurrence`-th (5 = last)
+/// `dayOfWeek` of `month` at `time`; `month` 0 means no such change.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphZoneOffset {
+    pub time: Option<String>,
+    pub day_occurrence: Option<u32>,
+    pub day_of_week: Option<String>,
+    pub month: Option<u32>,
+    pub year: Option<i32>,
+    pub daylight_bias: Option<i32>,
 }
 
 /// Graph `freeBusyError`.
@@ -87,6 +110,10 @@ pub struct GraphEvent {
     pub web_link: Option<String>,
     #[serde(rename = "iCalUId")]
     pub ical_uid: Option<String>,
+    /// Whether Exchange made it an online meeting: `false` when asked for but the organiser
+    /// cannot host one (no Teams licence or policy), with `onlineMeetingProvider` `unknown`.
+    pub is_online_meeting: Option<bool>,
+    pub online_meeting_provider: Option<String>,
     pub online_meeting: Option<OnlineMeeting>,
 }
 

@@ -2,10 +2,12 @@
 //! rescheduling and cancelling meetings with a Teams link.
 //!
 //! - [`zones`]: IANA <-> Windows zone names (CLDR windowsZones).
+//! - [`custom_zone`]: Graph's rule-based `customTimeZone` (bias and DST transitions).
 //! - [`request`]: request bodies and the types they parse into.
 //! - [`slots`]: the pure slot computation.
 //! - [`service`]: the use cases (Graph calls, connection checks, idempotent booking).
 
+pub mod custom_zone;
 pub mod request;
 pub mod service;
 pub mod slots;

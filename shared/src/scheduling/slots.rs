@@ -10,7 +10,8 @@
 //!   item widened to `[item.start - buffer_after, item.end + buffer_before)`. Buffers need not lie
 //!   inside working hours.
 //! - Working hours are expanded per local day in the attendee's **own** zone, so "09:00-17:00
-//!   New York" is 14:00-22:00 UTC before 2026-03-08 and 13:00-21:00 UTC after. A slot must lie
+//!   New York" is 14:00-22:00 UTC before 2026-03-08 and 13:00-21:00 UTC after. The zone may be a
+//!   tz database one or a custom one Graph describes by bias and DST rules (`customTimeZone`). A slot must lie
 //!   wholly inside one working-hours span of every required attendee. An attendee without
 //!   working-hours data is not constrained by them. Local times that do not exist (DST gap) move
 //!   to the first valid instant after; ambiguous ones (DST fall-back) are resolved to the
@@ -27,6 +28,7 @@ use chrono::{
 use chrono_tz::Tz;
 use serde::Serialize;
 
+use super::custom_zone::HoursZone;
 use crate::domain::EmailAddress;
 
 /// Graph's `freeBusyStatus`.
@@ -77,7 +79,7 @@ pub struct WorkingHours {
     pub days: Vec<Weekday>,
     pub start: NaiveTime,
     pub end: NaiveTime,
-    pub zone: Tz,
+    pub zone: HoursZone,
 }
 
 /// Whether Graph could read an attendee's calendar.
@@ -179,7 +181,7 @@ fn subtract(a: &[Span], holes: &[Span]) -> Vec<Span> {
 /// A local wall-clock time as an instant, resolved towards the inside of a span: a start
 /// (`late = true`) takes the later reading of an ambiguous time and the first valid minute after
 /// a DST gap; an end takes the earlier reading and the last valid minute before a gap.
-fn resolve(zone: Tz, local: NaiveDateTime, late: bool) -> DateTime<Utc> {
+fn resolve(zone: &HoursZone, local: NaiveDateTime, late: bool) -> DateTime<Utc> {
     let step = if late {
         Duration::minutes(1)
     } else {
@@ -188,33 +190,31 @@ fn resolve(zone: Tz, local: NaiveDateTime, late: bool) -> DateTime<Utc> {
     let mut probe = local;
     // DST gaps are at most a few hours; step minute by minute out of one.
     for _ in 0..=(4 * 60) {
-        match zone.from_local_datetime(&probe) {
-            LocalResult::Single(t) => return t.with_timezone(&Utc),
-            LocalResult::Ambiguous(early, later) => {
-                return if late { later } else { early }.with_timezone(&Utc)
-            }
+        match zone.from_local(probe) {
+            LocalResult::Single(t) => return t,
+            LocalResult::Ambiguous(early, later) => return if late { later } else { early },
             LocalResult::None => probe += step,
         }
     }
-    zone.from_utc_datetime(&local).with_timezone(&Utc)
+    Utc.from_utc_datetime(&local)
 }
 
 /// Working-hours spans overlapping `[from, to)`, in UTC, sorted.
 pub fn working_spans(hours: &WorkingHours, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Span> {
-    let first = from.with_timezone(&hours.zone).date_naive() - Duration::days(1);
-    let last = to.with_timezone(&hours.zone).date_naive() + Duration::days(1);
+    let first = hours.zone.to_local(from).date() - Duration::days(1);
+    let last = hours.zone.to_local(to).date() + Duration::days(1);
     let mut out: Vec<Span> = Vec::new();
     let mut day: NaiveDate = first;
     while day <= last {
         if hours.days.contains(&day.weekday()) {
-            let start = resolve(hours.zone, day.and_time(hours.start), true);
+            let start = resolve(&hours.zone, day.and_time(hours.start), true);
             // An end at or before the start is an overnight shift ending the next day.
             let end_day = if hours.end <= hours.start {
                 day + Duration::days(1)
             } else {
                 day
             };
-            let end = resolve(hours.zone, end_day.and_time(hours.end), false);
+            let end = resolve(&hours.zone, end_day.and_time(hours.end), false);
             let (start, end) = (start.max(from), end.min(to));
             if start < end {
                 match out.last_mut() {
@@ -414,7 +414,7 @@ mod tests {
             ],
             start: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
             end: NaiveTime::from_hms_opt(17, 0, 0).unwrap(),
-            zone,
+            zone: zone.into(),
         }
     }
 
@@ -757,7 +757,7 @@ mod tests {
                                 .collect(),
                             start: NaiveTime::from_hms_opt(start_hour, 0, 0).unwrap(),
                             end: NaiveTime::from_hms_opt(end_hour, 30, 0).unwrap(),
-                            zone: ZONES[zone],
+                            zone: ZONES[zone].into(),
                         }),
                         busy: busy
                             .into_iter()
@@ -773,8 +773,8 @@ mod tests {
 
         fn inside_working_hours(hours: &WorkingHours, s: DateTime<Utc>, e: DateTime<Utc>) -> bool {
             // Checked independently of the span expansion: by wall-clock time in the attendee's zone.
-            let (ls, le) = (s.with_timezone(&hours.zone), e.with_timezone(&hours.zone));
-            ls.date_naive() == le.date_naive()
+            let (ls, le) = (hours.zone.to_local(s), hours.zone.to_local(e));
+            ls.date() == le.date()
                 && hours.days.contains(&ls.weekday())
                 && ls.time() >= hours.start
                 && le.time() <= hours.end

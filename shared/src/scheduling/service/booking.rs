@@ -3,6 +3,21 @@
 
 use super::*;
 
+/// Whether the meeting got its online (Teams) meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnlineMeetingState {
+    /// Exchange created it: `join_url` is the link.
+    Created,
+    /// Asked for, but Exchange made a plain meeting (Graph still answers 201, with
+    /// `isOnlineMeeting: false`): the organiser cannot host Teams meetings (no Teams licence, or
+    /// a policy or the calendar's `allowedOnlineMeetingProviders` rules it out). The invitations
+    /// went out without a link.
+    Unavailable,
+    /// Not asked for.
+    NotRequested,
+}
+
 /// `201` body of a booking and `200` body of a reschedule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventView {
@@ -10,15 +25,28 @@ pub struct EventView {
     pub web_link: Option<String>,
     pub join_url: Option<String>,
     pub ical_uid: Option<String>,
+    /// Never a silent `join_url: null`: `unavailable` when an online meeting was asked for and
+    /// not created. (Absent only in booking answers stored before this field existed.)
+    #[serde(default)]
+    pub online_meeting: Option<OnlineMeetingState>,
 }
 
-impl From<GraphEvent> for EventView {
-    fn from(e: GraphEvent) -> Self {
+impl EventView {
+    /// The view of an event Graph returned; `requested` is whether an online meeting was asked
+    /// for (a reschedule asks for whatever the event already is).
+    pub fn of(e: GraphEvent, requested: bool) -> Self {
+        let join_url = e.online_meeting.and_then(|m| m.join_url);
+        let online_meeting = match (&join_url, requested) {
+            (Some(_), _) => OnlineMeetingState::Created,
+            (None, true) => OnlineMeetingState::Unavailable,
+            (None, false) => OnlineMeetingState::NotRequested,
+        };
         Self {
             id: e.id,
             web_link: e.web_link,
-            join_url: e.online_meeting.and_then(|m| m.join_url),
+            join_url,
             ical_uid: e.ical_uid,
+            online_meeting: Some(online_meeting),
         }
     }
 }
@@ -107,7 +135,14 @@ pub async fn book(
         // A crashed or concurrent first attempt: Graph's transactionId makes repeating it safe.
         IdempotencyStart::InProgress | IdempotencyStart::Started => {}
     }
-    let created: EventView = c.graph.create_event(&token, &event).await?.into();
+    let graph_event = c.graph.create_event(&token, &event).await?;
+    let created = EventView::of(graph_event, booking.online_meeting);
+    if created.online_meeting == Some(OnlineMeetingState::Unavailable) {
+        tracing::warn!(
+            transaction_id = %transaction,
+            "meeting booked without its Teams link: the organiser cannot host online meetings"
+        );
+    }
     let stored = serde_json::to_value(&created).map_err(SchedulingError::Corrupt)?;
     c.store
         .complete_idempotent(id, &record_key, &stored)
@@ -150,7 +185,8 @@ pub async fn reschedule(
         .update_event(&token, event_id, &patch)
         .await
         .map_err(|e| not_found_as_event(e, event_id))?;
-    Ok(updated.into())
+    let requested = updated.is_online_meeting == Some(true);
+    Ok(EventView::of(updated, requested))
 }
 
 /// Cancels a booked meeting for everyone, with an optional message to the attendees.
@@ -172,6 +208,39 @@ pub async fn cancel(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn graph_event(body: serde_json::Value) -> GraphEvent {
+        serde_json::from_value(body).unwrap()
+    }
+
+    #[test]
+    fn a_teams_meeting_graph_did_not_create_is_reported_unavailable_not_a_silent_null() {
+        // Graph's 201 for an organiser who cannot host Teams meetings.
+        let plain = serde_json::json!({"id": "AAMk1", "webLink": "https://outlook.office365.com/x",
+            "iCalUId": "040000", "isOnlineMeeting": false, "onlineMeetingProvider": "unknown",
+            "onlineMeeting": null});
+        let view = EventView::of(graph_event(plain.clone()), true);
+        assert_eq!(view.join_url, None);
+        assert_eq!(view.online_meeting, Some(OnlineMeetingState::Unavailable));
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["online_meeting"], "unavailable");
+        assert_eq!(
+            EventView::of(graph_event(plain), false).online_meeting,
+            Some(OnlineMeetingState::NotRequested)
+        );
+        let teams = serde_json::json!({"id": "AAMk2", "isOnlineMeeting": true,
+            "onlineMeetingProvider": "teamsForBusiness",
+            "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/1"}});
+        assert_eq!(
+            EventView::of(graph_event(teams), true).online_meeting,
+            Some(OnlineMeetingState::Created)
+        );
+        // A booking answer stored before the field existed still replays.
+        let old: EventView = serde_json::from_value(serde_json::json!({"id": "AAMk3",
+            "web_link": null, "join_url": null, "ical_uid": null}))
+        .unwrap();
+        assert_eq!(old.online_meeting, None);
+    }
 
     #[test]
     fn transaction_ids_are_stable_per_connection_and_key() {

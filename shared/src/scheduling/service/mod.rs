@@ -11,7 +11,7 @@ mod free_busy;
 mod meeting_times;
 mod schedules;
 
-pub use booking::{book, cancel, reschedule, transaction_id, EventView};
+pub use booking::{book, cancel, reschedule, transaction_id, EventView, OnlineMeetingState};
 pub use free_busy::{free_busy, AttendeeView, BusyView, FreeBusyView, WorkingHoursView};
 pub use meeting_times::{meeting_times, MeetingTimesView, SlotView};
 pub use schedules::{read_schedules, time_chunks, AttendeeSchedule};
@@ -25,6 +25,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::custom_zone::{CustomZone, Daylight, HoursZone, Transition};
 use super::request::{
     AttendeeType, Booking, FreeBusyQuery, Invitee, MeetingQuery, Reschedule, TimeWindow,
 };
@@ -36,7 +37,9 @@ use crate::app::Connector;
 use crate::domain::{
     Capability, ConnectionId, ConnectionStatus, EmailAddress, GraphId, IdempotencyKey,
 };
-use crate::graph::calendar::{GraphEvent, ScheduleInformation, ScheduleQuery};
+use crate::graph::calendar::{
+    GraphEvent, GraphZone, GraphZoneOffset, ScheduleInformation, ScheduleQuery,
+};
 use crate::graph::{GraphError, MAILBOX_NOT_ENABLED};
 use crate::store::{IdempotencyStart, StoreError};
 use crate::tokens::TokenServiceError;

@@ -65,18 +65,60 @@ fn time_of_day(raw: &str) -> Option<NaiveTime> {
         .ok()
 }
 
-/// Working hours with a zone we can place; a custom zone Graph only describes by its bias rules
-/// is not modelled, and such an attendee is then not constrained by working hours (logged).
-fn working_hours(info: &ScheduleInformation) -> Option<WorkingHours> {
-    let hours = info.working_hours.as_ref()?;
-    let zone_name = hours.time_zone.as_ref()?.name.as_deref()?;
-    let Some(zone) = zone_from_graph(zone_name) else {
-        tracing::warn!(
-            zone = zone_name,
-            "working hours in an unknown zone are ignored"
-        );
+/// A `customTimeZone` as rules: `bias`, and DST when both offsets name a month and the
+/// daylight bias is not 0. `None` when the rules are unreadable.
+fn custom_zone(zone: &GraphZone) -> Option<CustomZone> {
+    let bias_minutes = zone.bias?;
+    let transition = |o: &GraphZoneOffset| -> Option<Transition> {
+        Some(Transition {
+            month: o.month.filter(|m| (1..=12).contains(m))?,
+            occurrence: o.day_occurrence.filter(|d| (1..=5).contains(d))?,
+            weekday: weekday(o.day_of_week.as_deref()?)?,
+            time: time_of_day(o.time.as_deref().unwrap_or("00:00:00"))?,
+        })
+    };
+    let daylight = match (&zone.daylight_offset, &zone.standard_offset) {
+        (Some(d), Some(s)) if d.month.unwrap_or(0) != 0 && d.daylight_bias.unwrap_or(0) != 0 => {
+            Some(Daylight {
+                start: transition(d)?,
+                end: transition(s)?,
+                bias_minutes: d.daylight_bias?,
+            })
+        }
+        _ => None,
+    };
+    Some(CustomZone {
+        bias_minutes,
+        daylight,
+    })
+}
+
+/// The zone of working hours: a Windows or IANA name, or a `customTimeZone` (bias and DST rules,
+/// as in Microsoft's getSchedule sample). Anything else is logged and the attendee is then not
+/// constrained by working hours.
+fn hours_zone(zone: &GraphZone) -> Option<HoursZone> {
+    let custom = zone
+        .odata_type
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("#microsoft.graph.customTimeZone"));
+    if custom || zone.bias.is_some() {
+        let rules = custom_zone(zone);
+        if rules.is_none() {
+            tracing::warn!("working hours in an unreadable custom zone are ignored");
+        }
+        return rules.map(HoursZone::Custom);
+    }
+    let name = zone.name.as_deref()?;
+    let Some(named) = zone_from_graph(name) else {
+        tracing::warn!(zone = name, "working hours in an unknown zone are ignored");
         return None;
     };
+    Some(HoursZone::Named(named.tz()))
+}
+
+fn working_hours(info: &ScheduleInformation) -> Option<WorkingHours> {
+    let hours = info.working_hours.as_ref()?;
+    let zone = hours_zone(hours.time_zone.as_ref()?)?;
     Some(WorkingHours {
         days: hours
             .days_of_week
@@ -85,15 +127,24 @@ fn working_hours(info: &ScheduleInformation) -> Option<WorkingHours> {
             .collect(),
         start: time_of_day(&hours.start_time)?,
         end: time_of_day(&hours.end_time)?,
-        zone: zone.tz(),
+        zone,
     })
 }
 
+/// `error.responseCode` Exchange Online gives an address it cannot resolve ("Unable to resolve
+/// e-mail address ... to an Active Directory object.", microsoft-graph-docs#11225).
+pub const RECIPIENT_NOT_RESOLVED: &str = "5009";
+
+/// What an entry's `error` says, from its `responseCode` only (messages are free text and
+/// localised): an on-premises mailbox is `unsupported`; an unresolvable address
+/// ([`RECIPIENT_NOT_RESOLVED`], `ErrorMailRecipientNotFound`) and any other failure `unknown`.
 fn schedule_status(info: &ScheduleInformation) -> ScheduleStatus {
-    match info.error.as_ref().and_then(|e| e.response_code.as_deref()) {
-        None if info.error.is_none() => ScheduleStatus::Ok,
+    let Some(error) = &info.error else {
+        return ScheduleStatus::Ok;
+    };
+    match error.response_code.as_deref() {
         Some(MAILBOX_NOT_ENABLED) => ScheduleStatus::Unsupported,
-        // ErrorMailRecipientNotFound and anything else Graph could not answer for.
+        Some(RECIPIENT_NOT_RESOLVED | "ErrorMailRecipientNotFound") => ScheduleStatus::Unknown,
         _ => ScheduleStatus::Unknown,
     }
 }
@@ -217,6 +268,67 @@ struct BusyKey(DateTime<Utc>, DateTime<Utc>, FreeBusyStatus);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(v: serde_json::Value) -> ScheduleInformation {
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// The second entry of Microsoft's getSchedule sample (calendar-getschedule.md).
+    fn megan() -> ScheduleInformation {
+        entry(
+            serde_json::json!({"scheduleId": "meganb@contoso.com", "availabilityView": "200220010",
+            "scheduleItems": [], "workingHours": {
+                "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+                "startTime": "08:00:00.0000000", "endTime": "17:00:00.0000000",
+                "timeZone": {"@odata.type": "#microsoft.graph.customTimeZone", "bias": 480,
+                    "name": "Customized Time Zone",
+                    "standardOffset": {"time": "02:00:00.0000000", "dayOccurrence": 1,
+                        "dayOfWeek": "sunday", "month": 11, "year": 0},
+                    "daylightOffset": {"daylightBias": -60, "time": "02:00:00.0000000",
+                        "dayOccurrence": 2, "dayOfWeek": "sunday", "month": 3, "year": 0}}}}),
+        )
+    }
+
+    #[test]
+    fn custom_time_zone_working_hours_from_microsofts_sample_are_kept_and_follow_dst() {
+        let hours = working_hours(&megan()).expect("custom-zone working hours are kept");
+        assert!(matches!(hours.zone, HoursZone::Custom(_)));
+        let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // Friday 2019-03-08 (PST, UTC-8) and Monday 2019-03-11 (PDT, UTC-7).
+        let spans = crate::scheduling::slots::working_spans(
+            &hours,
+            utc("2019-03-08T00:00:00Z"),
+            utc("2019-03-12T00:00:00Z"),
+        );
+        assert_eq!(
+            spans,
+            vec![
+                // The end of Thursday's hours (17:00 PST).
+                (utc("2019-03-08T00:00:00Z"), utc("2019-03-08T01:00:00Z")),
+                (utc("2019-03-08T16:00:00Z"), utc("2019-03-09T01:00:00Z")),
+                (utc("2019-03-11T15:00:00Z"), utc("2019-03-12T00:00:00Z")),
+            ]
+        );
+    }
+
+    #[test]
+    fn error_entries_are_told_apart_by_response_code_not_message() {
+        let err = |code: &str, message: &str| {
+            entry(serde_json::json!({"scheduleId": "x@contoso.com",
+                "error": {"message": message, "responseCode": code}}))
+        };
+        let unresolved = err(
+            "5009",
+            "Unable to resolve e-mail address x@contoso.com to an Active Directory object.",
+        );
+        assert_eq!(schedule_status(&unresolved), ScheduleStatus::Unknown);
+        let on_prem = err(
+            MAILBOX_NOT_ENABLED,
+            "REST API is not yet supported for this mailbox.",
+        );
+        assert_eq!(schedule_status(&on_prem), ScheduleStatus::Unsupported);
+        assert_eq!(schedule_status(&megan()), ScheduleStatus::Ok);
+    }
 
     #[test]
     fn a_ninety_day_window_is_three_getschedule_windows_of_whole_intervals() {

@@ -28,6 +28,10 @@ pub struct Calendar {
     owner: EmailAddress,
     events: Vec<Event>,
     next_seq: u64,
+    /// Whether the owner can host Teams meetings (a Teams licence and a meeting policy that
+    /// allows it). Without, Exchange creates the event as a plain one: `isOnlineMeeting` false,
+    /// `onlineMeetingProvider` `unknown`, no `onlineMeeting`.
+    teams: bool,
 }
 
 impl Calendar {
@@ -37,6 +41,33 @@ impl Calendar {
             owner: EmailAddress::new(owner_address, owner_name),
             events: Vec::new(),
             next_seq: 1,
+            teams: true,
+        }
+    }
+
+    /// A calendar whose owner cannot host Teams meetings (no licence or policy): online
+    /// meetings asked for are not created, and Graph still answers 201.
+    pub fn without_teams(mut self) -> Self {
+        self.teams = false;
+        self
+    }
+
+    /// Whether the owner can host Teams meetings.
+    pub fn can_host_teams_meetings(&self) -> bool {
+        self.teams
+    }
+
+    /// The online-meeting fields Exchange stores for a request: unchanged when the owner can
+    /// host it, a plain event when a Teams meeting cannot be created.
+    fn online_fields(
+        &self,
+        on: bool,
+        provider: OnlineMeetingProvider,
+    ) -> (bool, OnlineMeetingProvider) {
+        if on && provider == OnlineMeetingProvider::TeamsForBusiness && !self.teams {
+            (false, OnlineMeetingProvider::Unknown)
+        } else {
+            (on, provider)
         }
     }
 
@@ -107,8 +138,9 @@ impl Calendar {
             }
         }
         let (id, seq) = self.allocate();
-        let online_meeting =
-            online_meeting_for(&id, new.is_online_meeting, new.online_meeting_provider);
+        let (is_online_meeting, online_meeting_provider) =
+            self.online_fields(new.is_online_meeting, new.online_meeting_provider);
+        let online_meeting = online_meeting_for(&id, is_online_meeting, online_meeting_provider);
         let event = Event {
             change_key: ids::change_key(&id, 1),
             version: 1,
@@ -130,8 +162,8 @@ impl Calendar {
             organizer: self.owner.clone(),
             attendees: new.attendees,
             location: new.location,
-            is_online_meeting: new.is_online_meeting,
-            online_meeting_provider: new.online_meeting_provider,
+            is_online_meeting,
+            online_meeting_provider,
             online_meeting,
             transaction_id: new.transaction_id,
             recurrence: new.recurrence,
@@ -269,6 +301,7 @@ impl Calendar {
                 }
                 (None, _) => e.online_meeting_provider,
             };
+            let (on, provider) = self.online_fields(on, provider);
             e.is_online_meeting = on;
             e.online_meeting_provider = provider;
             // An existing join URL survives as long as the meeting stays a Teams meeting.

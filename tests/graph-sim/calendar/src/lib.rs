@@ -55,8 +55,13 @@
 //!   interval shows the highest-priority status overlapping it (oof > busy > tentative >
 //!   workingElsewhere > free). Cancelled, `free` and `unknown` events neither block nor appear
 //!   in `scheduleItems`. Private events appear with `isPrivate: true` and no subject/location.
-//!   Unknown addresses get `error.responseCode` `ErrorMailRecipientNotFound`, on-premises ones
-//!   `MailboxNotEnabledForRESTAPI`; `workingHours.timeZone.name` is a Windows id.
+//!   Unknown addresses get `error.responseCode` `5009` ("Unable to resolve e-mail address ... to an
+//!   Active Directory object."), on-premises ones `MailboxNotEnabledForRESTAPI`;
+//!   `workingHours.timeZone.name` is a Windows id, or a `customTimeZone` (bias and transition
+//!   rules) for [`WorkingHours::with_custom_time_zone`].
+//! - A calendar [`Calendar::without_teams`] (owner without a Teams licence or meeting policy)
+//!   creates requested Teams meetings as plain events: `isOnlineMeeting` false,
+//!   `onlineMeetingProvider` `unknown`, no `onlineMeeting`.
 //!
 //! # Example
 //!
@@ -94,7 +99,7 @@
 //!     }
 //! }).unwrap();
 //! assert_eq!(value[0].availability_view, "2200"); // 10:00-11:00 Berlin = 09:00-10:00 UTC
-//! assert_eq!(value[1].error.as_ref().unwrap().response_code, "ErrorMailRecipientNotFound");
+//! assert_eq!(value[1].error.as_ref().unwrap().response_code, "5009");
 //! ```
 
 mod calendar;
@@ -120,11 +125,12 @@ pub use recurrence::{
 pub use schedule::{
     get_schedule, schedule_response, validate_schedule_request, FreeBusyError, ScheduleInformation,
     ScheduleItem, ScheduleRequest, ScheduleTarget, ScheduleWindow, WorkingHours,
-    DEFAULT_INTERVAL_MINUTES, MAX_SCHEDULES, MAX_WINDOW_DAYS,
+    DEFAULT_INTERVAL_MINUTES, MAX_SCHEDULES, MAX_WINDOW_DAYS, RECIPIENT_NOT_RESOLVED,
 };
 pub use tz::{
-    format_graph_instant, format_graph_local, iana_to_windows, prefer_outlook_timezone,
-    windows_to_iana, DateTimeTimeZone, GraphTimeZone, WindowsZone, WINDOWS_ZONES,
+    custom_time_zone_json, format_graph_instant, format_graph_local, iana_to_windows,
+    prefer_outlook_timezone, windows_to_iana, DateTimeTimeZone, GraphTimeZone, WindowsZone,
+    WINDOWS_ZONES,
 };
 
 #[cfg(test)]

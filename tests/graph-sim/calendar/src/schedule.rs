@@ -9,12 +9,14 @@ use crate::error::CalendarError;
 use crate::event::{FreeBusyStatus, Sensitivity};
 use crate::json::{field, opt_i64};
 use crate::recurrence::weekday_name;
-use crate::tz::{DateTimeTimeZone, GraphTimeZone};
+use crate::tz::{custom_time_zone_json, DateTimeTimeZone, GraphTimeZone};
 
 /// Most schedules one getSchedule request may ask for.
 pub const MAX_SCHEDULES: usize = 20;
 /// The window must be shorter than this many days.
 pub const MAX_WINDOW_DAYS: i64 = 62;
+/// `error.responseCode` of an address Exchange cannot resolve (not in the directory).
+pub const RECIPIENT_NOT_RESOLVED: &str = "5009";
 /// Default `availabilityViewInterval` in minutes.
 pub const DEFAULT_INTERVAL_MINUTES: i64 = 30;
 
@@ -29,6 +31,10 @@ pub struct WorkingHours {
     pub end_time: NaiveTime,
     /// The mailbox time zone (reported by its Windows id).
     pub time_zone: GraphTimeZone,
+    /// Report the zone to getSchedule as a `customTimeZone` (bias and transition rules, name
+    /// "Customized Time Zone") instead of its Windows id, as Exchange does for mailboxes whose
+    /// zone was set as a custom one (Microsoft's own getSchedule sample returns one).
+    pub custom_time_zone: bool,
 }
 
 impl WorkingHours {
@@ -51,7 +57,14 @@ impl WorkingHours {
             start_time: start,
             end_time: end,
             time_zone: GraphTimeZone::parse(zone)?,
+            custom_time_zone: false,
         })
+    }
+
+    /// The same hours, reported to getSchedule as a `customTimeZone`.
+    pub fn with_custom_time_zone(mut self) -> Self {
+        self.custom_time_zone = true;
+        self
     }
 
     /// Monday to Friday, 09:00-17:00 in `zone`.
@@ -96,6 +109,17 @@ impl WorkingHours {
             "timeZone": { "name": self.windows_time_zone() },
         })
     }
+
+    /// [`WorkingHours::to_graph_json`] as getSchedule reports it at `at`: a zone flagged
+    /// [`WorkingHours::custom_time_zone`] is a `customTimeZone` with the rules in force in
+    /// `at`'s year ([`custom_time_zone_json`]).
+    pub fn to_graph_json_at(&self, at: DateTime<Utc>) -> Value {
+        let mut v = self.to_graph_json();
+        if self.custom_time_zone {
+            v["timeZone"] = custom_time_zone_json(self.time_zone.tz(), at.year());
+        }
+        v
+    }
 }
 
 /// What the server knows about one requested address.
@@ -108,7 +132,8 @@ pub enum ScheduleTarget<'a> {
         /// Its working hours.
         working_hours: &'a WorkingHours,
     },
-    /// Not in the directory: an `error` entry with `ErrorMailRecipientNotFound`.
+    /// Not in the directory: an `error` entry with `responseCode` `5009`
+    /// ([`RECIPIENT_NOT_RESOLVED`]).
     Unknown,
     /// A mailbox hosted on premises (hybrid): an `error` entry with
     /// `MailboxNotEnabledForRESTAPI`.
@@ -201,9 +226,9 @@ pub struct FreeBusyError {
     pub response_code: String,
 }
 
-/// Graph `scheduleInformation`: one entry of the response `value[]`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// Graph `scheduleInformation`: one entry of the response `value[]`. An error entry is
+/// serialised as Exchange Online sends it: `scheduleId` and `error` only.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ScheduleInformation {
     /// `scheduleId`: the address as requested.
     pub schedule_id: String,
@@ -212,11 +237,27 @@ pub struct ScheduleInformation {
     /// `scheduleItems`.
     pub schedule_items: Vec<ScheduleItem>,
     /// `workingHours` (absent for an error entry).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub working_hours: Option<Value>,
     /// `error` (only for an unknown or on-premises address).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<FreeBusyError>,
+}
+
+impl Serialize for ScheduleInformation {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = serializer.serialize_map(None)?;
+        m.serialize_entry("scheduleId", &self.schedule_id)?;
+        if let Some(error) = &self.error {
+            m.serialize_entry("error", error)?;
+        } else {
+            m.serialize_entry("availabilityView", &self.availability_view)?;
+            m.serialize_entry("scheduleItems", &self.schedule_items)?;
+            if let Some(hours) = &self.working_hours {
+                m.serialize_entry("workingHours", hours)?;
+            }
+        }
+        m.end()
+    }
 }
 
 /// The checked window of a request.
@@ -285,10 +326,14 @@ where
                 calendar,
                 working_hours,
             } => schedule_for(address, calendar, working_hours, &window, output_zone),
+            // As Exchange Online answers (microsoft-graph-docs#11225): a numeric Availability
+            // service code, not an Exchange error name.
             ScheduleTarget::Unknown => error_entry(
                 address,
-                "ErrorMailRecipientNotFound",
-                format!("The recipient '{address}' could not be found in the directory."),
+                RECIPIENT_NOT_RESOLVED,
+                format!(
+                    "Unable to resolve e-mail address {address} to an Active Directory object."
+                ),
             ),
             ScheduleTarget::OnPremises => error_entry(
                 address,
@@ -369,7 +414,7 @@ fn schedule_for(
         schedule_id: address.to_string(),
         availability_view: view,
         schedule_items,
-        working_hours: Some(working_hours.to_graph_json()),
+        working_hours: Some(working_hours.to_graph_json_at(window.start)),
         error: None,
     }
 }

@@ -1590,16 +1590,14 @@ fn error_entries_for_unknown_and_on_premises_addresses() {
     );
     let unknown = &body["value"][1];
     assert_eq!(unknown["scheduleId"], "nobody@elsewhere.example");
-    assert_eq!(
-        unknown["error"]["responseCode"],
-        "ErrorMailRecipientNotFound"
-    );
+    assert_eq!(unknown["error"]["responseCode"], "5009");
     assert!(unknown["error"]["message"]
         .as_str()
         .unwrap()
         .contains("nobody@elsewhere.example"));
-    assert_eq!(unknown["availabilityView"], "");
-    assert_eq!(unknown["scheduleItems"], json!([]));
+    // Exchange Online sends only scheduleId and error for such an entry.
+    assert!(unknown.get("availabilityView").is_none());
+    assert!(unknown.get("scheduleItems").is_none());
     assert!(unknown.get("workingHours").is_none());
     let onprem = &body["value"][2];
     assert_eq!(
@@ -1919,4 +1917,63 @@ fn occurrences_list_and_resolve() {
         "One-off"
     );
     assert!(cal.get_occurrence("nope").is_none());
+}
+
+#[test]
+fn custom_time_zones_carry_windows_style_rules_like_microsofts_sample() {
+    // The getSchedule sample in the Graph reference (calendar-getschedule.md): Pacific time.
+    assert_eq!(
+        custom_time_zone_json("America/Los_Angeles".parse().unwrap(), 2019),
+        json!({"@odata.type": "#microsoft.graph.customTimeZone", "bias": 480,
+               "name": "Customized Time Zone",
+               "standardOffset": {"time": "02:00:00.0000000", "dayOccurrence": 1,
+                                  "dayOfWeek": "sunday", "month": 11, "year": 0},
+               "daylightOffset": {"daylightBias": -60, "time": "02:00:00.0000000",
+                                  "dayOccurrence": 2, "dayOfWeek": "sunday", "month": 3, "year": 0}})
+    );
+    // Last Sunday of the month is occurrence 5, as in Windows' SYSTEMTIME rules.
+    let berlin = custom_time_zone_json("Europe/Berlin".parse().unwrap(), 2026);
+    assert_eq!(berlin["bias"], -60);
+    assert_eq!(
+        berlin["standardOffset"],
+        json!({"time": "03:00:00.0000000", "dayOccurrence": 5, "dayOfWeek": "sunday", "month": 10, "year": 0})
+    );
+    assert_eq!(berlin["daylightOffset"]["dayOccurrence"], 5);
+    assert_eq!(berlin["daylightOffset"]["month"], 3);
+    let kolkata = custom_time_zone_json("Asia/Kolkata".parse().unwrap(), 2026);
+    assert_eq!(kolkata["bias"], -330);
+    assert_eq!(kolkata["standardOffset"]["month"], 0);
+    assert_eq!(kolkata["daylightOffset"]["daylightBias"], 0);
+
+    let hours = WorkingHours::weekdays_nine_to_five("Pacific Standard Time")
+        .unwrap()
+        .with_custom_time_zone();
+    let at = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+    assert_eq!(hours.to_graph_json_at(at)["timeZone"]["bias"], 480);
+    assert_eq!(hours.to_graph_json_at(at)["startTime"], "09:00:00.0000000");
+}
+
+#[test]
+fn an_organiser_without_teams_gets_a_plain_event_and_no_join_url() {
+    let now = Utc.with_ymd_and_hms(2026, 3, 1, 8, 0, 0).unwrap();
+    let mut frank = Calendar::new("frank@contoso.example", "Frank").without_teams();
+    assert!(!frank.can_host_teams_meetings());
+    let created = frank
+        .create_event_from_json(
+            &json!({"subject": "Interview",
+                "start": {"dateTime": "2026-03-02T10:00:00", "timeZone": "UTC"},
+                "end": {"dateTime": "2026-03-02T11:00:00", "timeZone": "UTC"},
+                "isOnlineMeeting": true, "onlineMeetingProvider": "teamsForBusiness"}),
+            now,
+        )
+        .unwrap();
+    let body = created.event.to_graph_json(&GraphTimeZone::utc());
+    assert_eq!(body["isOnlineMeeting"], false);
+    assert_eq!(body["onlineMeetingProvider"], "unknown");
+    assert!(body["onlineMeeting"].is_null());
+    let id = created.event.id.clone();
+    let patched = frank
+        .update_event_from_json(&id, &json!({"isOnlineMeeting": true}), now)
+        .unwrap();
+    assert!(!patched.is_online_meeting && patched.online_meeting.is_none());
 }

@@ -398,3 +398,93 @@ pub fn prefer_outlook_timezone(prefer: &str) -> Option<Result<GraphTimeZone, Cal
     }
     None
 }
+
+/// A zone as Graph's `customTimeZone` describes it (the way classic Outlook and older Exchange
+/// store a mailbox's zone): `bias` (minutes to add to local standard time to get UTC),
+/// `standardOffset` and `daylightOffset` (the yearly transitions, Windows
+/// `SYSTEMTIME`-style: `month`, `dayOccurrence` 1-5 where 5 is the last, `dayOfWeek`, `time`
+/// as local wall-clock time before the change, `year` 0 = every year) and `daylightBias`.
+/// The rules are derived from the tz database's transitions in `year`; a zone without DST gets
+/// `month` 0 in both offsets, as Windows writes it.
+pub fn custom_time_zone_json(tz: Tz, year: i32) -> serde_json::Value {
+    use chrono::{Datelike, NaiveDate, Timelike};
+    let offset_at = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix();
+    let start = Utc
+        .with_ymd_and_hms(year, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid date");
+    let end = Utc
+        .with_ymd_and_hms(year + 1, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid date");
+    // (local wall-clock time before the change, offset before, offset after), in seconds.
+    let mut changes: Vec<(NaiveDateTime, i32, i32)> = Vec::new();
+    let mut t = start;
+    let mut before = offset_at(t).local_minus_utc();
+    while t < end {
+        let next = t + Duration::minutes(15);
+        let after = offset_at(next).local_minus_utc();
+        if after != before {
+            let local = next.naive_utc() + Duration::seconds(i64::from(before));
+            changes.push((local, before, after));
+            before = after;
+        }
+        t = next;
+    }
+    let rule = |local: Option<NaiveDateTime>| match local {
+        None => serde_json::json!({
+            "time": "00:00:00.0000000", "dayOccurrence": 0, "dayOfWeek": "sunday",
+            "month": 0, "year": 0,
+        }),
+        Some(local) => {
+            let date = local.date();
+            let days_in_month = NaiveDate::from_ymd_opt(
+                if date.month() == 12 {
+                    date.year() + 1
+                } else {
+                    date.year()
+                },
+                if date.month() == 12 {
+                    1
+                } else {
+                    date.month() + 1
+                },
+                1,
+            )
+            .expect("valid date")
+            .pred_opt()
+            .expect("valid date")
+            .day();
+            let occurrence = if date.day() + 7 > days_in_month {
+                5
+            } else {
+                (date.day() - 1) / 7 + 1
+            };
+            serde_json::json!({
+                "time": format!("{:02}:{:02}:00.0000000", local.hour(), local.minute()),
+                "dayOccurrence": occurrence,
+                "dayOfWeek": crate::recurrence::weekday_name(date.weekday()),
+                "month": date.month(),
+                "year": 0,
+            })
+        }
+    };
+    let to_daylight = changes.iter().find(|(_, b, a)| a > b);
+    let to_standard = changes.iter().find(|(_, b, a)| a < b);
+    let (standard, daylight, standard_rule, daylight_rule) = match (to_daylight, to_standard) {
+        (Some(d), Some(s)) => (d.1, d.2, rule(Some(s.0)), rule(Some(d.0))),
+        _ => {
+            let only = offset_at(start).local_minus_utc();
+            (only, only, rule(None), rule(None))
+        }
+    };
+    let mut daylight_rule = daylight_rule;
+    daylight_rule["daylightBias"] = serde_json::json!(-(daylight - standard) / 60);
+    serde_json::json!({
+        "@odata.type": "#microsoft.graph.customTimeZone",
+        "bias": -standard / 60,
+        "name": "Customized Time Zone",
+        "standardOffset": standard_rule,
+        "daylightOffset": daylight_rule,
+    })
+}

@@ -39,21 +39,36 @@ pub struct CalendarState {
     pub mailboxes: HashMap<String, MailboxCalendar>,
 }
 
+/// Seeded organisers who cannot host Teams meetings (no Teams licence or meeting policy): an
+/// event asked for with `isOnlineMeeting` is created as a plain one, still 201.
+pub const WITHOUT_TEAMS: &[&str] = &["frank@contoso.example"];
+/// Seeded mailboxes whose zone getSchedule reports as a `customTimeZone` (bias and transition
+/// rules), as in Microsoft's getSchedule sample.
+pub const CUSTOM_TIME_ZONE: &[&str] = &["grace@contoso.example"];
+
 impl CalendarState {
     /// Every Exchange Online user gets an empty calendar and Mon-Fri 09:00-17:00 working hours
-    /// in their mailbox zone (reported by its Windows id).
+    /// in their mailbox zone (reported by its Windows id, or as a `customTimeZone` for
+    /// [`CUSTOM_TIME_ZONE`]); the owners in [`WITHOUT_TEAMS`] cannot host Teams meetings.
     pub fn seeded() -> CalendarState {
         let mailboxes = USERS
             .iter()
             .filter(|u| u.mailbox == MailboxKind::Online)
             .map(|u| {
                 let zone = iana_to_windows(u.time_zone).unwrap_or(u.time_zone);
-                let working_hours =
+                let mut working_hours =
                     WorkingHours::weekdays_nine_to_five(zone).expect("seeded zone is known");
+                if CUSTOM_TIME_ZONE.contains(&u.upn) {
+                    working_hours = working_hours.with_custom_time_zone();
+                }
+                let mut calendar = Calendar::new(u.upn, u.display_name);
+                if WITHOUT_TEAMS.contains(&u.upn) {
+                    calendar = calendar.without_teams();
+                }
                 (
                     u.id.to_string(),
                     MailboxCalendar {
-                        calendar: Calendar::new(u.upn, u.display_name),
+                        calendar,
                         working_hours,
                     },
                 )

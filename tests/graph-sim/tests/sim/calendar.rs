@@ -239,8 +239,14 @@ async fn on_premises_and_unknown_addresses_get_error_entries() {
     );
     assert!(value[1]["workingHours"].is_null());
     for entry in &value[2..] {
-        assert_eq!(entry["error"]["responseCode"], "ErrorMailRecipientNotFound");
-        assert_eq!(entry["availabilityView"], "");
+        // Exchange Online's shape (microsoft-graph-docs#11225): scheduleId and error only.
+        assert_eq!(entry["error"]["responseCode"], "5009");
+        let address = entry["scheduleId"].as_str().unwrap();
+        assert_eq!(
+            entry["error"]["message"],
+            format!("Unable to resolve e-mail address {address} to an Active Directory object.")
+        );
+        assert_eq!(entry.as_object().unwrap().len(), 2, "{entry}");
     }
 
     // dave's own calendar calls fail like his mail calls.

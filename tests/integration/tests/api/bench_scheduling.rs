@@ -120,7 +120,8 @@ fn bench_scheduling_slot_computation_for_100_attendees_over_14_days_at_5_minutes
                     zones[0]
                 } else {
                     zones[i % zones.len()]
-                },
+                }
+                .into(),
             }),
             busy: (0..40)
                 .map(|_| {

@@ -16,6 +16,10 @@ const BOB: &str = "bob@contoso.example";
 const CAROL: &str = "carol@contoso.example";
 const DAVE: &str = "dave@contoso.example";
 const ADMIN: &str = "admin@contoso.example";
+/// Seeded without a Teams licence: online meetings are not created for him.
+const FRANK: &str = "frank@contoso.example";
+/// Seeded with working hours in a `customTimeZone` (US Pacific rules, as in Microsoft's sample).
+const GRACE: &str = "grace@contoso.example";
 
 /// A harness with alice connected; the guard keeps other tests from signing in meanwhile.
 async fn connected() -> (tokio::sync::MutexGuard<'static, ()>, Harness, String) {
@@ -70,6 +74,8 @@ fn offset_hours(zone: &str, t: DateTime<Utc>) -> f64 {
         "America/New_York" if t >= at("2026-03-08T07:00:00Z") => -4.0,
         "America/New_York" => -5.0,
         "Asia/Kolkata" => 5.5,
+        "America/Los_Angeles" if t >= at("2026-03-08T10:00:00Z") => -7.0,
+        "America/Los_Angeles" => -8.0,
         other => panic!("no offset table for {other}"),
     }
 }
@@ -79,6 +85,7 @@ fn zone_of(address: &str) -> &'static str {
         ALICE | ADMIN => "Europe/Berlin",
         BOB => "America/New_York",
         CAROL => "Asia/Kolkata",
+        GRACE => "America/Los_Angeles",
         other => panic!("{other}"),
     }
 }
@@ -393,6 +400,7 @@ async fn booking_creates_one_teams_meeting_with_invitations_and_a_retry_creates_
         "{first}"
     );
     assert!(first["web_link"].is_string() && first["ical_uid"].is_string());
+    assert_eq!(first["online_meeting"], "created", "{first}");
     let (status, again, _) = call(&h, "POST", &path, Some(booking.clone()), Some(&key)).await;
     assert_eq!(status, 201);
     assert_eq!(again, first);
@@ -628,4 +636,89 @@ async fn the_scheduling_handler_answers_each_sample_event_as_named() {
         count += 1;
     }
     assert!(count >= 10);
+}
+
+#[tokio::test]
+async fn a_teams_meeting_the_organiser_cannot_host_is_booked_and_reported_unavailable() {
+    let _turn = MAILBOXES.lock().await;
+    let h = Harness::start().await;
+    let landing = h.connect(&unique("recruiter"), FRANK).await;
+    assert_eq!(landing["status"], "active", "{landing:?}");
+    let id = &landing["connection_id"];
+    let booking = json!({"subject": "Interview: John Roe",
+        "start": "2026-03-11T10:00:00+01:00", "end": "2026-03-11T10:45:00+01:00", "time_zone": "Europe/Berlin",
+        "attendees": [{"address": BOB, "type": "required"}]});
+    let path = format!("/connections/{id}/events");
+    let key = unique("interview-john");
+    let (status, v, _) = call(&h, "POST", &path, Some(booking.clone()), Some(&key)).await;
+    // Graph answers 201 with a plain meeting; the answer says so instead of a bare null link.
+    assert_eq!(status, 201, "{v}");
+    assert!(v["id"].is_string(), "{v}");
+    assert!(v["join_url"].is_null(), "{v}");
+    assert_eq!(v["online_meeting"], "unavailable", "{v}");
+    let (status, again, _) = call(&h, "POST", &path, Some(booking), Some(&key)).await;
+    assert_eq!((status, &again), (201, &v));
+
+    // Without asking for one, nothing is missing.
+    let plain = json!({"subject": "Debrief", "online_meeting": false,
+        "start": "2026-03-11T12:00:00+01:00", "end": "2026-03-11T12:30:00+01:00", "time_zone": "Europe/Berlin",
+        "attendees": [{"address": BOB, "type": "required"}]});
+    let (status, v, _) = call(&h, "POST", &path, Some(plain), Some(&unique("debrief"))).await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["online_meeting"], "not_requested", "{v}");
+}
+
+#[tokio::test]
+async fn meeting_times_honour_working_hours_given_in_a_custom_time_zone() {
+    let (_turn, h, id) = connected().await;
+    // Grace's working hours come back as a customTimeZone (bias 480 and US DST rules).
+    let (status, v, _) = call(
+        &h,
+        "POST",
+        &format!("/connections/{id}/free-busy"),
+        Some(
+            json!({"attendees": [GRACE], "start": "2026-03-09T00:00:00Z",
+            "end": "2026-03-10T00:00:00Z", "time_zone": "UTC"}),
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let hours = &v["attendees"][0]["working_hours"];
+    assert_eq!(hours["start"], "09:00", "{v}");
+    assert_eq!(hours["time_zone"], "Customized Time Zone", "{v}");
+
+    // New York and Pacific hours overlap 12:00-17:00 New York time, on both sides of the US
+    // change (2026-03-08); every slot must lie inside Grace's own 09:00-17:00.
+    let (start, end) = ("2026-03-05T00:00:00+01:00", "2026-03-12T00:00:00+01:00");
+    let v = meeting_times(&h, &id, &[BOB, GRACE], &[], start, end).await;
+    let slots = slot_times(&v);
+    assert!(!slots.is_empty(), "{v}");
+    for (s, e) in &slots {
+        for address in [BOB, GRACE] {
+            assert!(
+                inside_working_hours(address, *s, *e),
+                "{s}-{e} is outside {address}'s working hours: {v}"
+            );
+        }
+    }
+    // 09:00 Pacific is 17:00Z before the change and 16:00Z after it: both are offered.
+    assert!(
+        slots.contains(&(at("2026-03-06T17:00:00Z"), at("2026-03-06T17:45:00Z"))),
+        "{v}"
+    );
+    assert!(
+        slots.contains(&(at("2026-03-10T16:00:00Z"), at("2026-03-10T16:45:00Z"))),
+        "{v}"
+    );
+
+    // Berlin and Pacific working days never overlap: no slot at 02:00 in Los Angeles.
+    let v = meeting_times(&h, &id, &[ALICE, GRACE], &[], start, end).await;
+    assert!(slot_times(&v).is_empty(), "{v}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("share no working hours")),
+        "{v}"
+    );
 }
