@@ -236,7 +236,7 @@ fn not_assigned_text(sim: &SimRef, user: &User) -> String {
 /// Entra's interstitial for a user who may not consent: "Need admin approval" (AADSTS90094) or,
 /// with the admin consent workflow on, "Approval required" (AADSTS90095). It is a page, not a
 /// redirect: the only way back to the app is the "return without granting consent" link.
-fn approval_page(sim: &SimRef, action: &str, flow_id: &str, workflow: bool) -> Response {
+fn approval_page(action: &str, flow_id: &str, workflow: bool) -> Response {
     let (title, code, text) = if workflow {
         (
             "Approval required",
@@ -261,7 +261,6 @@ fn approval_page(sim: &SimRef, action: &str, flow_id: &str, workflow: bool) -> R
         action = escape(action),
         flow_id = escape(flow_id),
     );
-    let _ = sim;
     html(StatusCode::OK, title, &body)
 }
 
@@ -584,7 +583,7 @@ async fn authorize_submit(
         if blocked {
             drop(st);
             let action = format!("{}/{}/oauth2/v2.0/authorize", sim.base_url, seg);
-            return approval_page(&sim, &action, flow_id, tenant.admin_consent_workflow);
+            return approval_page(&action, flow_id, tenant.admin_consent_workflow);
         }
         let newly: Vec<&'static str> = granted
             .iter()
@@ -1070,7 +1069,7 @@ async fn admin_consent_submit(
         // Entra's "Need admin approval" page; the way back is `access_denied` + `cancel`.
         let action = format!("{}/{}/v2.0/adminconsent", sim.base_url, seg);
         let tenant = directory::tenant(user.tenant_id).expect("seeded tenant");
-        return approval_page(&sim, &action, flow_id, tenant.admin_consent_workflow);
+        return approval_page(&action, flow_id, tenant.admin_consent_workflow);
     }
     let granted = flow.scopes.graph();
     {

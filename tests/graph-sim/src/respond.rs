@@ -52,7 +52,7 @@ impl GraphError {
         GraphError::new(
             StatusCode::UNAUTHORIZED,
             "OrganizationFromTenantGuidNotFound",
-            &format!("The tenant for tenant guid '{tenant_id}' does not exist."),
+            format!("The tenant for tenant guid '{tenant_id}' does not exist."),
         )
     }
     pub fn mailbox_not_enabled() -> GraphError {
