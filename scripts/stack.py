@@ -1202,6 +1202,16 @@ def cmd_connect():
     action = re.search(r'action="([^"]*)"', page).group(1).replace("&amp;", "&")
     form = urllib.parse.urlencode({"flow": flow, "login": login, "action": "accept"}).encode()
     back = call(action, form, {"Content-Type": "application/x-www-form-urlencoded"}, "POST")
+    if back.status == 200:
+        # One of Entra's approval pages ("Need admin approval": the tenant's consent setting
+        # blocks the user; an admin consents first, or the setting is changed through
+        # PUT /_sim/tenants/{domain}/user-consent). The user returns without granting consent.
+        page = back.read().decode()
+        print(f"Microsoft shows: {re.search(r'<h1>([^<]*)</h1>', page).group(1)}")
+        flow = re.search(r'name="flow" value="([^"]*)"', page).group(1).replace("&amp;", "&")
+        action = re.search(r'action="([^"]*)"', page).group(1).replace("&amp;", "&")
+        form = urllib.parse.urlencode({"flow": flow, "action": "return"}).encode()
+        back = call(action, form, {"Content-Type": "application/x-www-form-urlencoded"}, "POST")
     landing = call(back.headers["Location"])
     where = landing.headers.get("Location")
     if landing.status != 302 or not where:

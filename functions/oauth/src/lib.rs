@@ -53,6 +53,7 @@ fn query_params(edge: &Edge<'_, Route>) -> CallbackParams {
         code: get("code"),
         error: get("error"),
         error_description: get("error_description"),
+        error_subcode: get("error_subcode"),
         admin_consent: get("admin_consent"),
         tenant: get("tenant"),
         scope: get("scope"),

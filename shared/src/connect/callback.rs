@@ -29,6 +29,8 @@ pub struct CallbackParams {
     pub code: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
+    /// `cancel` when the user left one of Microsoft's pages without granting anything.
+    pub error_subcode: Option<String>,
     pub admin_consent: Option<String>,
     pub tenant: Option<String>,
     pub scope: Option<String>,
@@ -42,6 +44,7 @@ impl CallbackParams {
             &self.code,
             &self.error,
             &self.error_description,
+            &self.error_subcode,
             &self.tenant,
             &self.scope,
         ];
@@ -70,15 +73,96 @@ impl CallbackParams {
     }
 }
 
-/// Microsoft's way of saying the tenant only allows admins to consent.
-fn needs_admin_consent(error: &str, description: Option<&str>) -> bool {
-    let d = description.unwrap_or_default();
-    error == "consent_required" || d.starts_with("AADSTS90094") || d.starts_with("AADSTS65001")
+/// A sign-in that ended without a connection, as the app is told: `error` says why, `next` what
+/// the app can do about it (README: "Connecting a mailbox").
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ended {
+    error: String,
+    next: &'static str,
+}
+
+impl Ended {
+    fn new(error: &str, next: &'static str) -> Self {
+        Self {
+            error: error.to_owned(),
+            next,
+        }
+    }
+}
+
+/// The next step when an administrator of the user's organization must consent first: the app
+/// starts it with `POST /admin-consents`.
+const NEXT_ADMIN_CONSENT: &str = "admin_consent";
+/// The next step when an administrator must assign the user to the app in Entra ID.
+const NEXT_ASSIGN_USER: &str = "assign_user";
+/// The next step when trying again may help (a declined consent, a passing failure).
+const NEXT_RETRY: &str = "retry";
+
+/// The AADSTS code an `error_description` starts with.
+fn aadsts_code(description: &str) -> Option<u32> {
+    let digits: String = description
+        .trim_start()
+        .strip_prefix("AADSTS")?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Tells apart what Microsoft lets us tell apart: the tenant needs admin consent (AADSTS90094,
+/// 90095, 65001, `consent_required`), the user is not assigned to the app (AADSTS50105), the
+/// user declined (AADSTS65004). `access_denied` + `error_subcode=cancel` without a code comes
+/// from the "return to the application without granting consent" link of Entra's approval pages
+/// (a declined consent prompt carries AADSTS65004), so it means admin approval is missing.
+fn classify(error: &str, subcode: Option<&str>, codes: &[u32]) -> Ended {
+    let has = |c: u32| codes.contains(&c);
+    if has(50105) {
+        Ended::new("user_not_assigned", NEXT_ASSIGN_USER)
+    } else if error == "consent_required" || has(90094) || has(90095) || has(65001) {
+        Ended::new("admin_consent_required", NEXT_ADMIN_CONSENT)
+    } else if error == "access_denied" && has(65004) {
+        Ended::new("access_denied", NEXT_RETRY)
+    } else if error == "access_denied" && subcode == Some("cancel") && codes.is_empty() {
+        Ended::new("admin_consent_required", NEXT_ADMIN_CONSENT)
+    } else {
+        Ended::new(error, NEXT_RETRY)
+    }
+}
+
+/// What the app reads when Microsoft's own text is missing.
+fn default_description(ended: &Ended) -> &'static str {
+    match ended.error.as_str() {
+        "admin_consent_required" => "an administrator of the user's organization must consent to the app first (the user returned from Microsoft's approval page)",
+        "user_not_assigned" => "the user is not assigned to the app in the organization's Entra ID",
+        _ => "",
+    }
 }
 
 /// Where the browser goes when the sign-in ended without a connection.
 fn landing_error(return_url: &ReturnUrl, error: &str, description: &str) -> Url {
-    return_url.with(&[("error", error), ("error_description", description)])
+    landing(
+        return_url,
+        &Ended::new(error, NEXT_RETRY),
+        description,
+        None,
+    )
+}
+
+fn landing(return_url: &ReturnUrl, ended: &Ended, description: &str, subcode: Option<&str>) -> Url {
+    let description = if description.is_empty() {
+        default_description(ended)
+    } else {
+        description
+    };
+    let mut params = vec![
+        ("error", ended.error.as_str()),
+        ("error_description", description),
+        ("next", ended.next),
+    ];
+    if let Some(subcode) = subcode {
+        params.push(("error_subcode", subcode));
+    }
+    return_url.with(&params)
 }
 
 /// What the pending state of a sign-in remembered.
@@ -114,18 +198,12 @@ pub async fn callback(c: &Connector, params: CallbackParams) -> Result<Url, Conn
     };
 
     if let Some(error) = params.error.as_deref() {
-        let description = params.error_description.as_deref();
-        let error = if needs_admin_consent(error, description) {
-            "admin_consent_required"
-        } else {
-            error
-        };
-        tracing::info!(error, "sign-in ended with an error");
-        return Ok(landing_error(
-            &sign_in.return_url,
-            error,
-            description.unwrap_or(""),
-        ));
+        let description = params.error_description.as_deref().unwrap_or("");
+        let subcode = params.error_subcode.as_deref();
+        let codes: Vec<u32> = aadsts_code(description).into_iter().collect();
+        let ended = classify(error, subcode, &codes);
+        tracing::info!(error, ended = %ended.error, "sign-in ended with an error");
+        return Ok(landing(&sign_in.return_url, &ended, description, subcode));
     }
     let Some(code) = params.code.as_deref() else {
         return Ok(landing_error(
@@ -177,16 +255,30 @@ async fn redeem(
         Ok(t) => t,
         Err(e) => {
             tracing::warn!(error = %e, "code redemption failed");
-            let error = match &e {
-                TokenError::Rejected { error, .. } if error == "consent_required" => {
-                    "admin_consent_required"
+            // AADSTS65001 on redemption normally arrives as `invalid_grant`: the code is the truth.
+            let ended = match &e {
+                TokenError::Rejected {
+                    error,
+                    codes,
+                    description,
+                } => {
+                    let mut codes = codes.clone();
+                    codes.extend(aadsts_code(description));
+                    match classify(error, None, &codes) {
+                        e @ Ended {
+                            next: NEXT_ADMIN_CONSENT | NEXT_ASSIGN_USER,
+                            ..
+                        } => e,
+                        _ => Ended::new("token_exchange_failed", NEXT_RETRY),
+                    }
                 }
-                _ => "token_exchange_failed",
+                _ => Ended::new("token_exchange_failed", NEXT_RETRY),
             };
-            return Ok(Err(landing_error(
+            return Ok(Err(landing(
                 &sign_in.return_url,
-                error,
+                &ended,
                 &e.to_string(),
+                None,
             )));
         }
     };
@@ -222,11 +314,12 @@ async fn identify(
     tokens: &TokenResponse,
     claims: &IdTokenClaims,
 ) -> Result<Result<(Me, MailboxCheck), Url>, ConnectError> {
-    let me = c
-        .graph
-        .me(&tokens.access_token)
-        .await
-        .map_err(ConnectError::GraphUnavailable)?;
+    // The state is consumed and the code redeemed: whatever Graph answers, the browser goes
+    // back to the app (a 503 here would strand the user on an error page with a dead state).
+    let me = match c.graph.me(&tokens.access_token).await {
+        Ok(me) => me,
+        Err(e) => return Ok(Err(graph_failed(sign_in, &e))),
+    };
     // The object id comes from Graph (the id_token carries `oid` only with `profile`); when the
     // token does carry one, both must agree.
     if claims.oid.as_deref().is_some_and(|oid| oid != me.id) {
@@ -236,12 +329,22 @@ async fn identify(
             "Graph user differs",
         )));
     }
-    let mailbox = c
-        .graph
-        .check_mailbox(&tokens.access_token)
-        .await
-        .map_err(ConnectError::GraphUnavailable)?;
+    let mailbox = match c.graph.check_mailbox(&tokens.access_token).await {
+        Ok(mailbox) => mailbox,
+        Err(e) => return Ok(Err(graph_failed(sign_in, &e))),
+    };
     Ok(Ok((me, mailbox)))
+}
+
+/// The app's landing when Graph failed while identifying the mailbox: signing in again retries.
+fn graph_failed(sign_in: &SignIn, e: &crate::graph::GraphError) -> Url {
+    tracing::warn!(error = %e, "Graph failed while identifying the mailbox");
+    landing(
+        &sign_in.return_url,
+        &Ended::new("graph_unavailable", NEXT_RETRY),
+        "Microsoft Graph could not identify the mailbox; start the connection again",
+        None,
+    )
 }
 
 /// Creates or updates the connection of this mailbox (tenant + object id), tokens first: a
@@ -371,11 +474,18 @@ pub async fn admin_consent_callback(
     let return_url = ReturnUrl(Url::parse(&return_url).map_err(ConnectError::Corrupt)?);
     if let Some(error) = params.error.as_deref() {
         let description = params.error_description.as_deref().unwrap_or("");
-        return Ok(return_url.with(&[
+        // A person who is not an administrator ends on Microsoft's approval page; the way back
+        // is `access_denied` + `cancel`: an administrator has to sign in instead.
+        let mut landing = vec![
             ("error", error),
             ("error_description", description),
-            ("tenant", &tenant),
-        ]));
+            ("tenant", tenant.as_str()),
+            ("next", NEXT_ADMIN_CONSENT),
+        ];
+        if let Some(subcode) = params.error_subcode.as_deref() {
+            landing.push(("error_subcode", subcode));
+        }
+        return Ok(return_url.with(&landing));
     }
     // Never trust the returned tenant alone: it must be the one this state was made for.
     let returned = params
@@ -432,16 +542,53 @@ mod tests {
         assert!(huge.check().is_err());
     }
 
+    fn ended(error: &str, subcode: Option<&str>, description: &str) -> Ended {
+        let codes: Vec<u32> = aadsts_code(description).into_iter().collect();
+        classify(error, subcode, &codes)
+    }
+
     #[test]
     fn admin_approval_errors_are_recognised_by_code() {
-        assert!(needs_admin_consent(
-            "access_denied",
-            Some("AADSTS90094: The grant requires admin permission.")
-        ));
-        assert!(needs_admin_consent("consent_required", None));
-        assert!(!needs_admin_consent(
-            "access_denied",
-            Some("AADSTS65004: User declined to consent")
-        ));
+        let admin = Ended::new("admin_consent_required", NEXT_ADMIN_CONSENT);
+        for description in [
+            "AADSTS90094: The grant requires admin permission.",
+            "AADSTS90095: Approval required.",
+            "AADSTS65001: The user or administrator has not consented",
+        ] {
+            assert_eq!(ended("access_denied", None, description), admin);
+        }
+        assert_eq!(ended("consent_required", None, ""), admin);
+        assert_eq!(
+            ended("interaction_required", None, "AADSTS65001: not consented"),
+            admin
+        );
+        // The "return without granting consent" link of an approval page.
+        assert_eq!(ended("access_denied", Some("cancel"), ""), admin);
+    }
+
+    #[test]
+    fn declined_consent_and_unassigned_users_are_told_apart() {
+        assert_eq!(
+            ended(
+                "access_denied",
+                Some("cancel"),
+                "AADSTS65004: User declined to consent to access the app."
+            ),
+            Ended::new("access_denied", NEXT_RETRY)
+        );
+        assert_eq!(
+            ended(
+                "access_denied",
+                None,
+                "AADSTS50105: Your administrator has configured"
+            ),
+            Ended::new("user_not_assigned", NEXT_ASSIGN_USER)
+        );
+        assert_eq!(
+            ended("server_error", None, "AADSTS90033: A transient error"),
+            Ended::new("server_error", NEXT_RETRY)
+        );
+        assert_eq!(aadsts_code("  AADSTS500112: x"), Some(500112));
+        assert_eq!(aadsts_code("no code"), None);
     }
 }

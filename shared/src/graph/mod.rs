@@ -21,6 +21,8 @@ pub use policy::{GraphCause, GraphPolicy, Retryable};
 
 /// Graph's code for a mailbox hosted on premises (hybrid) or otherwise not reachable over REST.
 pub const MAILBOX_NOT_ENABLED: &str = "MailboxNotEnabledForRESTAPI";
+/// Graph's 401 for mailbox calls in a tenant without Exchange Online.
+pub const ORGANIZATION_NOT_FOUND: &str = "OrganizationFromTenantGuidNotFound";
 
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
@@ -164,11 +166,22 @@ impl GraphClient {
     pub async fn check_mailbox(&self, token: &SecretString) -> Result<MailboxCheck, GraphError> {
         match self.get::<serde_json::Value>(token, "me/mailFolders/inbox?$select=id").await {
             Ok(_) => Ok(MailboxCheck::ExchangeOnline),
+            // Graph gives the same answer for a mailbox on premises (hybrid), an inactive or
+            // soft-deleted one, and a user without an Exchange Online licence.
             Err(GraphError::Api { code, .. }) if code == MAILBOX_NOT_ENABLED => Ok(MailboxCheck::Unsupported {
-                reason: "the mailbox is hosted on premises (Exchange hybrid) or inactive; only Exchange Online \
-                         mailboxes are supported"
+                reason: "the user has no Exchange Online mailbox: no Exchange Online licence, or the mailbox is \
+                         on premises (Exchange hybrid), inactive or soft-deleted; only Exchange Online mailboxes \
+                         are supported"
                     .into(),
             }),
+            // The tenant exists in Entra ID but has no Exchange Online (Entra used for sign-in only).
+            Err(GraphError::Api { status: 401, code, .. }) if code == ORGANIZATION_NOT_FOUND => {
+                Ok(MailboxCheck::Unsupported {
+                    reason: "the organization has no Exchange Online: Microsoft Graph knows no mailboxes for this \
+                             tenant"
+                        .into(),
+                })
+            }
             Err(GraphError::Api { status: 404, code, .. })
                 if code == "ResourceNotFound" || code == "ErrorMailboxNotFound" || code == "MailboxNotFound" =>
             {

@@ -64,6 +64,10 @@ pub fn routes() -> Router<SimRef> {
             "/_sim/tenants/{domain}/admin-consent",
             delete(reset_admin_consent),
         )
+        .route(
+            "/_sim/tenants/{domain}/user-consent",
+            axum::routing::put(put_user_consent),
+        )
         .route("/_sim/keys/rotate", post(rotate_keys))
         .route("/_sim/clock", get(clock))
         .route("/_sim/clock/advance", post(advance_clock))
@@ -102,12 +106,19 @@ async fn directory_info(State(sim): State<SimRef>) -> Response {
         "clientId": sim.client_id,
         "tenants": TENANTS.iter().map(|t| json!({
             "id": t.id, "domain": t.domain, "displayName": t.display_name,
-            "userConsentAllowed": t.user_consent_allowed,
+            "userConsent": sim_user_consent(&st, t).as_str(),
+            "adminConsentWorkflow": t.admin_consent_workflow,
+            "assignmentRequired": t.assignment_required,
             "adminConsentedScopes": st.admin_consents.get(t.id).map(|s| s.iter().copied().collect::<Vec<_>>()).unwrap_or_default(),
         })).collect::<Vec<_>>(),
         "users": USERS.iter().map(|u| json!({
             "id": u.id, "tenantId": u.tenant_id, "userPrincipalName": u.upn, "displayName": u.display_name,
-            "mailbox": if u.mailbox == MailboxKind::Online { "exchangeOnline" } else { "notEnabled" },
+            "mailbox": match u.mailbox {
+                MailboxKind::Online => "exchangeOnline",
+                MailboxKind::NotEnabled => "notEnabled",
+                MailboxKind::Unlicensed => "unlicensed",
+                MailboxKind::NoExchangeTenant => "noExchangeTenant",
+            },
             "isAdmin": u.is_admin, "timeZone": u.time_zone,
         })).collect::<Vec<_>>(),
     }))
@@ -579,6 +590,33 @@ async fn expire_access(State(sim): State<SimRef>, Path(address): Path<String>) -
         n += 1;
     }
     Json(json!({"expiredAccessTokens": n})).into_response()
+}
+
+fn sim_user_consent(st: &crate::state::State, t: &directory::Tenant) -> directory::UserConsent {
+    st.user_consent.get(t.id).copied().unwrap_or(t.user_consent)
+}
+
+/// `PUT /_sim/tenants/{domain}/user-consent` `{"userConsent": "microsoftManaged" | "allowed" |
+/// "disabled"}`: what a tenant admin changes under Entra's "Consent and permissions".
+async fn put_user_consent(
+    State(sim): State<SimRef>,
+    Path(domain): Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> Response {
+    let Some(t) = directory::tenant(&domain) else {
+        return err(StatusCode::NOT_FOUND, "no such tenant");
+    };
+    let Some(setting) = body["userConsent"]
+        .as_str()
+        .and_then(directory::UserConsent::parse)
+    else {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "userConsent must be microsoftManaged, allowed or disabled",
+        );
+    };
+    sim.st().user_consent.insert(t.id.to_string(), setting);
+    Json(json!({"tenant": t.id, "userConsent": setting.as_str()})).into_response()
 }
 
 async fn reset_admin_consent(State(sim): State<SimRef>, Path(domain): Path<String>) -> Response {

@@ -1,10 +1,14 @@
-//! The seeded directory: two tenants, their users and what kind of mailbox each user has.
-//! Fixed GUIDs so tests and the README can name them.
+//! The seeded directory: the tenants, their consent settings, their users and what kind of
+//! mailbox each user has. Fixed GUIDs so tests and the README can name them.
 
-/// Tenant id of `contoso.example` (user consent allowed).
+/// Tenant id of `contoso.example` (Microsoft's managed default consent policy).
 pub const CONTOSO_TENANT_ID: &str = "6f4d2c1a-3b5e-4c7d-8e9f-0a1b2c3d4e5f";
 /// Tenant id of `fabrikam.example` (user consent disabled; needs admin consent).
 pub const FABRIKAM_TENANT_ID: &str = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f2a3b4c5d";
+/// Tenant id of `northwind.example` (assignment required, admin consent workflow).
+pub const NORTHWIND_TENANT_ID: &str = "4e0a7b1c-2d3f-4a5b-8c6d-7e8f9a0b1c2d";
+/// Tenant id of `tailspin.example` (Entra ID only: no Exchange Online).
+pub const TAILSPIN_TENANT_ID: &str = "7b2c9d4e-5f6a-4b7c-9d8e-0f1a2b3c4d5e";
 /// The default client id of the one registered app.
 pub const DEFAULT_CLIENT_ID: &str = "3c1e5a7b-9d2f-4e6a-8b0c-1d3f5a7b9c2e";
 /// The default client secret of the one registered app (dev only).
@@ -17,9 +21,59 @@ pub const APP_NAME: &str = "M365 Connector (simulated registration)";
 pub enum MailboxKind {
     /// Exchange Online: mail and calendar calls work.
     Online,
-    /// On premises (hybrid) or unlicensed: every mail/calendar call fails with
+    /// On premises (hybrid): every mail/calendar call fails with 404
     /// `MailboxNotEnabledForRESTAPI`.
     NotEnabled,
+    /// A cloud user without an Exchange Online licence: Graph answers mail/calendar calls as for
+    /// an inactive mailbox (404 `MailboxNotEnabledForRESTAPI`); `/me` has no `mail`.
+    Unlicensed,
+    /// The user's tenant has no Exchange Online at all: every mail/calendar call fails with 401
+    /// `OrganizationFromTenantGuidNotFound`.
+    NoExchangeTenant,
+}
+
+/// What the tenant's user consent setting allows ("Consent and permissions" in Entra).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserConsent {
+    /// "Let Microsoft manage your consent settings", the default: users may consent to low-risk
+    /// permissions, but not to Outlook mail and calendar permissions (`Mail.*`, `Calendars.*`,
+    /// `MailboxSettings.*`), nor to anything else this app asks beyond `User.Read`.
+    MicrosoftManaged,
+    /// "Allow user consent for apps": users may consent to any delegated permission.
+    Allowed,
+    /// "Do not allow user consent": only an administrator can consent.
+    Disabled,
+}
+
+impl UserConsent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserConsent::MicrosoftManaged => "microsoftManaged",
+            UserConsent::Allowed => "allowed",
+            UserConsent::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<UserConsent> {
+        [
+            UserConsent::MicrosoftManaged,
+            UserConsent::Allowed,
+            UserConsent::Disabled,
+        ]
+        .into_iter()
+        .find(|p| p.as_str().eq_ignore_ascii_case(raw))
+    }
+
+    /// Whether a (non-admin) user may consent to `permission` under this setting.
+    pub fn user_may_consent(self, permission: &str) -> bool {
+        match self {
+            UserConsent::Allowed => true,
+            UserConsent::Disabled => false,
+            UserConsent::MicrosoftManaged => !["Mail.", "Calendars.", "MailboxSettings."]
+                .iter()
+                .any(|prefix| permission.starts_with(prefix)),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -27,8 +81,16 @@ pub struct Tenant {
     pub id: &'static str,
     pub domain: &'static str,
     pub display_name: &'static str,
-    /// When false, users cannot consent themselves (AADSTS90094) until an admin consents.
-    pub user_consent_allowed: bool,
+    /// The user consent setting the tenant starts with (the control API can change it).
+    pub user_consent: UserConsent,
+    /// The admin consent workflow is on: a blocked user sees "Approval required" (AADSTS90095)
+    /// instead of "Need admin approval" (AADSTS90094).
+    pub admin_consent_workflow: bool,
+    /// "Assignment required?" is on for the app's enterprise application: only `assigned` users
+    /// may sign in (others get AADSTS50105).
+    pub assignment_required: bool,
+    /// UPNs of the users assigned to the app (read only when `assignment_required`).
+    pub assigned: &'static [&'static str],
 }
 
 #[derive(Debug, Clone)]
@@ -51,13 +113,37 @@ pub const TENANTS: &[Tenant] = &[
         id: CONTOSO_TENANT_ID,
         domain: "contoso.example",
         display_name: "Contoso",
-        user_consent_allowed: true,
+        user_consent: UserConsent::MicrosoftManaged,
+        admin_consent_workflow: false,
+        assignment_required: false,
+        assigned: &[],
     },
     Tenant {
         id: FABRIKAM_TENANT_ID,
         domain: "fabrikam.example",
         display_name: "Fabrikam",
-        user_consent_allowed: false,
+        user_consent: UserConsent::Disabled,
+        admin_consent_workflow: false,
+        assignment_required: false,
+        assigned: &[],
+    },
+    Tenant {
+        id: NORTHWIND_TENANT_ID,
+        domain: "northwind.example",
+        display_name: "Northwind Traders",
+        user_consent: UserConsent::MicrosoftManaged,
+        admin_consent_workflow: true,
+        assignment_required: true,
+        assigned: &["nora@northwind.example", "admin@northwind.example"],
+    },
+    Tenant {
+        id: TAILSPIN_TENANT_ID,
+        domain: "tailspin.example",
+        display_name: "Tailspin Toys",
+        user_consent: UserConsent::Allowed,
+        admin_consent_workflow: false,
+        assignment_required: false,
+        assigned: &[],
     },
 ];
 
@@ -169,6 +255,66 @@ pub const USERS: &[User] = &[
         mailbox: MailboxKind::Online,
         is_admin: true,
         time_zone: "Europe/Berlin",
+    },
+    User {
+        id: "f4a4c000-0000-4000-8000-00000000f4a4",
+        tenant_id: CONTOSO_TENANT_ID,
+        upn: "frank@contoso.example",
+        display_name: "Frank Fischer",
+        given_name: "Frank",
+        surname: "Fischer",
+        job_title: "Contractor",
+        mailbox: MailboxKind::Unlicensed,
+        is_admin: false,
+        time_zone: "Europe/Berlin",
+    },
+    User {
+        id: "4a4a0000-0000-4000-8000-000000004a4a",
+        tenant_id: NORTHWIND_TENANT_ID,
+        upn: "nora@northwind.example",
+        display_name: "Nora Novak",
+        given_name: "Nora",
+        surname: "Novak",
+        job_title: "Recruiter",
+        mailbox: MailboxKind::Online,
+        is_admin: false,
+        time_zone: "Europe/Berlin",
+    },
+    User {
+        id: "05ca4000-0000-4000-8000-0000000005ca",
+        tenant_id: NORTHWIND_TENANT_ID,
+        upn: "oscar@northwind.example",
+        display_name: "Oscar Olsen",
+        given_name: "Oscar",
+        surname: "Olsen",
+        job_title: "Recruiter",
+        mailbox: MailboxKind::Online,
+        is_admin: false,
+        time_zone: "Europe/Berlin",
+    },
+    User {
+        id: "ad000000-0000-4000-8000-0000000a0ad0",
+        tenant_id: NORTHWIND_TENANT_ID,
+        upn: "admin@northwind.example",
+        display_name: "Northwind Administrator",
+        given_name: "Northwind",
+        surname: "Administrator",
+        job_title: "IT Administrator",
+        mailbox: MailboxKind::Online,
+        is_admin: true,
+        time_zone: "Europe/Berlin",
+    },
+    User {
+        id: "70a00000-0000-4000-8000-0000000070a0",
+        tenant_id: TAILSPIN_TENANT_ID,
+        upn: "tom@tailspin.example",
+        display_name: "Tom Tanaka",
+        given_name: "Tom",
+        surname: "Tanaka",
+        job_title: "Recruiter",
+        mailbox: MailboxKind::NoExchangeTenant,
+        is_admin: false,
+        time_zone: "Asia/Tokyo",
     },
 ];
 

@@ -201,6 +201,69 @@ fn error_to_client(
     respond_to_client(redirect_uri, mode, &params)
 }
 
+/// The user gave up on one of Entra's own pages ("Return to the application without granting
+/// consent"): the app gets `access_denied` with `error_subcode=cancel` and no description.
+fn cancel_to_client(redirect_uri: &str, mode: &str, state: Option<&str>) -> Response {
+    let mut params = vec![("error", "access_denied"), ("error_subcode", "cancel")];
+    if let Some(s) = state {
+        params.push(("state", s));
+    }
+    respond_to_client(redirect_uri, mode, &params)
+}
+
+/// The tenant's user consent setting now (seeded, or changed through the control API).
+fn user_consent_of(sim: &SimRef, tenant: &Tenant) -> directory::UserConsent {
+    sim.st()
+        .user_consent
+        .get(tenant.id)
+        .copied()
+        .unwrap_or(tenant.user_consent)
+}
+
+/// Whether the app's enterprise application lets `user` sign in ("Assignment required?").
+fn assigned(tenant: &Tenant, user: &User) -> bool {
+    !tenant.assignment_required
+        || tenant
+            .assigned
+            .iter()
+            .any(|upn| upn.eq_ignore_ascii_case(user.upn))
+}
+
+fn not_assigned_text(sim: &SimRef, user: &User) -> String {
+    format!("Your administrator has configured the application {APP_NAME} ('{}') to block users unless they are specifically granted ('assigned') access to the application. The signed in user '{}' is blocked because they are not a direct member of a group with access, nor had access directly assigned by an administrator. Please contact your administrator to assign access to this application.", sim.client_id, user.upn)
+}
+
+/// Entra's interstitial for a user who may not consent: "Need admin approval" (AADSTS90094) or,
+/// with the admin consent workflow on, "Approval required" (AADSTS90095). It is a page, not a
+/// redirect: the only way back to the app is the "return without granting consent" link.
+fn approval_page(action: &str, flow_id: &str, workflow: bool) -> Response {
+    let (title, code, text) = if workflow {
+        (
+            "Approval required",
+            90095,
+            format!("{APP_NAME} needs permission to access resources in your organization that only an admin can grant. Please request approval from an admin to use this app. Enter a justification and select Request approval."),
+        )
+    } else {
+        (
+            "Need admin approval",
+            90094,
+            format!("{APP_NAME} needs permission to access resources in your organization that only an admin can grant. Please ask an admin to grant permission to this app before you can use it."),
+        )
+    };
+    let body = format!(
+        "<h1>{title}</h1>\n<p id=\"error\" data-aadsts=\"{code}\">{text}</p>\n\
+<p>Have an admin account? Sign in with that account.</p>\n\
+<form method=\"post\" action=\"{action}\">\n<input type=\"hidden\" name=\"flow\" value=\"{flow_id}\">\n\
+<button type=\"submit\" name=\"action\" value=\"return\">Return to the application without granting consent</button>\n</form>\n\
+<p>Troubleshooting details: AADSTS{code}</p>",
+        title = escape(title),
+        text = escape(&text),
+        action = escape(action),
+        flow_id = escape(flow_id),
+    );
+    html(StatusCode::OK, title, &body)
+}
+
 async fn authorize(
     State(sim): State<SimRef>,
     Path(seg): Path<String>,
@@ -337,6 +400,10 @@ fn silent_authorize(
             );
         }
     }
+    let tenant = directory::tenant(user.tenant_id).expect("seeded tenant");
+    if !assigned(tenant, user) {
+        return fail("access_denied", 50105, &not_assigned_text(sim, user));
+    }
     let covered = {
         let st = sim.st();
         let empty = Default::default();
@@ -431,23 +498,34 @@ async fn authorize_submit(
             "The sign-in form was posted to a different authority than the one that started it.",
         );
     }
-    let fail = |error: &str, code: u32, text: &str| {
-        error_to_client(
-            &flow.redirect_uri,
-            &flow.response_mode,
-            flow.state.as_deref(),
-            error,
-            code,
-            text,
-        )
-    };
-    if first(&pairs, "action") != Some("accept") {
-        sim.st().flows.remove(flow_id);
-        return fail(
-            "access_denied",
-            65004,
-            "User declined to consent to access the app.",
-        );
+    match first(&pairs, "action") {
+        Some("accept") => {}
+        Some("return") => {
+            sim.st().flows.remove(flow_id);
+            return cancel_to_client(
+                &flow.redirect_uri,
+                &flow.response_mode,
+                flow.state.as_deref(),
+            );
+        }
+        _ => {
+            sim.st().flows.remove(flow_id);
+            let desc = format!(
+                "AADSTS65004: User declined to consent to access the app. Trace ID: {} Correlation ID: {} Timestamp: {}",
+                uuid::Uuid::new_v4(),
+                uuid::Uuid::new_v4(),
+                chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ")
+            );
+            let mut params = vec![
+                ("error", "access_denied"),
+                ("error_subcode", "cancel"),
+                ("error_description", desc.as_str()),
+            ];
+            if let Some(s) = flow.state.as_deref() {
+                params.push(("state", s));
+            }
+            return respond_to_client(&flow.redirect_uri, &flow.response_mode, &params);
+        }
     }
     let login = first(&pairs, "login").unwrap_or("").trim().to_string();
     let Some(user) = directory::user(&login).filter(|u| u.upn.eq_ignore_ascii_case(&login)) else {
@@ -483,28 +561,39 @@ async fn authorize_submit(
         requested.clone()
     };
     let tenant = directory::tenant(user.tenant_id).expect("seeded tenant");
+    if !assigned(tenant, user) {
+        sim.st().flows.remove(flow_id);
+        return identity_error_page(50105, &not_assigned_text(&sim, user));
+    }
+    let policy = user_consent_of(&sim, tenant);
     {
         let mut st = sim.st();
-        if !tenant.user_consent_allowed {
-            let admin = st
-                .admin_consents
-                .get(tenant.id)
-                .cloned()
-                .unwrap_or_default();
-            if !requested.iter().all(|p| admin.contains(p)) {
-                drop(st);
-                return fail(
-                    "consent_required",
-                    90094,
-                    &format!("Admin approval required: {} needs permission to access resources in your organization that only an admin can grant. Ask an admin to grant permission to this app before you can use it.", APP_NAME),
-                );
-            }
-        } else {
-            st.user_consents
-                .entry(user.id.to_string())
-                .or_default()
-                .extend(granted.iter().copied());
+        let admin = st
+            .admin_consents
+            .get(tenant.id)
+            .cloned()
+            .unwrap_or_default();
+        let mine = st.user_consents.get(user.id).cloned().unwrap_or_default();
+        // An administrator may consent to anything; a user only to what the tenant's setting
+        // allows, unless an admin (or the user, earlier) already granted it.
+        let blocked = !user.is_admin
+            && requested
+                .iter()
+                .any(|p| !admin.contains(p) && !mine.contains(p) && !policy.user_may_consent(p));
+        if blocked {
+            drop(st);
+            let action = format!("{}/{}/oauth2/v2.0/authorize", sim.base_url, seg);
+            return approval_page(&action, flow_id, tenant.admin_consent_workflow);
         }
+        let newly: Vec<&'static str> = granted
+            .iter()
+            .copied()
+            .filter(|p| !admin.contains(p))
+            .collect();
+        st.user_consents
+            .entry(user.id.to_string())
+            .or_default()
+            .extend(newly);
         st.flows.remove(flow_id);
     }
     issue_code(&sim, user, flow.scopes.restrict(&granted), &flow)
@@ -650,7 +739,7 @@ async fn token(
                     }
                 }
                 if first(&pairs, "redirect_uri") != Some(c.redirect_uri.as_str()) {
-                    return bad("invalid_grant", 50148, "The redirect_uri does not match the one used in the authorization request.");
+                    return bad("invalid_grant", 500112, "The reply address does not match the reply address provided when requesting Authorization code.");
                 }
                 let Some(verifier) = first(&pairs, "code_verifier") else {
                     return bad(
@@ -940,6 +1029,14 @@ async fn admin_consent_submit(
         }
         redirect(&with_params(&flow.redirect_uri, &p, false))
     };
+    if first(&pairs, "action") == Some("return") {
+        sim.st().flows.remove(flow_id);
+        let mut p = vec![("error", "access_denied"), ("error_subcode", "cancel")];
+        if let Some(s) = &flow.state {
+            p.push(("state", s.as_str()));
+        }
+        return redirect(&with_params(&flow.redirect_uri, &p, false));
+    }
     if first(&pairs, "action") != Some("accept") {
         sim.st().flows.remove(flow_id);
         return callback(&[
@@ -969,14 +1066,10 @@ async fn admin_consent_submit(
         }
     }
     if !user.is_admin {
-        sim.st().flows.remove(flow_id);
-        return callback(&[(
-            "error",
-            "consent_required",
-        ), (
-            "error_description",
-            "AADSTS90094: The signed-in user is not an administrator and cannot grant tenant-wide consent.",
-        )]);
+        // Entra's "Need admin approval" page; the way back is `access_denied` + `cancel`.
+        let action = format!("{}/{}/v2.0/adminconsent", sim.base_url, seg);
+        let tenant = directory::tenant(user.tenant_id).expect("seeded tenant");
+        return approval_page(&action, flow_id, tenant.admin_consent_workflow);
     }
     let granted = flow.scopes.graph();
     {

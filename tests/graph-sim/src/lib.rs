@@ -25,6 +25,7 @@ use chrono::{DateTime, Utc};
 
 pub use directory::{
     CONTOSO_TENANT_ID, DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, FABRIKAM_TENANT_ID,
+    NORTHWIND_TENANT_ID, TAILSPIN_TENANT_ID,
 };
 
 /// Configuration of one simulator instance.

@@ -47,6 +47,14 @@ impl GraphError {
             message,
         )
     }
+    /// What Graph answers for mailbox calls in a tenant without Exchange Online.
+    pub fn organization_not_found(tenant_id: &str) -> GraphError {
+        GraphError::new(
+            StatusCode::UNAUTHORIZED,
+            "OrganizationFromTenantGuidNotFound",
+            format!("The tenant for tenant guid '{tenant_id}' does not exist."),
+        )
+    }
     pub fn mailbox_not_enabled() -> GraphError {
         GraphError::new(
             StatusCode::NOT_FOUND,

@@ -109,6 +109,9 @@ pub struct State {
     pub user_consents: HashMap<String, BTreeSet<&'static str>>,
     /// Tenant-wide admin consent (tenant id -> scopes).
     pub admin_consents: HashMap<String, BTreeSet<&'static str>>,
+    /// User consent settings changed through the control API (tenant id -> setting); a tenant
+    /// not listed has its seeded setting.
+    pub user_consent: HashMap<String, crate::directory::UserConsent>,
     pub mailboxes: HashMap<String, Mailbox>,
     pub delta_tokens: HashMap<String, DeltaState>,
     pub subscriptions: Vec<Subscription>,
@@ -143,6 +146,7 @@ impl State {
             access_tokens: HashMap::new(),
             user_consents: HashMap::new(),
             admin_consents: HashMap::new(),
+            user_consent: HashMap::new(),
             mailboxes,
             delta_tokens: HashMap::new(),
             subscriptions: Vec::new(),

@@ -47,7 +47,12 @@ impl Caller {
     pub fn require_mailbox(&self) -> Result<(), GraphError> {
         match self.user.mailbox {
             MailboxKind::Online => Ok(()),
-            MailboxKind::NotEnabled => Err(GraphError::mailbox_not_enabled()),
+            MailboxKind::NotEnabled | MailboxKind::Unlicensed => {
+                Err(GraphError::mailbox_not_enabled())
+            }
+            MailboxKind::NoExchangeTenant => {
+                Err(GraphError::organization_not_found(self.user.tenant_id))
+            }
         }
     }
 }
@@ -137,7 +142,8 @@ pub fn user_json(sim: &SimRef, u: &User) -> serde_json::Value {
         "displayName": u.display_name,
         "givenName": u.given_name,
         "jobTitle": u.job_title,
-        "mail": u.upn,
+        // Only a user with a mailbox has a mail address.
+        "mail": if matches!(u.mailbox, MailboxKind::Online | MailboxKind::NotEnabled) { Some(u.upn) } else { None },
         "mobilePhone": null,
         "officeLocation": null,
         "preferredLanguage": "en-US",

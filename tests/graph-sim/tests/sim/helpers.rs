@@ -22,7 +22,27 @@ pub struct TestSim {
     pub http: reqwest::Client,
 }
 
+/// A simulator whose contoso tenant allows user consent (its admin chose "Allow user consent
+/// for apps"), so that contoso users can consent for themselves as most tests need.
 pub async fn spawn_sim() -> TestSim {
+    let t = spawn_sim_as_microsoft().await;
+    let r = t
+        .http
+        .put(format!(
+            "{}/_sim/tenants/contoso.example/user-consent",
+            t.base
+        ))
+        .json(&serde_json::json!({"userConsent": "allowed"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    t
+}
+
+/// A simulator with the seeded tenants as Microsoft sets them up: Microsoft's managed default
+/// consent policy in contoso.
+pub async fn spawn_sim_as_microsoft() -> TestSim {
     let sim = Simulator::start(SimConfig::default()).await.expect("start");
     let base = sim.base_url();
     let http = reqwest::Client::builder()
@@ -122,6 +142,21 @@ impl TestSim {
             .post(action_url)
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Follows "Return to the application without granting consent" on one of Entra's pages.
+    pub async fn return_from(&self, html: &str) -> reqwest::Response {
+        let flow = hidden(html, "flow").expect("flow field");
+        let start = html.find("action=\"").unwrap() + 8;
+        let end = html[start..].find('"').unwrap() + start;
+        let form = [("flow", flow.as_str()), ("action", "return")];
+        self.http
+            .post(&html[start..end])
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
             .send()
             .await
             .unwrap()

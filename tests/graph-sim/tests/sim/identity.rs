@@ -254,11 +254,13 @@ async fn fabrikam_needs_admin_consent_before_users_can_sign_in() {
     let t = spawn_sim().await;
     let (_, challenge) = pkce();
     let url = t.authorize_url("organizations", ALL_SCOPES, &challenge, &[]);
+    // Entra's "Need admin approval" page, not a redirect.
     let resp = t
         .consent(&url, "erin@fabrikam.example", "accept", None)
         .await;
-    let q = query_of(resp.headers()["location"].to_str().unwrap());
-    assert!(q["error_description"].starts_with("AADSTS90094"), "{q:?}");
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Need admin approval") && html.contains("AADSTS90094"));
 
     let mut admin =
         url::Url::parse(&format!("{}/organizations/v2.0/adminconsent", t.base)).unwrap();
@@ -268,14 +270,18 @@ async fn fabrikam_needs_admin_consent_before_users_can_sign_in() {
         .append_pair("scope", "https://graph.microsoft.com/.default")
         .append_pair("redirect_uri", REDIRECT)
         .append_pair("state", "adm");
+    // A non-admin cannot grant tenant-wide consent: the same page; giving up returns
+    // `access_denied` + `cancel`, without a description or a tenant.
     let resp = t
         .consent(admin.as_str(), "erin@fabrikam.example", "accept", None)
         .await;
+    assert_eq!(resp.status(), 200);
+    let resp = t.return_from(&resp.text().await.unwrap()).await;
     let q = query_of(resp.headers()["location"].to_str().unwrap());
-    assert_eq!(
-        q["error"], "consent_required",
-        "a non-admin cannot grant tenant-wide consent"
-    );
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["error_subcode"], "cancel");
+    assert_eq!(q["state"], "adm");
+    assert!(!q.contains_key("error_description") && !q.contains_key("tenant"));
 
     let resp = t
         .consent(admin.as_str(), "admin@fabrikam.example", "accept", None)
@@ -403,4 +409,167 @@ async fn key_rotation_publishes_the_new_key_and_signs_with_it() {
         jsonwebtoken::decode_header(&id).unwrap().kid.as_deref(),
         r["kid"].as_str()
     );
+}
+
+#[tokio::test]
+async fn microsofts_managed_default_blocks_user_consent_to_mail_and_calendar() {
+    let t = spawn_sim_as_microsoft().await;
+    let (_, challenge) = pkce();
+    let url = t.authorize_url("organizations", ALL_SCOPES, &challenge, &[]);
+    let resp = t
+        .consent(&url, "alice@contoso.example", "accept", None)
+        .await;
+    assert_eq!(resp.status(), 200, "an Entra page, not a redirect");
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Need admin approval") && html.contains("AADSTS90094"));
+    let resp = t.return_from(&html).await;
+    assert_eq!(resp.status(), 302);
+    let q = query_of(resp.headers()["location"].to_str().unwrap());
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["error_subcode"], "cancel");
+    assert_eq!(q["state"], "st-123");
+    assert!(!q.contains_key("error_description"));
+
+    // User.Read alone is low risk: the managed policy lets the user consent to it.
+    let (_, challenge) = pkce();
+    let url = t.authorize_url(
+        "organizations",
+        "openid offline_access https://graph.microsoft.com/User.Read",
+        &challenge,
+        &[],
+    );
+    let resp = t
+        .consent(&url, "alice@contoso.example", "accept", None)
+        .await;
+    assert_eq!(resp.status(), 302);
+    assert!(query_of(resp.headers()["location"].to_str().unwrap()).contains_key("code"));
+
+    // An administrator may consent; once the tenant allows user consent, users consent.
+    let (_, challenge) = pkce();
+    let url = t.authorize_url("organizations", ALL_SCOPES, &challenge, &[]);
+    let resp = t
+        .consent(&url, "admin@contoso.example", "accept", None)
+        .await;
+    assert_eq!(resp.status(), 302);
+    let resp = t
+        .control(
+            Method::PUT,
+            "/tenants/contoso.example/user-consent",
+            Some(serde_json::json!({"userConsent": "allowed"})),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let tokens = t.sign_in("alice@contoso.example").await;
+    assert!(!tokens.access.is_empty());
+}
+
+#[tokio::test]
+async fn declining_consent_carries_65004_and_the_cancel_subcode() {
+    let t = spawn_sim().await;
+    let (_, challenge) = pkce();
+    let url = t.authorize_url("organizations", ALL_SCOPES, &challenge, &[]);
+    let resp = t
+        .consent(&url, "carol@contoso.example", "cancel", None)
+        .await;
+    let q = query_of(resp.headers()["location"].to_str().unwrap());
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["error_subcode"], "cancel");
+    assert!(q["error_description"].starts_with("AADSTS65004"));
+}
+
+#[tokio::test]
+async fn northwind_requires_assignment_and_runs_the_admin_consent_workflow() {
+    let t = spawn_sim_as_microsoft().await;
+    let (_, challenge) = pkce();
+    let url = t.authorize_url("organizations", ALL_SCOPES, &challenge, &[]);
+    let resp = t
+        .consent(&url, "oscar@northwind.example", "accept", None)
+        .await;
+    assert_eq!(
+        resp.status(),
+        400,
+        "an error page that never returns to the app"
+    );
+    assert!(resp.text().await.unwrap().contains("AADSTS50105"));
+
+    let (_, challenge) = pkce();
+    let url = t.authorize_url("organizations", ALL_SCOPES, &challenge, &[]);
+    let resp = t
+        .consent(&url, "nora@northwind.example", "accept", None)
+        .await;
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Approval required") && html.contains("AADSTS90095"));
+
+    // Silently (prompt=none) the unassigned user comes back with the code in the description.
+    let (_, challenge) = pkce();
+    let url = t.authorize_url(
+        "organizations",
+        ALL_SCOPES,
+        &challenge,
+        &[
+            ("prompt", "none"),
+            ("login_hint", "oscar@northwind.example"),
+        ],
+    );
+    let resp = t.http.get(url).send().await.unwrap();
+    let q = query_of(resp.headers()["location"].to_str().unwrap());
+    assert_eq!(q["error"], "access_denied");
+    assert!(q["error_description"].starts_with("AADSTS50105"));
+}
+
+#[tokio::test]
+async fn a_redirect_uri_mismatch_at_the_token_endpoint_is_500112() {
+    let t = spawn_sim().await;
+    let (code, verifier) = t.get_code("alice@contoso.example", ALL_SCOPES, None).await;
+    let resp = t
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "http://127.0.0.1:1/elsewhere"),
+            ("code_verifier", &verifier),
+        ])
+        .await;
+    assert_eq!(resp.status(), 400);
+    let e: Value = resp.json().await.unwrap();
+    assert_eq!(e["error"], "invalid_grant");
+    assert_eq!(e["error_codes"][0], 500112);
+}
+
+#[tokio::test]
+async fn mailbox_calls_without_exchange_online_fail_as_graph_does() {
+    let t = spawn_sim().await;
+    let tokens = t.sign_in("tom@tailspin.example").await;
+    let me: Value = t
+        .graph(Method::GET, "/me", &tokens.access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["userPrincipalName"], "tom@tailspin.example");
+    assert!(me["mail"].is_null());
+    let resp = t
+        .graph(Method::GET, "/me/mailFolders/inbox", &tokens.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let e: Value = resp.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "OrganizationFromTenantGuidNotFound");
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains(graph_sim::TAILSPIN_TENANT_ID));
+
+    let tokens = t.sign_in("frank@contoso.example").await;
+    let resp = t
+        .graph(Method::GET, "/me/mailFolders/inbox", &tokens.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let e: Value = resp.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "MailboxNotEnabledForRESTAPI");
 }

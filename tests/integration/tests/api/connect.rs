@@ -171,9 +171,9 @@ async fn erin_needs_admin_consent_first_then_connects() {
     let h = Harness::start().await;
     let user = unique("recruiter");
     let authorize = h.start_connect(&user, "erin@fabrikam.example").await;
-    let back = h
-        .consent(&authorize, "erin@fabrikam.example", "accept", None)
-        .await;
+    // Entra's "Need admin approval" page; the user returns without granting consent.
+    let page = approval_page(&h, &authorize, "erin@fabrikam.example").await;
+    let back = return_from(&h, &page).await;
     let landing = query_of(&h.callback(&back).await);
     assert_eq!(landing["error"], "admin_consent_required", "{landing:?}");
 
@@ -637,4 +637,165 @@ async fn a_transient_identity_outage_does_not_flip_the_status() {
             .is_ok(),
         "recovers once it is back"
     );
+}
+
+/// Signs in on the simulator's page and expects one of Entra's approval pages (not a redirect);
+/// returns its HTML.
+async fn approval_page(h: &Harness, authorize: &str, login: &str) -> String {
+    let page = h.browser.get(authorize).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    let flow = crate::helpers::hidden(&html, "flow").expect("flow field");
+    let response = post_form(
+        h,
+        &html,
+        &[("flow", &flow), ("login", login), ("action", "accept")],
+    )
+    .await;
+    assert_eq!(response.status(), 200, "an Entra page, not a redirect");
+    response.text().await.unwrap()
+}
+
+/// "Return to the application without granting consent"; returns the redirect's Location.
+async fn return_from(h: &Harness, html: &str) -> String {
+    let flow = crate::helpers::hidden(html, "flow").expect("flow field");
+    let response = post_form(h, html, &[("flow", &flow), ("action", "return")]).await;
+    assert_eq!(response.status(), 302);
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+async fn post_form(h: &Harness, html: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    let start = html.find("action=\"").unwrap() + 8;
+    let action = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
+    h.browser
+        .post(action)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn under_microsofts_default_consent_policy_a_user_lands_with_admin_consent_required() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
+    let h = Harness::start().await;
+    h.user_consent("contoso.example", "microsoftManaged").await;
+    let authorize = h
+        .start_connect(&unique("recruiter"), "alice@contoso.example")
+        .await;
+    let page = approval_page(&h, &authorize, "alice@contoso.example").await;
+    assert!(page.contains("AADSTS90094"));
+    let back = return_from(&h, &page).await;
+    let landing = query_of(&h.callback(&back).await);
+    assert_eq!(landing["error"], "admin_consent_required", "{landing:?}");
+    assert_eq!(landing["next"], "admin_consent");
+    assert_eq!(landing["error_subcode"], "cancel");
+    assert!(!landing["error_description"].is_empty());
+    assert!(!landing.contains_key("connection_id"));
+    assert!(h.events().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_user_who_declines_is_told_apart_from_a_missing_admin_approval() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
+    let h = Harness::start().await;
+    let authorize = h
+        .start_connect(&unique("recruiter"), "carol@contoso.example")
+        .await;
+    let back = h
+        .consent(&authorize, "carol@contoso.example", "cancel", None)
+        .await;
+    let landing = query_of(&h.callback(&back).await);
+    assert_eq!(landing["error"], "access_denied");
+    assert_eq!(landing["next"], "retry");
+    assert!(landing["error_description"].starts_with("AADSTS65004"));
+}
+
+#[tokio::test]
+async fn a_user_not_assigned_to_the_app_lands_with_user_not_assigned() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
+    let h = Harness::start().await;
+    let request = h.api(
+        "POST",
+        "/connections",
+        &[],
+        Some(
+            json!({"user_id": unique("recruiter"), "return_url": RETURN_URL,
+            "login_hint": "oscar@northwind.example", "prompt": "none"}),
+        ),
+    );
+    let response = connections::handle(&h.connector, request).await;
+    assert_eq!(response.status(), 201);
+    let authorize = body(response).await["authorize_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Silent sign-in comes back; an interactive one ends on Entra's AADSTS50105 page.
+    let back = h.browser.get(&authorize).send().await.unwrap();
+    assert_eq!(back.status(), 302);
+    let back = back.headers()["location"].to_str().unwrap().to_owned();
+    let landing = query_of(&h.callback(&back).await);
+    assert_eq!(landing["error"], "user_not_assigned", "{landing:?}");
+    assert_eq!(landing["next"], "assign_user");
+    assert!(landing["error_description"].starts_with("AADSTS50105"));
+}
+
+#[tokio::test]
+async fn a_tenant_without_exchange_online_connects_as_unsupported_mailbox() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
+    let h = Harness::start().await;
+    let landing = h
+        .connect(&unique("recruiter"), "tom@tailspin.example")
+        .await;
+    assert_eq!(landing["status"], "unsupported_mailbox", "{landing:?}");
+    let c = h.get_connection(&landing["connection_id"]).await;
+    assert!(
+        c["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no Exchange Online"),
+        "{c}"
+    );
+    assert!(h.sync_jobs().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_user_without_a_mailbox_licence_connects_as_unsupported_mailbox() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
+    let h = Harness::start().await;
+    let landing = h
+        .connect(&unique("recruiter"), "frank@contoso.example")
+        .await;
+    assert_eq!(landing["status"], "unsupported_mailbox", "{landing:?}");
+    let c = h.get_connection(&landing["connection_id"]).await;
+    assert!(c["last_error"].as_str().unwrap().contains("licence"), "{c}");
+    assert_eq!(c["email"], "frank@contoso.example");
+}
+
+#[tokio::test]
+async fn a_graph_outage_after_sign_in_lands_on_the_return_url() {
+    // Seeded mailboxes are shared by every suite on the shared table: take turns.
+    let _turn = MAILBOXES.lock().await;
+    let h = Harness::start().await;
+    let authorize = h
+        .start_connect(&unique("recruiter"), "bob@contoso.example")
+        .await;
+    let back = h
+        .consent(&authorize, "bob@contoso.example", "accept", None)
+        .await;
+    h.control(
+        reqwest::Method::POST,
+        "/_sim/faults",
+        Some(json!({"kind": "unavailable", "path": "/v1.0/me", "retryAfter": 0})),
+    )
+    .await;
+    let landing = query_of(&h.callback(&back).await);
+    assert_eq!(landing["error"], "graph_unavailable", "{landing:?}");
+    assert_eq!(landing["next"], "retry");
+    assert!(!landing.contains_key("connection_id"));
 }

@@ -182,14 +182,30 @@ impl Harness {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Self {
+        let h = Self {
             stack,
             sim,
             connector,
             browser,
             events_queue,
             sync_queue,
-        }
+        };
+        // Contoso's admin allows user consent, so that its users connect by themselves (under
+        // Microsoft's managed default an admin consents first; tests that need that default
+        // put it back with `Harness::user_consent`).
+        h.user_consent("contoso.example", "allowed").await;
+        h
+    }
+
+    /// Sets a seeded tenant's user consent setting: `microsoftManaged` (Microsoft's default),
+    /// `allowed` or `disabled`.
+    pub async fn user_consent(&self, domain: &str, setting: &str) {
+        self.control(
+            reqwest::Method::PUT,
+            &format!("/_sim/tenants/{domain}/user-consent"),
+            Some(serde_json::json!({"userConsent": setting})),
+        )
+        .await;
     }
 
     /// Every event published so far (drains the capture queue).

@@ -304,6 +304,14 @@ async fn the_deployed_system_end_to_end() {
     let suite = Instant::now();
 
     // ---- connect two mailboxes through the browser flow
+    // Contoso's admin allows user consent (under Microsoft's managed default its users would
+    // end on "Need admin approval").
+    dev.sim(
+        reqwest::Method::PUT,
+        "/_sim/tenants/contoso.example/user-consent",
+        Some(json!({"userConsent": "allowed"})),
+    )
+    .await;
     let alice = dev.connect("recruiter-alice", ALICE).await;
     let bob = dev.connect("recruiter-bob", BOB).await;
     // The `connected` jobs ran through the queue: both folders of both mailboxes are subscribed,
