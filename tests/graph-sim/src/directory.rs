@@ -259,9 +259,9 @@ pub const USERS: &[User] = &[
     User {
         id: "f4a4c000-0000-4000-8000-00000000f4a4",
         tenant_id: CONTOSO_TENANT_ID,
-        upn: "frank@contoso.example",
-        display_name: "Frank Fischer",
-        given_name: "Frank",
+        upn: "uma@contoso.example",
+        display_name: "Uma Fischer",
+        given_name: "Uma",
         surname: "Fischer",
         job_title: "Contractor",
         mailbox: MailboxKind::Unlicensed,

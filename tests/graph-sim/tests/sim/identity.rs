@@ -563,7 +563,7 @@ async fn mailbox_calls_without_exchange_online_fail_as_graph_does() {
         .unwrap()
         .contains(graph_sim::TAILSPIN_TENANT_ID));
 
-    let tokens = t.sign_in("frank@contoso.example").await;
+    let tokens = t.sign_in("uma@contoso.example").await;
     let resp = t
         .graph(Method::GET, "/me/mailFolders/inbox", &tokens.access)
         .send()

@@ -768,13 +768,11 @@ async fn a_user_without_a_mailbox_licence_connects_as_unsupported_mailbox() {
     // Seeded mailboxes are shared by every suite on the shared table: take turns.
     let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
-    let landing = h
-        .connect(&unique("recruiter"), "frank@contoso.example")
-        .await;
+    let landing = h.connect(&unique("recruiter"), "uma@contoso.example").await;
     assert_eq!(landing["status"], "unsupported_mailbox", "{landing:?}");
     let c = h.get_connection(&landing["connection_id"]).await;
     assert!(c["last_error"].as_str().unwrap().contains("licence"), "{c}");
-    assert_eq!(c["email"], "frank@contoso.example");
+    assert_eq!(c["email"], "uma@contoso.example");
 }
 
 #[tokio::test]
