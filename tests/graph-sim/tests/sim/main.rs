@@ -6,4 +6,5 @@ mod fidelity;
 mod helpers;
 mod identity;
 mod mail;
+mod sending;
 mod subscriptions;
