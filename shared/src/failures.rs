@@ -38,13 +38,16 @@ pub enum ProblemType {
     UnsupportedMailbox,
     RequestInProgress,
     TooLarge,
+    MessageTooLarge,
+    MailboxFull,
+    SendingBlocked,
     IdempotencyKeyReused,
     Unavailable,
     Internal,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 12] = [
+    pub const ALL: [ProblemType; 15] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::PermissionMissing,
@@ -54,6 +57,9 @@ impl ProblemType {
         Self::UnsupportedMailbox,
         Self::RequestInProgress,
         Self::TooLarge,
+        Self::MessageTooLarge,
+        Self::MailboxFull,
+        Self::SendingBlocked,
         Self::IdempotencyKeyReused,
         Self::Unavailable,
         Self::Internal,
@@ -70,6 +76,9 @@ impl ProblemType {
             Self::UnsupportedMailbox => "urn:m365-connector:problem:unsupported-mailbox",
             Self::RequestInProgress => "urn:m365-connector:problem:request-in-progress",
             Self::TooLarge => "urn:m365-connector:problem:too-large",
+            Self::MessageTooLarge => "urn:m365-connector:problem:message-too-large",
+            Self::MailboxFull => "urn:m365-connector:problem:mailbox-full",
+            Self::SendingBlocked => "urn:m365-connector:problem:sending-blocked",
             Self::IdempotencyKeyReused => "urn:m365-connector:problem:idempotency-key-reused",
             Self::Unavailable => "urn:m365-connector:problem:unavailable",
             Self::Internal => "urn:m365-connector:problem:internal",
@@ -86,7 +95,9 @@ impl ProblemType {
             Self::ConnectionNotActive | Self::UnsupportedMailbox | Self::RequestInProgress => {
                 StatusCode::CONFLICT
             }
-            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooLarge | Self::MessageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MailboxFull => StatusCode::INSUFFICIENT_STORAGE,
+            Self::SendingBlocked => StatusCode::FORBIDDEN,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -106,6 +117,9 @@ impl ApiError {
             Self::UnsupportedMailbox(_) => ProblemType::UnsupportedMailbox,
             Self::InProgress { .. } => ProblemType::RequestInProgress,
             Self::PayloadTooLarge(_) => ProblemType::TooLarge,
+            Self::MessageTooLarge(_) => ProblemType::MessageTooLarge,
+            Self::MailboxFull(_) => ProblemType::MailboxFull,
+            Self::SendingBlocked(_) => ProblemType::SendingBlocked,
             Self::Unprocessable(_) => ProblemType::IdempotencyKeyReused,
             Self::Unavailable { .. } => ProblemType::Unavailable,
             Self::Internal(_) => ProblemType::Internal,
@@ -139,6 +153,9 @@ impl ApiError {
             | Self::NotActive(d)
             | Self::UnsupportedMailbox(d)
             | Self::PayloadTooLarge(d)
+            | Self::MessageTooLarge(d)
+            | Self::MailboxFull(d)
+            | Self::SendingBlocked(d)
             | Self::Unprocessable(d) => (Some(d.clone()), None),
             Self::InProgress { .. } => (
                 Some(
@@ -365,16 +382,55 @@ fn unsupported_mailbox_send() -> ApiError {
     )
 }
 
+/// Exchange's code for a message over the mailbox's `MaxSendSize`.
+const MESSAGE_SIZE_EXCEEDED: &str = "ErrorMessageSizeExceeded";
+/// Codes of a mailbox over its storage quota.
+const MAILBOX_FULL: [&str; 3] = [
+    "ErrorQuotaExceeded",
+    "QuotaExceededException",
+    "quotaLimitReached",
+];
+/// Codes of Exchange refusing to submit mail from this mailbox.
+const SENDING_BLOCKED: [&str; 2] = ["ErrorSendAsDenied", "ErrorMessageSubmissionBlocked"];
+/// Codes of a missing permission (the token lacks Mail.Send).
+const ACCESS_DENIED: [&str; 3] = [
+    "ErrorAccessDenied",
+    "accessDenied",
+    "Authorization_RequestDenied",
+];
+
+fn sending_blocked(code: &str) -> ApiError {
+    ApiError::SendingBlocked(format!(
+        "Exchange refused to send from this mailbox ({code}): the sender may be blocked (for example after suspected spam) or not allowed to send as this address; the mailbox's administrator can lift it"
+    ))
+}
+
 fn too_large_send() -> ApiError {
     ApiError::PayloadTooLarge("Microsoft Graph refused the message as too large".into())
 }
 
-/// What a Graph refusal of a send means to the client.
+/// What a Graph refusal of a send means to the client. Exchange's own codes come first: a 403
+/// is "no Mail.Send" only when Graph says access was denied.
 fn send_graph_failure(g: GraphError) -> ApiError {
     match &g {
+        GraphError::Api { code, .. } if code == MESSAGE_SIZE_EXCEEDED => ApiError::MessageTooLarge(
+            "the message is larger than this mailbox may send (its Exchange MaxSendSize, 35 MB by default); send smaller or fewer attachments, or ask the mailbox's administrator to raise the limit"
+                .into(),
+        ),
+        GraphError::Api { code, .. } if MAILBOX_FULL.contains(&code.as_str()) => {
+            ApiError::MailboxFull(format!(
+                "the mailbox is over its storage quota ({code}); nothing can be sent until the user frees space"
+            ))
+        }
+        GraphError::Api { code, .. } if SENDING_BLOCKED.contains(&code.as_str()) => {
+            sending_blocked(code)
+        }
         GraphError::Api { status: 413, .. } => too_large_send(),
         GraphError::Api { code, .. } if code == MAILBOX_NOT_ENABLED => unsupported_mailbox_send(),
-        GraphError::Api { status: 403, .. } => no_send_permission(),
+        GraphError::Api { status: 403, code, .. } if ACCESS_DENIED.contains(&code.as_str()) => {
+            no_send_permission()
+        }
+        GraphError::Api { status: 403, code, .. } => sending_blocked(code),
         GraphError::Api {
             status: 400, code, ..
         } if code == "ErrorInvalidRecipients" => {
@@ -457,5 +513,49 @@ mod tests {
         assert_eq!(throttled.status(), 503);
         assert_eq!(throttled.retry_after_secs(), Some(12));
         assert_eq!(api(400, "ErrorInvalidIdType", None).status(), 500);
+    }
+
+    #[test]
+    fn exchange_send_refusals_have_their_own_problem_types() {
+        let kind = |status: u16, code: &str| {
+            let e = send_graph_failure(GraphError::Api {
+                status,
+                code: code.into(),
+                retry_after: None,
+            });
+            (e.status().as_u16(), e.problem_type())
+        };
+        assert_eq!(
+            kind(413, "ErrorMessageSizeExceeded"),
+            (413, ProblemType::MessageTooLarge)
+        );
+        assert_eq!(
+            kind(400, "ErrorMessageSizeExceeded"),
+            (413, ProblemType::MessageTooLarge)
+        );
+        assert_eq!(
+            kind(403, "ErrorQuotaExceeded"),
+            (507, ProblemType::MailboxFull)
+        );
+        assert_eq!(
+            kind(507, "QuotaExceededException"),
+            (507, ProblemType::MailboxFull)
+        );
+        assert_eq!(
+            kind(403, "ErrorMessageSubmissionBlocked"),
+            (403, ProblemType::SendingBlocked)
+        );
+        assert_eq!(
+            kind(403, "ErrorSendAsDenied"),
+            (403, ProblemType::SendingBlocked)
+        );
+        assert_eq!(
+            kind(403, "SomethingElse"),
+            (403, ProblemType::SendingBlocked)
+        );
+        assert_eq!(
+            kind(403, "ErrorAccessDenied"),
+            (403, ProblemType::PermissionMissing)
+        );
     }
 }

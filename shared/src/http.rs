@@ -53,6 +53,15 @@ pub enum ApiError {
     InProgress { retry_after_secs: u64 },
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
+    /// A message larger than the mailbox may send (Exchange's `MaxSendSize`).
+    #[error("message too large for the mailbox: {0}")]
+    MessageTooLarge(String),
+    /// The mailbox is over its storage quota.
+    #[error("mailbox full: {0}")]
+    MailboxFull(String),
+    /// Exchange refuses to submit mail from this mailbox (blocked sender, send-as denied).
+    #[error("sending blocked: {0}")]
+    SendingBlocked(String),
     /// An `Idempotency-Key` reused for a different request.
     #[error("unprocessable: {0}")]
     Unprocessable(String),

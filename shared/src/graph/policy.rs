@@ -36,8 +36,23 @@ pub enum Retryable {
     Throttling,
 }
 
+/// Exchange refusals that no retry changes, whatever status they arrive with: a message over the
+/// mailbox's send size limit, a mailbox over its quota, a sender blocked from sending.
+pub const NEVER_RETRIED: [&str; 5] = [
+    "ErrorMessageSizeExceeded",
+    "ErrorQuotaExceeded",
+    "QuotaExceededException",
+    "ErrorSendAsDenied",
+    "ErrorMessageSubmissionBlocked",
+];
+
 impl Retryable {
     pub fn covers(self, e: &GraphError) -> bool {
+        if let GraphError::Api { code, .. } = e {
+            if NEVER_RETRIED.contains(&code.as_str()) {
+                return false;
+            }
+        }
         match self {
             Self::Transient => e.is_transient(),
             Self::Throttling => matches!(
@@ -180,6 +195,12 @@ impl GraphPolicy {
     /// Holds a permit of `permits` during each attempt (a per-mailbox concurrency cap).
     pub fn limited(mut self, permits: Arc<Semaphore>) -> Self {
         self.permits = Some(permits);
+        self
+    }
+
+    /// Retries only what `retryable` covers.
+    pub fn retrying(mut self, retryable: Retryable) -> Self {
+        self.retryable = retryable;
         self
     }
 
@@ -330,6 +351,22 @@ mod tests {
             assert!(!Retryable::Throttling.covers(&api(status, None)));
         }
         assert!(!Retryable::Throttling.covers(&transport()));
+    }
+
+    #[tokio::test]
+    async fn exchange_send_refusals_are_never_retried_whatever_their_status() {
+        for code in NEVER_RETRIED {
+            for status in [403, 413, 500, 503, 507] {
+                let e = GraphError::Api {
+                    status,
+                    code: code.into(),
+                    retry_after: None,
+                };
+                let (result, calls) = drive(&fast(GraphPolicy::sending()), vec![e]).await;
+                assert_eq!(calls, 1, "{code} {status}");
+                assert!(result.is_err());
+            }
+        }
     }
 
     #[tokio::test]

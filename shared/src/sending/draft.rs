@@ -3,7 +3,9 @@
 
 use super::*;
 
-/// Splits attachments into those that travel in the draft-creation request and those added after.
+/// Splits attachments into those that travel in the draft-creation request and those added after
+/// (one request each: large inline files, staged files under Graph's upload-session minimum read
+/// from S3, and upload sessions).
 pub(super) fn plan_attachments<'a>(
     message: &OutgoingMessage,
     uploads: &'a [UploadRecord],
@@ -32,7 +34,12 @@ pub(super) fn plan_attachments<'a>(
             }
             AttachmentSpec::Upload { .. } => {
                 if let Some(record) = uploads.next() {
-                    extras.push(Extra::Upload(record));
+                    // Graph has no upload session for small files: they are attached inline.
+                    extras.push(if record.size < uploads::UPLOAD_SESSION_MIN {
+                        Extra::SmallUpload(record)
+                    } else {
+                        Extra::Upload(record)
+                    });
                 }
             }
         }

@@ -4,6 +4,19 @@
 use super::draft::{build_draft, plan_attachments};
 use super::*;
 
+/// Graph answered `/send` with a refusal: the draft was not submitted. A 500, 502 or 504 (an
+/// outage while handling it) or no answer at all leaves that open.
+fn refused(e: &GraphError) -> bool {
+    matches!(e, GraphError::Api { status, .. } if ![500, 502, 504].contains(status))
+}
+
+/// Where a draft whose `/send` may have been accepted stands.
+enum Submission {
+    Submitted(MessageRef),
+    StillDraft,
+    Gone,
+}
+
 pub(super) struct Job<'a> {
     pub(super) c: &'a Connector,
     pub(super) settings: &'a SendSettings,
@@ -118,11 +131,12 @@ impl Job<'_> {
             self.progress.conversation_id = created.conversation_id;
             self.progress.attached = 0;
             // With nothing left to attach the next step is `/send`; say so in the same write.
-            self.progress.step = if extras.is_empty() {
-                SendStep::Sending
+            if extras.is_empty() {
+                self.progress.step = SendStep::Sending;
+                self.progress.sending_since = Some(Utc::now());
             } else {
-                SendStep::DraftCreated
-            };
+                self.progress.step = SendStep::DraftCreated;
+            }
             self.record().await?;
         }
         let draft_id = self.progress.draft_id.clone().unwrap_or_default();
@@ -133,6 +147,16 @@ impl Job<'_> {
                 Extra::Inline(file) => {
                     retry
                         .run(|| self.c.graph.add_attachment(&token, &draft_id, file))
+                        .await?
+                }
+                Extra::SmallUpload(record) => {
+                    let file = FileAttachment::new(
+                        record.name.clone(),
+                        record.content_type.clone(),
+                        uploads::read_small(self.c, record).await?,
+                    );
+                    retry
+                        .run(|| self.c.graph.add_attachment(&token, &draft_id, &file))
                         .await?
                 }
                 Extra::Upload(record) => {
@@ -163,25 +187,63 @@ impl Job<'_> {
         }
         if self.progress.step != SendStep::Sending {
             self.progress.step = SendStep::Sending;
+            self.progress.sending_since = Some(Utc::now());
             self.record().await?;
         }
 
-        match retry
+        // Only a refusal is retried: after a lost response or an outage mid-request Exchange may
+        // have accepted the message, and a second `/send` could send it twice.
+        let refusals = retry.clone().retrying(crate::graph::Retryable::Throttling);
+        match refusals
             .run(|| self.c.graph.send_draft(&token, &draft_id))
             .await
         {
             Ok(()) => {}
-            // A retried `/send` whose first attempt went through finds no draft to send.
+            // Not a draft any more (or gone): an earlier `/send` went through.
             Err(GraphError::Api { status, .. }) if status == 404 || status == 400 => {
-                return match self.find(&token, &retry, Folder::SentItems).await? {
-                    Some(found) => Ok(self.sent(Some(&found))),
-                    None => Err(SendError::OutcomeUnknown),
+                return match self.await_submission(&token, &retry).await? {
+                    Submission::Submitted(found) => Ok(self.sent(Some(&found))),
+                    _ => Err(SendError::OutcomeUnknown),
                 };
             }
-            Err(e) => return Err(e.into()),
+            // Graph answered and refused: the draft was not submitted and may be sent again.
+            Err(e) if refused(&e) => {
+                self.progress.step = SendStep::DraftCreated;
+                self.progress.sending_since = None;
+                self.record().await?;
+                return Err(e.into());
+            }
+            // No answer, or an outage while handling it: it may have been accepted.
+            Err(e) => {
+                tracing::warn!(error = %crate::http::chain(&e), "the outcome of /send is unknown");
+                return Err(SendError::OutcomeUnknown);
+            }
         }
         self.hook(Step::Sent)?;
         Ok(self.sent(None))
+    }
+
+    /// Waits for a draft whose `/send` may have been accepted to reach Sent Items: Exchange
+    /// answers 202 and submits afterwards, so the draft can linger in Drafts for a moment.
+    async fn await_submission(
+        &self,
+        token: &SecretString,
+        retry: &GraphPolicy,
+    ) -> Result<Submission, SendError> {
+        let deadline = tokio::time::Instant::now() + self.settings.submission_wait;
+        loop {
+            if let Some(sent) = self.find(token, retry, Folder::SentItems).await? {
+                return Ok(Submission::Submitted(sent));
+            }
+            let draft = self.find(token, retry, Folder::Drafts).await?;
+            if tokio::time::Instant::now() + self.settings.submission_poll > deadline {
+                return Ok(match draft {
+                    Some(_) => Submission::StillDraft,
+                    None => Submission::Gone,
+                });
+            }
+            tokio::time::sleep(self.settings.submission_poll).await;
+        }
     }
 
     async fn find(
@@ -209,6 +271,30 @@ impl Job<'_> {
         extras: &[Extra<'_>],
         in_draft: usize,
     ) -> Result<Option<Sent>, SendError> {
+        if self.progress.step == SendStep::Sending {
+            // `/send` may have been accepted: give Exchange's submission time to show.
+            match self.await_submission(token, retry).await? {
+                Submission::Submitted(sent) => {
+                    tracing::info!("the interrupted send had gone out; reporting it");
+                    return Ok(Some(self.sent(Some(&sent))));
+                }
+                // Not saved to Sent Items, or held in the Outbox: sending again could duplicate it.
+                Submission::Gone => return Err(SendError::OutcomeUnknown),
+                Submission::StillDraft => {
+                    let submitted_long_ago = self
+                        .progress
+                        .sending_since
+                        .is_none_or(|t| Utc::now() - t >= self.settings.submission_grace);
+                    if !submitted_long_ago {
+                        tracing::info!("the draft may still be being submitted; outcome unknown");
+                        return Err(SendError::OutcomeUnknown);
+                    }
+                    tracing::info!("the draft was never submitted; sending it");
+                    // Recorded again (with a new time) right before `/send`.
+                    self.progress.step = SendStep::DraftCreated;
+                }
+            }
+        }
         if let Some(draft) = self.find(token, retry, Folder::Drafts).await? {
             tracing::info!("the interrupted send's draft is still in Drafts; finishing it");
             if self.progress.draft_id.is_none() {

@@ -9,8 +9,15 @@
 //! - the draft is still in Drafts (found by `internetMessageId`) -> finish attaching, send it;
 //! - it is in Sent Items -> it was sent: report it, send nothing;
 //! - it is nowhere and `/send` was never called -> start again with a new draft;
+//! - `/send` may have been called and the draft is still in Drafts -> Exchange may be submitting
+//!   it (it moves the draft to Sent Items after answering 202): wait for it to leave Drafts; a
+//!   draft still there [`SendSettings::submission_grace`] after `/send` was never submitted and is
+//!   sent; before that the outcome is not known yet;
 //! - it is nowhere but `/send` may have been called -> the outcome is not known yet (Exchange can
 //!   hold a message in the Outbox): 503 with `Retry-After`, nothing is sent twice.
+//!
+//! `/send` itself is retried only when Graph refused it (429, 503): after a lost response or an
+//! outage mid-request it may have been accepted, and a second `/send` could send twice.
 //!
 //! Throttling (429) and outages (503) are retried under [`GraphPolicy::sending`], a bounded
 //! budget honouring `Retry-After`; after that the client gets a 503 with `Retry-After` and the same key resumes.
@@ -80,6 +87,13 @@ pub struct SendSettings {
     pub retry: GraphPolicy,
     /// Bytes per upload-session PUT: a multiple of 320 KiB under 4 MB.
     pub chunk_size: usize,
+    /// How long a resumed send waits for a draft whose `/send` may have been accepted to leave
+    /// Drafts (Exchange submits after answering 202), polling every `submission_poll`.
+    pub submission_wait: std::time::Duration,
+    pub submission_poll: std::time::Duration,
+    /// A draft still in Drafts this long after `/send` was called was never submitted: only then
+    /// is it sent again. Before, the outcome is unknown (503 with `Retry-After`).
+    pub submission_grace: chrono::Duration,
     pub hook: Option<Arc<dyn StepHook>>,
 }
 
@@ -89,6 +103,9 @@ impl Default for SendSettings {
             lease: chrono::Duration::seconds(180),
             retry: GraphPolicy::sending(),
             chunk_size: 10 * 320 * 1024,
+            submission_wait: std::time::Duration::from_secs(10),
+            submission_poll: std::time::Duration::from_millis(250),
+            submission_grace: chrono::Duration::minutes(5),
             hook: None,
         }
     }
@@ -172,6 +189,9 @@ fn internet_message_id(connection: &Connection, key: Option<&IdempotencyKey>) ->
 /// One attachment added after the draft exists.
 enum Extra<'a> {
     Inline(FileAttachment),
+    /// A staged file under [`uploads::UPLOAD_SESSION_MIN`]: read from S3, `POST .../attachments`.
+    SmallUpload(&'a UploadRecord),
+    /// A staged file streamed to an upload session.
     Upload(&'a UploadRecord),
 }
 
@@ -248,6 +268,7 @@ pub async fn send(
             draft_id: None,
             conversation_id: None,
             attached: 0,
+            sending_since: None,
         }),
     };
     let result = job.run(kind, message).await;

@@ -16,6 +16,12 @@ use crate::graph::GraphPolicy;
 use crate::store::keys;
 use crate::store::sends::UploadRecord;
 
+/// Graph refuses upload sessions for attachments under 3 MB
+/// (`ErrorAttachmentSizeShouldNotBeLessThanMinimumSize`); smaller staged files are attached with
+/// one `POST .../attachments` each, whose base64 (4,000,000 characters at most) stays within
+/// Graph's 4 MB request limit.
+pub const UPLOAD_SESSION_MIN: u64 = 3_000_000;
+
 /// How long the presigned URL works.
 pub const UPLOAD_URL_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// How long a staged upload can wait to be sent (the bucket's lifecycle rule matches).
@@ -225,6 +231,50 @@ pub async fn stream_to_graph(
         }));
     }
     Ok(())
+}
+
+/// Reads a staged object under [`UPLOAD_SESSION_MIN`] from S3 and encodes it for a
+/// `fileAttachment`: the bytes are streamed into one buffer of the declared size, never more.
+pub(crate) async fn read_small(c: &Connector, record: &UploadRecord) -> Result<String, SendError> {
+    use base64::Engine as _;
+    let bucket = c
+        .config
+        .uploads_bucket
+        .as_deref()
+        .ok_or(SendError::NoBucket)?;
+    let object =
+        c.s3.get_object()
+            .bucket(bucket)
+            .key(&record.s3_key)
+            .send()
+            .await
+            .map_err(|e| SendError::S3(Box::new(e)))?;
+    let declared = usize::try_from(record.size.min(UPLOAD_SESSION_MIN)).unwrap_or(0);
+    let mut body = object.body;
+    let mut buffer = Vec::with_capacity(declared);
+    while let Some(bytes) = body
+        .try_next()
+        .await
+        .map_err(|e| SendError::S3(Box::new(e)))?
+    {
+        if buffer.len() + bytes.len() > declared {
+            return Err(SendError::Invalid(ParseError {
+                field: "attachments".into(),
+                reason: "an uploaded file is larger than declared".into(),
+            }));
+        }
+        buffer.extend_from_slice(&bytes);
+    }
+    if buffer.len() != declared {
+        return Err(SendError::Invalid(ParseError {
+            field: "attachments".into(),
+            reason: format!(
+                "an uploaded file changed: {} bytes read, {declared} declared",
+                buffer.len()
+            ),
+        }));
+    }
+    Ok(base64::engine::general_purpose::STANDARD.encode(&buffer))
 }
 
 async fn put_range(

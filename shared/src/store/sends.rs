@@ -44,6 +44,10 @@ pub struct SendProgress {
     /// Attachments added to the draft after it was created (uploads, large inline files).
     #[serde(default)]
     pub attached: u32,
+    /// When `/send` was (about to be) called: a draft still in Drafts long after it was never
+    /// submitted (Exchange submits asynchronously, within seconds).
+    #[serde(default)]
+    pub sending_since: Option<DateTime<Utc>>,
 }
 
 impl SendProgress {
@@ -54,6 +58,7 @@ impl SendProgress {
             draft_id: None,
             conversation_id: None,
             attached: 0,
+            sending_since: None,
         }
     }
 }

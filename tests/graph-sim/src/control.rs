@@ -77,6 +77,10 @@ pub fn routes() -> Router<SimRef> {
             get(notifications).delete(clear_notifications),
         )
         .route("/_sim/settings", get(get_settings).put(put_settings))
+        .route(
+            "/_sim/mailboxes/{address}/sending",
+            get(get_sending).put(put_sending),
+        )
 }
 
 fn err(status: StatusCode, msg: impl Into<String>) -> Response {
@@ -692,15 +696,66 @@ async fn clear_notifications(State(sim): State<SimRef>) -> Response {
 }
 
 async fn get_settings(State(sim): State<SimRef>) -> Response {
-    Json(json!({"notifications": sim.st().notify_settings})).into_response()
+    let st = sim.st();
+    Json(json!({
+        "notifications": st.notify_settings,
+        "submission": st.submission,
+        "pendingSubmissions": st.pending_submissions,
+    }))
+    .into_response()
 }
 
+/// Each part is optional: what is left out keeps its value.
 #[derive(Debug, Deserialize)]
 struct SettingsBody {
-    notifications: NotifySettings,
+    notifications: Option<NotifySettings>,
+    submission: Option<crate::state::SubmissionSettings>,
 }
 
 async fn put_settings(State(sim): State<SimRef>, Json(b): Json<SettingsBody>) -> Response {
-    sim.st().notify_settings = b.notifications;
+    {
+        let mut st = sim.st();
+        if let Some(n) = b.notifications {
+            st.notify_settings = n;
+        }
+        if let Some(s) = b.submission {
+            st.submission = s;
+        }
+    }
     get_settings(State(sim)).await
+}
+
+async fn get_sending(Path(address): Path<String>, State(sim): State<SimRef>) -> Response {
+    let u = match online_user(&address) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let st = sim.st();
+    match st.mailboxes.get(u.id) {
+        Some(m) => Json(json!(m.sending)).into_response(),
+        None => err(StatusCode::NOT_FOUND, "no mailbox"),
+    }
+}
+
+/// Sets what the mailbox may send: `{"maxSendSize", "full", "sendBlocked"}`; left-out fields
+/// take their defaults.
+async fn put_sending(
+    Path(address): Path<String>,
+    State(sim): State<SimRef>,
+    Json(b): Json<crate::mailbox::SendingPolicy>,
+) -> Response {
+    let u = match online_user(&address) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if b.max_send_size > crate::mailbox::LARGEST_MAX_SEND_SIZE {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "maxSendSize is at most 157286400 (150 MB)",
+        );
+    }
+    if let Some(m) = sim.st().mailboxes.get_mut(u.id) {
+        m.sending = b;
+    }
+    get_sending(Path(address), State(sim)).await
 }

@@ -137,6 +137,35 @@ pub struct Mailbox {
     pub seq: u64,
     /// Immutable id -> the sequence number a move gave the message, while it is unchanged since.
     pub moved_in: std::collections::HashMap<String, u64>,
+    /// Exchange's per-mailbox sending limits and blocks (`PUT /_sim/mailboxes/{address}/sending`).
+    pub sending: SendingPolicy,
+}
+
+/// Exchange Online's mailbox `MaxSendSize` default: 35 MB (36,700,160 bytes).
+pub const DEFAULT_MAX_SEND_SIZE: usize = 35 * 1024 * 1024;
+/// The largest `MaxSendSize` an administrator can set: 150 MB.
+pub const LARGEST_MAX_SEND_SIZE: usize = 150 * 1024 * 1024;
+
+/// What Exchange lets a mailbox send.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SendingPolicy {
+    /// Largest message (body plus attachment bytes) the mailbox may send.
+    pub max_send_size: usize,
+    /// The mailbox is over its quota: nothing can be saved or sent (`ErrorQuotaExceeded`).
+    pub full: bool,
+    /// Submission is refused with this code (`ErrorMessageSubmissionBlocked`, `ErrorSendAsDenied`).
+    pub send_blocked: Option<String>,
+}
+
+impl Default for SendingPolicy {
+    fn default() -> Self {
+        Self {
+            max_send_size: DEFAULT_MAX_SEND_SIZE,
+            full: false,
+            send_blocked: None,
+        }
+    }
 }
 
 pub const WELL_KNOWN: &[(&str, &str)] = &[
@@ -181,6 +210,7 @@ impl Mailbox {
             tombstones: Vec::new(),
             seq: 0,
             moved_in: std::collections::HashMap::new(),
+            sending: SendingPolicy::default(),
         }
     }
 

@@ -126,6 +126,10 @@ pub struct State {
     /// Notification items waiting for their URL's batch window to close.
     pub pending_notifications: HashMap<String, Vec<Value>>,
     pub notify_settings: crate::notify::NotifySettings,
+    /// How long Exchange's transport takes to submit a sent draft (`PUT /_sim/settings`).
+    pub submission: SubmissionSettings,
+    /// `/send` and `sendMail` calls whose submission has not happened yet.
+    pub pending_submissions: u64,
     /// In-flight Graph requests per mailbox (user id).
     pub inflight: HashMap<String, usize>,
     /// Calendars and working hours of the Exchange Online mailboxes.
@@ -159,9 +163,25 @@ impl State {
             outbox: Vec::new(),
             pending_notifications: HashMap::new(),
             notify_settings: Default::default(),
+            submission: SubmissionSettings::default(),
+            pending_submissions: 0,
             inflight: HashMap::new(),
             calendar: crate::graph::calendar::CalendarState::seeded(),
         }
+    }
+}
+
+/// Exchange sends asynchronously: `/send` answers 202 and transport moves the draft to Sent Items
+/// and delivers it afterwards. This is how long afterwards (0: inside the request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SubmissionSettings {
+    pub delay_ms: u64,
+}
+
+impl Default for SubmissionSettings {
+    fn default() -> Self {
+        Self { delay_ms: 1000 }
     }
 }
 

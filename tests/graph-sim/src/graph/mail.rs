@@ -22,6 +22,9 @@ use crate::SimRef;
 
 pub const DEFAULT_PAGE_SIZE: usize = 10;
 pub const MAX_ATTACHMENT_SIZE: usize = 150 * 1024 * 1024;
+/// Graph refuses upload sessions for smaller attachments ("Attach large files to Outlook
+/// messages": 3 MB, read as 3,000,000 bytes; a measurement puts Graph's floor at 2 MiB).
+pub const MIN_UPLOAD_SESSION_SIZE: usize = 3_000_000;
 
 pub fn routes() -> Router<SimRef> {
     Router::new()
@@ -148,6 +151,52 @@ fn mb<'a>(st: &'a mut SimState, caller: &Caller) -> &'a mut Mailbox {
     st.mailboxes
         .get_mut(caller.user.id)
         .expect("checked mailbox")
+}
+
+/// A mailbox over its quota can neither save nor send: 403 `ErrorQuotaExceeded`.
+fn check_not_full(mbx: &Mailbox) -> Result<(), GraphError> {
+    if mbx.sending.full {
+        return Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            "ErrorQuotaExceeded",
+            "Mailbox has exceeded maximum mailbox size.",
+        ));
+    }
+    Ok(())
+}
+
+/// The size Exchange measures against the mailbox's `MaxSendSize` (body plus attachments).
+fn message_size(m: &Message) -> usize {
+    m.body.len() + m.attachments.iter().map(|a| a.content.len()).sum::<usize>()
+}
+
+/// A message over the mailbox's `MaxSendSize`: 413 `ErrorMessageSizeExceeded`.
+fn check_send_size(mbx: &Mailbox, size: usize) -> Result<(), GraphError> {
+    if size > mbx.sending.max_send_size {
+        return Err(GraphError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "ErrorMessageSizeExceeded",
+            "The message exceeds the maximum supported size.",
+        ));
+    }
+    Ok(())
+}
+
+/// What Exchange checks before it accepts a message for submission.
+fn check_can_send(mbx: &Mailbox, m: &Message) -> Result<(), GraphError> {
+    if let Some(code) = &mbx.sending.send_blocked {
+        return Err(GraphError::new(
+            StatusCode::FORBIDDEN,
+            code,
+            if code == "ErrorSendAsDenied" {
+                "The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account."
+            } else {
+                "Message submission is blocked for this mailbox."
+            },
+        ));
+    }
+    check_not_full(mbx)?;
+    check_send_size(mbx, message_size(m))
 }
 
 fn change(mb: &Mailbox, idx: usize, change_type: &'static str) -> Change {
@@ -447,6 +496,7 @@ fn create(sim: &SimRef, caller: &Caller, fid: &str, body: &[u8]) -> GraphResult 
     caller.require_any(MAIL_WRITE)?;
     let input: MessageInput = parse_json(body)?;
     let m = with_mailbox(sim, caller, |st, now| {
+        check_not_full(mb(st, caller))?;
         let folder = mb(st, caller)
             .folder(fid)
             .ok_or_else(GraphError::not_found)?
@@ -614,18 +664,103 @@ async fn send_mail(
         let mut m =
             Message::from_input(input, &sent_folder, now).map_err(GraphError::bad_request)?;
         finalise_for_send(&mut m, &me_recipient(&caller), now)?;
-        if req.save_to_sent_items.unwrap_or(true) {
-            insert_message(st, caller.user.id, m.clone());
-        }
-        deliver_to_recipients(st, &m, now);
+        check_can_send(mb(st, &caller), &m)?;
+        let sub = Submission::Message {
+            user_id: caller.user.id.to_string(),
+            message: Box::new(m),
+            save: req.save_to_sent_items.unwrap_or(true),
+        };
+        submit_or_schedule(st, &sim, sub, now);
         Ok(())
     })?;
     Ok(empty(StatusCode::ACCEPTED))
 }
 
-/// Send draft `idx`: it moves to Sent Items (keeping its immutable id) and is delivered.
+/// What Exchange's transport does after `/send` or `sendMail` answered 202.
+pub(crate) enum Submission {
+    /// Move the draft (by immutable id) to Sent Items and deliver it.
+    Draft {
+        user_id: String,
+        message_id: String,
+        sender: Recipient,
+    },
+    /// `sendMail`: file the message in Sent Items (if asked) and deliver it.
+    Message {
+        user_id: String,
+        message: Box<Message>,
+        save: bool,
+    },
+}
+
+/// Runs a submission now, or after the configured delay (Exchange sends asynchronously: "most
+/// of the steps take place after the method response is returned").
+fn submit_or_schedule(st: &mut SimState, sim: &SimRef, sub: Submission, now: DateTime<Utc>) {
+    let delay = st.submission.delay_ms;
+    if delay == 0 {
+        submit(st, sub, now);
+        return;
+    }
+    st.pending_submissions += 1;
+    let sim = sim.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+        let now = sim.now();
+        {
+            let mut st = sim.st();
+            submit(&mut st, sub, now);
+            st.pending_submissions = st.pending_submissions.saturating_sub(1);
+        }
+        notify::dispatch(&sim);
+    });
+}
+
+fn submit(st: &mut SimState, sub: Submission, now: DateTime<Utc>) {
+    match sub {
+        Submission::Message {
+            user_id,
+            message,
+            save,
+        } => {
+            if save {
+                insert_message(st, &user_id, (*message).clone());
+            }
+            deliver_to_recipients(st, &message, now);
+        }
+        Submission::Draft {
+            user_id,
+            message_id,
+            sender,
+        } => {
+            let Some(mbx) = st.mailboxes.get_mut(&user_id) else {
+                return;
+            };
+            // Deleted before transport picked it up: nothing is sent.
+            let Some(idx) = mbx.find(&message_id) else {
+                return;
+            };
+            if !mbx.messages[idx].is_draft {
+                // A second `/send` of an item already submitted. What Exchange does is not
+                // documented; the simulator assumes the worst and sends it again.
+                let again = mbx.messages[idx].clone();
+                deliver_to_recipients(st, &again, now);
+                return;
+            }
+            if finalise_for_send(&mut mbx.messages[idx], &sender, now).is_err() {
+                return;
+            }
+            let sent_folder = mbx.folder_id("sentitems");
+            let new_idx = move_message(st, &user_id, idx, &sent_folder, now).expect("mailbox");
+            let sent = st.mailboxes[&user_id].messages[new_idx].clone();
+            deliver_to_recipients(st, &sent, now);
+        }
+    }
+}
+
+/// Send draft `idx`: what Exchange checks is checked now; the move to Sent Items (keeping the
+/// immutable id) and the delivery are transport's, after the submission delay.
 fn send_draft(
     st: &mut SimState,
+    sim: &SimRef,
     caller: &Caller,
     idx: usize,
     now: DateTime<Utc>,
@@ -639,11 +774,15 @@ fn send_draft(
             "Only draft messages can be sent.",
         ));
     }
-    finalise_for_send(&mut mbx.messages[idx], &sender, now)?;
-    let sent_folder = mbx.folder_id("sentitems");
-    let new_idx = move_message(st, caller.user.id, idx, &sent_folder, now).expect("mailbox");
-    let sent = mb(st, caller).messages[new_idx].clone();
-    deliver_to_recipients(st, &sent, now);
+    // The recipients are checked on a copy: the draft stays a draft until transport has it.
+    finalise_for_send(&mut mbx.messages[idx].clone(), &sender, now)?;
+    check_can_send(mbx, &mbx.messages[idx])?;
+    let sub = Submission::Draft {
+        user_id: caller.user.id.to_string(),
+        message_id: mbx.messages[idx].immutable_id.clone(),
+        sender,
+    };
+    submit_or_schedule(st, sim, sub, now);
     Ok(())
 }
 
@@ -748,7 +887,7 @@ async fn message_action(
                 let idx = mb(st, &caller)
                     .find(&id)
                     .ok_or_else(GraphError::not_found)?;
-                send_draft(st, &caller, idx, now)
+                send_draft(st, &sim, &caller, idx, now)
             })?;
             Ok(empty(StatusCode::ACCEPTED))
         }
@@ -774,7 +913,7 @@ async fn message_action(
                     .ok_or_else(GraphError::not_found)?;
                 let new_id = make_response_draft(st, &caller, idx, &action, req, now)?;
                 let new_idx = mb(st, &caller).find(&new_id).expect("draft");
-                send_draft(st, &caller, new_idx, now)
+                send_draft(st, &sim, &caller, new_idx, now)
             })?;
             Ok(empty(StatusCode::ACCEPTED))
         }
@@ -885,7 +1024,9 @@ async fn add_attachment(
             .map_err(GraphError::bad_request)?;
         let json = a.to_json(true);
         let mbx = mb(st, &caller);
+        check_not_full(mbx)?;
         let idx = mbx.find(&id).ok_or_else(GraphError::not_found)?;
+        check_send_size(mbx, message_size(&mbx.messages[idx]) + a.content.len())?;
         mbx.messages[idx].attachments.push(a);
         mbx.touch(idx, now);
         let c = change(mbx, idx, "updated");
@@ -954,11 +1095,19 @@ async fn create_upload_session(
             "The attachment exceeds the maximum size of 150 MB.",
         ));
     }
+    if size < MIN_UPLOAD_SESSION_SIZE {
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "ErrorAttachmentSizeShouldNotBeLessThanMinimumSize",
+            "Attachment size should not be less than the minimum size of 3 MB for an upload session.",
+        ));
+    }
     let token = random_token(32);
     let now = sim.now();
     let expires = now + chrono::Duration::hours(6);
     with_mailbox(&sim, &caller, |st, _| {
         let mbx = mb(st, &caller);
+        check_not_full(mbx)?;
         let idx = mbx.find(&id).ok_or_else(GraphError::not_found)?;
         let message_id = mbx.messages[idx].immutable_id.clone();
         st.upload_sessions.insert(
@@ -1053,6 +1202,18 @@ async fn upload_chunk(
             );
             return Err(e);
         }
+        // Exchange refuses the bytes that take the message over the mailbox's MaxSendSize.
+        let (user_id, message_id, received) =
+            (s.user_id.clone(), s.message_id.clone(), s.data.len());
+        let over = st.mailboxes.get(&user_id).and_then(|mbx| {
+            let m = &mbx.messages[mbx.find(&message_id)?];
+            check_send_size(mbx, message_size(m) + received + body.len()).err()
+        });
+        if let Some(e) = over {
+            st.upload_sessions.remove(&token);
+            return Err(e);
+        }
+        let s = st.upload_sessions.get_mut(&token).expect("session");
         s.data.extend_from_slice(&body);
         if s.data.len() < s.size {
             Ok((

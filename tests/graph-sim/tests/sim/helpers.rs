@@ -250,6 +250,23 @@ impl TestSim {
         }
         r.send().await.unwrap()
     }
+
+    /// Waits (polling) until Exchange's transport has done every pending submission.
+    pub async fn submitted(&self) {
+        for _ in 0..200 {
+            let s: Value = self
+                .control(reqwest::Method::GET, "/settings", None)
+                .await
+                .json()
+                .await
+                .unwrap();
+            if s["pendingSubmissions"] == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("submissions still pending after 10 s");
+    }
 }
 
 /// A webhook endpoint: echoes validation tokens and records every notification body.

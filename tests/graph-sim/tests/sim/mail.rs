@@ -17,6 +17,7 @@ async fn send_mail_delivers_to_seeded_inboxes_and_sent_items() {
         .unwrap();
     assert_eq!(resp.status(), 202);
     assert!(resp.text().await.unwrap().is_empty());
+    t.submitted().await;
     let bob: Value = t
         .control(
             Method::GET,
@@ -99,6 +100,7 @@ async fn draft_then_send_keeps_the_immutable_id_and_reply_threads_the_conversati
         .await
         .unwrap();
     assert_eq!(send.status(), 202);
+    t.submitted().await;
     let sent: Value = t
         .graph(Method::GET, &format!("/me/messages/{id}"), &alice.access)
         .header("Prefer", "IdType=\"ImmutableId\"")
@@ -370,6 +372,7 @@ async fn a_draft_keeps_a_client_internet_message_id_and_sent_items_can_be_filter
             .unwrap();
         assert_eq!(sent.status(), 202);
     }
+    t.submitted().await;
 
     let filter = format!("internetMessageId eq '{}'", imid.replace('\'', "''"));
     let found: Value = t

@@ -6,5 +6,6 @@ mod fidelity;
 mod helpers;
 mod identity;
 mod mail;
+mod sending;
 mod subscriptions;
 mod sync_fidelity;

@@ -56,7 +56,32 @@ async fn post(
     send_mail::handle(&h.connector, settings, request).await
 }
 
+/// Waits (polling) until the simulated Exchange has submitted every message it accepted: it
+/// sends asynchronously, after `/send` answered.
+async fn submitted(h: &Harness) {
+    for _ in 0..400 {
+        let s = h.control(Method::GET, "/_sim/settings", None).await;
+        if s["pendingSubmissions"] == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the simulator still has submissions pending");
+}
+
+/// Raises the mailbox's send size limit to Exchange Online's largest (150 MB).
+async fn allow_150_mb(h: &Harness, address: &str) {
+    h.control(
+        Method::PUT,
+        &format!("/_sim/mailboxes/{address}/sending"),
+        Some(json!({"maxSendSize": 150 * 1024 * 1024})),
+    )
+    .await;
+}
+
+/// A folder's messages once every accepted message has been submitted.
 async fn folder(h: &Harness, address: &str, folder: &str) -> Vec<Value> {
+    submitted(h).await;
     h.control(
         Method::GET,
         &format!("/_sim/mailboxes/{address}/messages?folder={folder}"),
@@ -292,6 +317,191 @@ async fn a_retry_after_a_crash_at_any_step_leaves_exactly_one_sent_message() {
     }
 }
 
+#[tokio::test]
+async fn a_crash_right_after_send_was_accepted_is_not_sent_again_while_exchange_submits() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let path = format!("/connections/{alice}/messages");
+    // Exchange submits after `/send` answered; here slowly enough for the retry to find the
+    // draft still in Drafts (a second `/send` on it sends it twice in the simulator).
+    h.control(
+        Method::PUT,
+        "/_sim/settings",
+        Some(json!({"submission": {"delayMs": 3000}})),
+    )
+    .await;
+    let crashing = SendSettings {
+        hook: Some(Arc::new(CrashOnce {
+            at: Step::Sent,
+            armed: AtomicBool::new(true),
+        })),
+        ..settings()
+    };
+    let payload = message("Submitted slowly");
+
+    let crashed = post(&h, &crashing, &path, Some("slow-exchange"), payload.clone()).await;
+    assert_eq!(crashed.status(), 500);
+    // The crashed request's lease (1 s) runs out while Exchange is still submitting.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let retried = post(
+        &h,
+        &settings(),
+        &path,
+        Some("slow-exchange"),
+        payload.clone(),
+    )
+    .await;
+
+    assert_eq!(retried.status(), 202);
+    assert_eq!(
+        with_subject(&folder(&h, BOB, "inbox").await, "Submitted slowly").len(),
+        1,
+        "the recipient gets the message once"
+    );
+    assert_eq!(
+        with_subject(&folder(&h, ALICE, "sentitems").await, "Submitted slowly").len(),
+        1
+    );
+    assert_eq!(
+        h.sim_requests("/v1.0/me/messages/")
+            .await
+            .iter()
+            .filter(|r| { r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/send") })
+            .count(),
+        1,
+        "/send was called once"
+    );
+    let replay = post(&h, &settings(), &path, Some("slow-exchange"), payload).await;
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+}
+
+#[tokio::test]
+async fn staged_files_under_the_upload_session_minimum_are_attached_inline() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let path = format!("/connections/{alice}/messages");
+
+    // A 200 KB CV staged through /uploads.
+    let cv = bytes_of(200 * 1024, 11);
+    let cv_id = upload(&h, &alice, "cv.pdf", cv.clone()).await;
+    let mut payload = message("CV");
+    payload["attachments"] = json!([{ "upload_id": cv_id }]);
+    let r = post(&h, &settings(), &path, None, payload).await;
+    assert_eq!(r.status(), 202, "{:?}", body(r).await);
+    let inbox = folder(&h, BOB, "inbox").await;
+    let got = with_subject(&inbox, "CV");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["attachments"][0]["sha256"], sha(&cv));
+    assert_eq!(got[0]["attachments"][0]["name"], "cv.pdf");
+
+    // Small and large mixed: each small one in its own request under 4 MB, the large one
+    // through an upload session.
+    let files = [
+        bytes_of(200 * 1024, 12),
+        bytes_of(1024 * 1024, 13),
+        bytes_of(2_999_999, 14),
+        bytes_of(3_000_000, 15),
+        bytes_of(5 * 1024 * 1024, 16),
+    ];
+    let mut ids = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        ids.push(upload(&h, &alice, &format!("f{i}.pdf"), f.clone()).await);
+    }
+    h.control(Method::DELETE, "/_sim/requests", None).await;
+    let mut payload = message("Mixed");
+    payload["attachments"] = ids.iter().map(|id| json!({ "upload_id": id })).collect();
+    let r = post(&h, &settings(), &path, None, payload).await;
+    assert_eq!(r.status(), 202, "{:?}", body(r).await);
+    let inbox = folder(&h, BOB, "inbox").await;
+    let got = with_subject(&inbox, "Mixed");
+    assert_eq!(got.len(), 1);
+    let hashes: Vec<&str> = got[0]["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["sha256"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = files.iter().map(|f| sha(f)).collect();
+    assert_eq!(hashes, expected);
+    let requests = h.sim_requests("/v1.0/me/messages/").await;
+    let count = |suffix: &str| {
+        requests
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with(suffix))
+            .count()
+    };
+    assert_eq!(count("/attachments"), 3, "one request per small file");
+    assert_eq!(count("/attachments/createUploadSession"), 2);
+    assert!(requests.iter().all(|r| r["status"].as_u64().unwrap() < 400));
+}
+
+#[tokio::test]
+async fn exchange_refusals_of_a_send_are_their_own_problems_and_not_retried() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let path = format!("/connections/{alice}/messages");
+    let sending = format!("/_sim/mailboxes/{ALICE}/sending");
+    let sends = |requests: Vec<Value>| {
+        requests
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/send"))
+            .count()
+    };
+    let cases = [
+        (
+            json!({"maxSendSize": 1_000_000}),
+            413,
+            "urn:m365-connector:problem:message-too-large",
+        ),
+        (
+            json!({"full": true}),
+            507,
+            "urn:m365-connector:problem:mailbox-full",
+        ),
+        (
+            json!({"sendBlocked": "ErrorMessageSubmissionBlocked"}),
+            403,
+            "urn:m365-connector:problem:sending-blocked",
+        ),
+        (
+            json!({"sendBlocked": "ErrorSendAsDenied"}),
+            403,
+            "urn:m365-connector:problem:sending-blocked",
+        ),
+    ];
+    let attachment = base64::engine::general_purpose::STANDARD.encode(bytes_of(1_200_000, 21));
+    for (i, (policy, status, kind)) in cases.into_iter().enumerate() {
+        h.control(Method::PUT, &sending, Some(policy.clone())).await;
+        h.control(Method::DELETE, "/_sim/requests", None).await;
+        let mut payload = message(&format!("Refused {i}"));
+        payload["attachments"] = json!([{"name": "a.bin", "content_base64": attachment}]);
+        let r = post(
+            &h,
+            &settings(),
+            &path,
+            Some(&format!("refused-{i}")),
+            payload,
+        )
+        .await;
+        assert_eq!(r.status(), status, "{policy}");
+        let problem = body(r).await;
+        assert_eq!(problem["type"], kind, "{policy}: {problem}");
+        assert!(!problem["detail"].as_str().unwrap().contains("Mail.Send"));
+        let requests = h.sim_requests("/v1.0/me/").await;
+        assert!(sends(requests.clone()) <= 1, "{policy}: /send not retried");
+        let drafts = requests
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["path"] == "/v1.0/me/messages")
+            .count();
+        assert_eq!(drafts, 1, "{policy}: the draft is not retried");
+    }
+    h.control(Method::PUT, &sending, Some(json!({}))).await;
+    assert!(with_subject(&folder(&h, BOB, "inbox").await, "Refused 0").is_empty());
+}
+
 async fn upload(h: &Harness, connection: &str, name: &str, data: Vec<u8>) -> String {
     let created = send_mail::handle(
         &h.connector,
@@ -320,6 +530,7 @@ async fn inline_and_uploaded_attachments_arrive_byte_identical() {
     let h = Harness::start().await;
     let _turn = MAILBOXES.lock().await;
     let alice = connected(&h, ALICE).await;
+    allow_150_mb(&h, ALICE).await;
     let small = bytes_of(1024, 1);
     let inline = bytes_of(2_900_000, 2);
     let ten = bytes_of(10 * 1024 * 1024, 3);
@@ -481,6 +692,7 @@ async fn bench_send_mail() {
     let meter = integration_tests::Meter::default();
     let h = Harness::start_metered(&meter).await;
     let alice = connected(&h, ALICE).await;
+    allow_150_mb(&h, ALICE).await;
     let s = SendSettings::default();
     let path = format!("/connections/{alice}/messages");
     let one_mb = base64::engine::general_purpose::STANDARD.encode(bytes_of(1024 * 1024, 9));

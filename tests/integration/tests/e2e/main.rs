@@ -617,6 +617,14 @@ async fn the_deployed_system_end_to_end() {
         )
         .await;
     assert_eq!(status, 202, "{with_cv}");
+    // Exchange (and the simulator) submits after answering 202: wait for it by polling.
+    for _ in 0..400 {
+        let settings = dev.sim(reqwest::Method::GET, "/_sim/settings", None).await;
+        if settings["pendingSubmissions"] == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let bob_inbox_sim = dev
         .sim(
             reqwest::Method::GET,
@@ -662,6 +670,13 @@ async fn the_deployed_system_end_to_end() {
         )
         .await;
     assert_eq!(status, 202, "{reply}");
+    for _ in 0..400 {
+        let settings = dev.sim(reqwest::Method::GET, "/_sim/settings", None).await;
+        if settings["pendingSubmissions"] == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let alice_inbox_sim = dev
         .sim(
             reqwest::Method::GET,
