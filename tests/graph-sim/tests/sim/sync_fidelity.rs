@@ -213,17 +213,27 @@ async fn actions_bind_the_metadata_pascal_case_parameter_names() {
         .await
         .unwrap();
     assert_eq!(r.status(), 202);
-    let bob_inbox: Value = t
-        .control(Method::GET, &format!("/mailboxes/{BOB}/messages"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(bob_inbox["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|m| m["subject"] == "Pascal"));
+    // Exchange submits asynchronously: the message arrives a moment after the 202.
+    let mut delivered = false;
+    for _ in 0..50 {
+        let bob_inbox: Value = t
+            .control(Method::GET, &format!("/mailboxes/{BOB}/messages"), None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        if bob_inbox["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["subject"] == "Pascal")
+        {
+            delivered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(delivered, "sendMail with PascalCase parameters delivered");
     let sent: Value = t
         .graph(
             Method::GET,
