@@ -103,7 +103,7 @@ pub async fn book(
     booking: &Booking,
     now: DateTime<Utc>,
 ) -> Result<EventView, SchedulingError> {
-    let token = calendar_token(c, id).await?;
+    calendar_access(c, id).await?;
     let transaction = transaction_id(id, key);
     let mut event = serde_json::json!({
         "subject": booking.subject,
@@ -135,7 +135,12 @@ pub async fn book(
         // A crashed or concurrent first attempt: Graph's transactionId makes repeating it safe.
         IdempotencyStart::InProgress | IdempotencyStart::Started => {}
     }
-    let graph_event = c.graph.create_event(&token, &event).await?;
+    // A retry after a refused token is safe: Graph's transactionId returns the first event.
+    let event = &event;
+    let graph_event = with_access_token(c, id, |token| async move {
+        Ok::<_, SchedulingError>(c.graph.create_event(&token, event).await?)
+    })
+    .await?;
     let created = EventView::of(graph_event, booking.online_meeting);
     if created.online_meeting == Some(OnlineMeetingState::Unavailable) {
         tracing::warn!(
@@ -169,7 +174,7 @@ pub async fn reschedule(
     change: &Reschedule,
 ) -> Result<EventView, SchedulingError> {
     let event_id = event_id.as_str();
-    let token = calendar_token(c, id).await?;
+    calendar_access(c, id).await?;
     let mut patch = serde_json::json!({});
     if let Some(subject) = &change.subject {
         patch["subject"] = subject.as_str().into();
@@ -180,11 +185,14 @@ pub async fn reschedule(
     if let Some(attendees) = &change.attendees {
         patch["attendees"] = graph_attendees(attendees);
     }
-    let updated = c
-        .graph
-        .update_event(&token, event_id, &patch)
-        .await
-        .map_err(|e| not_found_as_event(e, event_id))?;
+    let patch = &patch;
+    let updated = with_access_token(c, id, |token| async move {
+        c.graph
+            .update_event(&token, event_id, patch)
+            .await
+            .map_err(|e| not_found_as_event(e, event_id))
+    })
+    .await?;
     let requested = updated.is_online_meeting == Some(true);
     Ok(EventView::of(updated, requested))
 }
@@ -198,11 +206,14 @@ pub async fn cancel(
     comment: Option<&str>,
 ) -> Result<(), SchedulingError> {
     let event_id = event_id.as_str();
-    let token = calendar_token(c, id).await?;
-    c.graph
-        .cancel_event(&token, event_id, comment)
-        .await
-        .map_err(|e| not_found_as_event(e, event_id))
+    calendar_access(c, id).await?;
+    with_access_token(c, id, |token| async move {
+        c.graph
+            .cancel_event(&token, event_id, comment)
+            .await
+            .map_err(|e| not_found_as_event(e, event_id))
+    })
+    .await
 }
 
 #[cfg(test)]

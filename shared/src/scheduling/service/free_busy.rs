@@ -40,16 +40,19 @@ pub async fn free_busy(
     id: &ConnectionId,
     q: &FreeBusyQuery,
 ) -> Result<FreeBusyView, SchedulingError> {
-    let token = calendar_token(c, id).await?;
-    let schedules = read_schedules(
-        c,
-        &token,
-        &q.attendees,
-        q.window.start,
-        q.window.end,
-        q.interval,
-        q.zone,
-    )
+    calendar_access(c, id).await?;
+    let schedules = with_access_token(c, id, |token| async move {
+        read_schedules(
+            c,
+            &token,
+            &q.attendees,
+            q.window.start,
+            q.window.end,
+            q.interval,
+            q.zone,
+        )
+        .await
+    })
     .await?;
     let zone = q.zone.tz();
     Ok(FreeBusyView {

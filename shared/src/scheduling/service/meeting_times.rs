@@ -28,19 +28,23 @@ pub async fn meeting_times(
     q: &MeetingQuery,
     now: DateTime<Utc>,
 ) -> Result<MeetingTimesView, SchedulingError> {
-    let token = calendar_token(c, id).await?;
+    calendar_access(c, id).await?;
     let everyone: Vec<EmailAddress> = q.required.iter().chain(&q.optional).cloned().collect();
     // Busy items just outside the window still matter through the buffers.
     let margin = q.buffer_before.max(q.buffer_after);
-    let schedules = read_schedules(
-        c,
-        &token,
-        &everyone,
-        q.window.start - margin,
-        q.window.end + margin,
-        Duration::minutes(60),
-        q.zone,
-    )
+    let everyone = &everyone;
+    let schedules = with_access_token(c, id, |token| async move {
+        read_schedules(
+            c,
+            &token,
+            everyone,
+            q.window.start - margin,
+            q.window.end + margin,
+            Duration::minutes(60),
+            q.zone,
+        )
+        .await
+    })
     .await?;
     let (required, optional) = schedules.split_at(q.required.len());
     let availability =

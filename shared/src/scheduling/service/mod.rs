@@ -42,7 +42,7 @@ use crate::graph::calendar::{
 };
 use crate::graph::{GraphError, MAILBOX_NOT_ENABLED};
 use crate::store::{IdempotencyStart, StoreError};
-use crate::tokens::TokenServiceError;
+use crate::tokens::{with_access_token, TokenServiceError};
 
 /// Graph's limit of addresses per getSchedule request.
 pub const SCHEDULES_PER_CALL: usize = 20;
@@ -92,8 +92,8 @@ impl From<GraphError> for SchedulingError {
     }
 }
 
-/// An active connection with calendar access, and a token for it.
-async fn calendar_token(c: &Connector, id: &ConnectionId) -> Result<SecretString, SchedulingError> {
+/// Checks the connection exists, is active and has calendar access.
+async fn calendar_access(c: &Connector, id: &ConnectionId) -> Result<(), SchedulingError> {
     let connection = c
         .store
         .get_connection(id)
@@ -105,7 +105,16 @@ async fn calendar_token(c: &Connector, id: &ConnectionId) -> Result<SecretString
     if !connection.capabilities.contains(&Capability::Calendar) {
         return Err(SchedulingError::NoCalendarCapability);
     }
-    Ok(crate::tokens::access_token(c, id).await?)
+    Ok(())
+}
+
+impl crate::graph::GraphCause for SchedulingError {
+    fn graph(&self) -> Option<&GraphError> {
+        match self {
+            Self::Graph(e) | Self::Unavailable(e) | Self::UnsupportedMailbox(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// A UTC instant as wall-clock time in `zone`, as the answers show it.

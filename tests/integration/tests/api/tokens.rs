@@ -76,3 +76,57 @@ async fn a_revoked_token_whose_refresh_is_rejected_asks_for_a_reconnect() {
     );
     assert_eq!(h.get_connection(&id).await["status"], "reauth_required");
 }
+
+#[tokio::test]
+async fn free_busy_and_booking_after_graph_revoked_the_token_refresh_once_and_answer() {
+    let _turn = crate::helpers::MAILBOXES.lock().await;
+    let h = crate::helpers::Harness::start().await;
+    let landing = h.connect(&crate::helpers::unique("recruiter"), ALICE).await;
+    let id = landing["connection_id"].clone();
+    let call = |path: String, payload: serde_json::Value, key: Option<&'static str>| {
+        let mut request = h.api("POST", &path, &[], Some(payload));
+        if let Some(key) = key {
+            request
+                .headers_mut()
+                .insert("idempotency-key", key.parse().unwrap());
+        }
+        scheduling::handle(&h.connector, request)
+    };
+    for (path, payload, key, status) in [
+        (
+            format!("/connections/{id}/free-busy"),
+            serde_json::json!({"attendees": ["bob@contoso.example"], "start": "2026-12-07T08:00:00Z",
+                               "end": "2026-12-08T08:00:00Z", "time_zone": "Europe/Berlin"}),
+            None,
+            200,
+        ),
+        (
+            format!("/connections/{id}/events"),
+            serde_json::json!({"subject": "Interview", "start": "2026-12-07T10:00:00+01:00",
+                               "end": "2026-12-07T10:45:00+01:00", "time_zone": "Europe/Berlin",
+                               "attendees": [{"address": "bob@contoso.example"}]}),
+            Some("revoked-token-booking"),
+            201,
+        ),
+    ] {
+        h.control(
+            Method::POST,
+            &format!("/_sim/users/{ALICE}/expire-access-tokens"),
+            None,
+        )
+        .await;
+        let refreshes = h
+            .sim_requests("/organizations/oauth2/v2.0/token")
+            .await
+            .len();
+        let response = call(path.clone(), payload, key).await;
+        assert_eq!(response.status(), status, "{path}");
+        assert_eq!(
+            h.sim_requests("/organizations/oauth2/v2.0/token")
+                .await
+                .len(),
+            refreshes + 1,
+            "{path}: one refresh"
+        );
+    }
+}
