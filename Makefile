@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-sync fire events connect invoke
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-sync fire events connect admin-consent invoke
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -15,12 +15,16 @@ test: $(STAMP)
 	$(PY) scripts/stack.py test
 
 # Against a running `make dev` (another terminal):
+#   make admin-consent LOGIN=admin@contoso.example                    a tenant admin consents for the tenant
 #   make connect LOGIN=alice@contoso.example [APP_USER=recruiter-1]   the browser's part of connecting
 #   make fire FUNCTION=subscription-renewal                           a scheduled function, now
 #   make events                                                       follow the events on the bus
 #   make invoke FUNCTION=connections EVENT=events/connections/list-success.json   one sample event
 connect: $(STAMP)
 	$(PY) scripts/stack.py connect $(LOGIN) $(APP_USER)
+
+admin-consent: $(STAMP)
+	$(PY) scripts/stack.py admin-consent $(LOGIN)
 
 fire: $(STAMP)
 	$(PY) scripts/stack.py fire $(FUNCTION)

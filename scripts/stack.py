@@ -12,6 +12,7 @@ function of template.yaml behind its own trigger, as deployed.
     stack.py fire NAME [TIME]   fire a scheduled function of the running stack now
     stack.py events             follow the events the running stack received
     stack.py connect ADDRESS [USER]   play the browser through the connect flow
+    stack.py admin-consent ADMIN      play a tenant admin granting consent for the tenant
     stack.py test   every check, then the end-to-end suite against `stack.py dev` over HTTP
     stack.py e2e    only the end-to-end suite (starts and stops its own `stack.py dev`)
     stack.py env    provision a moto server already running at $AWS_ENDPOINT_URL and print the env
@@ -1170,6 +1171,61 @@ def cmd_events():
             return 0
 
 
+class Browser:
+    """The user's browser against a running `make dev`: no automatic redirects, so each hop of
+    the OAuth flow is seen, and the simulator's pages are submitted as a person would."""
+
+    def __init__(self):
+        self.env = read_env(Path(os.environ.get("STACK_DIR", LOCAL)) / "dev.env")
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args):
+                return None
+
+        self.opener = urllib.request.build_opener(NoRedirect)
+
+    def call(self, url, data=None, headers=None, method=None):
+        try:
+            return self.opener.open(urllib.request.Request(url, data=data, headers=headers or {}, method=method),
+                                    timeout=60)
+        except urllib.error.HTTPError as e:
+            return e
+
+    def api_post(self, path, body):
+        r = self.call(f"{self.env['BASE_URL']}{path}", json.dumps(body).encode(),
+                      {"Authorization": f"Bearer {self.env['API_KEY']}", "Content-Type": "application/json"}, "POST")
+        answer = json.loads(r.read())
+        if r.status != 201:
+            sys.exit(f"POST {path}: {r.status} {answer}")
+        return answer
+
+    def submit(self, page, fields):
+        flow = re.search(r'name="flow" value="([^"]*)"', page).group(1).replace("&amp;", "&")
+        action = re.search(r'action="([^"]*)"', page).group(1).replace("&amp;", "&")
+        form = urllib.parse.urlencode({"flow": flow, **fields}).encode()
+        return self.call(action, form, {"Content-Type": "application/x-www-form-urlencoded"}, "POST")
+
+    def sign_in(self, url, login):
+        """Microsoft's sign-in and consent page, accepted; then the redirects back to the app.
+        Prints where the browser lands and its query as NAME=value lines."""
+        back = self.submit(self.call(url).read().decode(), {"login": login, "action": "accept"})
+        if back.status == 200:
+            # One of Entra's approval pages ("Need admin approval": the tenant's consent setting
+            # blocks the user; an admin consents first: `make admin-consent`). The user returns
+            # to the app without granting consent.
+            page = back.read().decode()
+            print(f"Microsoft shows: {re.search(r'<h1>([^<]*)</h1>', page).group(1)}")
+            back = self.submit(page, {"action": "return"})
+        landing = self.call(back.headers["Location"])
+        where = landing.headers.get("Location")
+        if landing.status != 302 or not where:
+            sys.exit(f"the callback answered {landing.status}: {landing.read().decode()}")
+        print(f"the browser lands on {where}")
+        for k, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(where).query):
+            print(f"{k.upper()}={v}")
+        return 0
+
+
 def cmd_connect():
     """Plays the user's browser through the connect flow of a running `make dev`:
     `stack.py connect ADDRESS [APP_USER]`. Prints the page the browser lands on."""
@@ -1177,49 +1233,26 @@ def cmd_connect():
         sys.exit("usage: stack.py connect ADDRESS [APP_USER]")
     login = sys.argv[2]
     user = sys.argv[3] if len(sys.argv) > 3 else login.split("@")[0]
-    env = read_env(Path(os.environ.get("STACK_DIR", LOCAL)) / "dev.env")
+    browser = Browser()
+    started = browser.api_post("/connections", {"user_id": user, "return_url": browser.env["RETURN_URL"],
+                                                "login_hint": login})
+    return browser.sign_in(started["authorize_url"], login)
 
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args):
-            return None
 
-    opener = urllib.request.build_opener(NoRedirect)
-
-    def call(url, data=None, headers=None, method=None):
-        try:
-            return opener.open(urllib.request.Request(url, data=data, headers=headers or {}, method=method), timeout=60)
-        except urllib.error.HTTPError as e:
-            return e
-
-    start = call(f"{env['BASE_URL']}/connections", json.dumps(
-        {"user_id": user, "return_url": env["RETURN_URL"], "login_hint": login}).encode(),
-        {"Authorization": f"Bearer {env['API_KEY']}", "Content-Type": "application/json"}, "POST")
-    started = json.loads(start.read())
-    if start.status != 201:
-        sys.exit(f"POST /connections: {start.status} {started}")
-    page = call(started["authorize_url"]).read().decode()
-    flow = re.search(r'name="flow" value="([^"]*)"', page).group(1).replace("&amp;", "&")
-    action = re.search(r'action="([^"]*)"', page).group(1).replace("&amp;", "&")
-    form = urllib.parse.urlencode({"flow": flow, "login": login, "action": "accept"}).encode()
-    back = call(action, form, {"Content-Type": "application/x-www-form-urlencoded"}, "POST")
-    if back.status == 200:
-        # One of Entra's approval pages ("Need admin approval": the tenant's consent setting
-        # blocks the user; an admin consents first, or the setting is changed through
-        # PUT /_sim/tenants/{domain}/user-consent). The user returns without granting consent.
-        page = back.read().decode()
-        print(f"Microsoft shows: {re.search(r'<h1>([^<]*)</h1>', page).group(1)}")
-        flow = re.search(r'name="flow" value="([^"]*)"', page).group(1).replace("&amp;", "&")
-        action = re.search(r'action="([^"]*)"', page).group(1).replace("&amp;", "&")
-        form = urllib.parse.urlencode({"flow": flow, "action": "return"}).encode()
-        back = call(action, form, {"Content-Type": "application/x-www-form-urlencoded"}, "POST")
-    landing = call(back.headers["Location"])
-    where = landing.headers.get("Location")
-    if landing.status != 302 or not where:
-        sys.exit(f"the callback answered {landing.status}: {landing.read().decode()}")
-    print(f"the browser lands on {where}")
-    for k, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(where).query):
-        print(f"{k.upper()}={v}")
-    return 0
+def cmd_admin_consent():
+    """Plays a tenant administrator granting consent for the whole tenant, as the app starts it
+    with `POST /admin-consents`: `stack.py admin-consent ADMIN_ADDRESS`."""
+    if len(sys.argv) < 3:
+        sys.exit("usage: stack.py admin-consent ADMIN_ADDRESS")
+    login = sys.argv[2]
+    browser = Browser()
+    directory = json.loads(browser.call(f"{browser.env['SIM_URL']}/_sim/directory").read())
+    domain = login.split("@")[-1]
+    tenant = next((t["id"] for t in directory["tenants"] if t["domain"] == domain), None)
+    if tenant is None:
+        sys.exit(f"no simulated tenant {domain}")
+    started = browser.api_post("/admin-consents", {"tenant": tenant, "return_url": browser.env["RETURN_URL"]})
+    return browser.sign_in(started["consent_url"], login)
 
 
 def cmd_serve():
@@ -1277,7 +1310,8 @@ def cmd_env():
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve, "bench": cmd_bench,
-                "fire": cmd_fire, "events": cmd_events, "connect": cmd_connect, "e2e": run_e2e}
+                "fire": cmd_fire, "events": cmd_events, "connect": cmd_connect, "e2e": run_e2e,
+                "admin-consent": cmd_admin_consent}
     if command not in handlers:
-        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|e2e")
+        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|admin-consent ADMIN|e2e")
     sys.exit(handlers[command]())
