@@ -25,6 +25,8 @@ pub(super) struct Job<'a> {
     pub(super) owner: Option<&'a str>,
     pub(super) resumed: bool,
     pub(super) progress: SendProgress,
+    /// The access token of the last run, to tell the token service which one Graph refused.
+    pub(super) token: Option<SecretString>,
 }
 
 impl Job<'_> {
@@ -89,6 +91,7 @@ impl Job<'_> {
         }
         let (in_draft, extras) = plan_attachments(message, &uploads);
         let token = crate::tokens::access_token(self.c, self.id).await?;
+        self.token = Some(token.clone());
         let retry = self.settings.retry.clone();
 
         // A resumed send first finds out what the mailbox holds (even with no draft recorded:

@@ -270,8 +270,20 @@ pub async fn send(
             attached: 0,
             sending_since: None,
         }),
+        token: None,
     };
-    let result = job.run(kind, message).await;
+    let mut result = job.run(kind, message).await;
+    if let (Err(SendError::Graph(GraphError::Api { status: 401, .. })), Some(refused)) =
+        (&result, job.token.clone())
+    {
+        // Graph refused the token before its stated expiry: a new one, then the job again as a
+        // resumed one, which first finds out what the mailbox holds (the step that got the 401
+        // did nothing, but the reconciliation makes that a fact, not an assumption).
+        tracing::info!("Graph refused the access token; refreshing it and resuming the send");
+        crate::tokens::access_token_after_rejection(c, id, &refused).await?;
+        job.resumed = true;
+        result = job.run(kind, message).await;
+    }
     match (&result, key, &owner) {
         // A crash leaves the record as a dead Lambda would: owned until the lease runs out.
         (Err(SendError::Crashed(_)), _, _) | (Ok(_), _, _) => {}

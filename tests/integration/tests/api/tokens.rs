@@ -130,3 +130,73 @@ async fn free_busy_and_booking_after_graph_revoked_the_token_refresh_once_and_an
         );
     }
 }
+
+#[tokio::test]
+async fn a_send_after_graph_revoked_the_token_refreshes_once_and_delivers_exactly_once() {
+    let _turn = crate::helpers::MAILBOXES.lock().await;
+    let h = crate::helpers::Harness::start().await;
+    let landing = h.connect(&crate::helpers::unique("recruiter"), ALICE).await;
+    let id = landing["connection_id"].clone();
+    h.control(
+        Method::POST,
+        &format!("/_sim/users/{ALICE}/expire-access-tokens"),
+        None,
+    )
+    .await;
+    let refreshes = h
+        .sim_requests("/organizations/oauth2/v2.0/token")
+        .await
+        .len();
+    let subject = crate::helpers::unique("after revocation");
+    let mut request = h.api(
+        "POST",
+        &format!("/connections/{id}/messages"),
+        &[],
+        Some(serde_json::json!({
+            "to": [{"address": "bob@contoso.example"}],
+            "subject": subject,
+            "body": {"content_type": "text", "content": "hello"}
+        })),
+    );
+    request.headers_mut().insert(
+        "idempotency-key",
+        crate::helpers::unique("revoked-send").parse().unwrap(),
+    );
+    let response = send_mail::handle(
+        &h.connector,
+        &m365_connector::sending::SendSettings::default(),
+        request,
+    )
+    .await;
+    assert_eq!(response.status(), 202, "{:?}", body(response).await);
+    assert_eq!(
+        h.sim_requests("/organizations/oauth2/v2.0/token")
+            .await
+            .len(),
+        refreshes + 1,
+        "one refresh"
+    );
+    // Exchange submits asynchronously: count bob's copies once the submission is through.
+    let mut copies = 0;
+    for _ in 0..100 {
+        let inbox = h
+            .control(
+                Method::GET,
+                "/_sim/mailboxes/bob@contoso.example/messages?folder=inbox",
+                None,
+            )
+            .await;
+        copies = inbox["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["subject"] == subject.as_str())
+            .count();
+        let pending = h.control(Method::GET, "/_sim/settings", None).await;
+        if copies > 0 && pending["pendingSubmissions"] == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(copies, 1, "delivered exactly once");
+}
