@@ -177,11 +177,17 @@ impl State {
 #[serde(rename_all = "camelCase", default)]
 pub struct SubmissionSettings {
     pub delay_ms: u64,
+    /// The next this many accepted submissions never happen: `/send` answered 202 and the draft
+    /// stays in Drafts (the case a sender's grace period exists for). Counts down to 0.
+    pub lose_next: u32,
 }
 
 impl Default for SubmissionSettings {
     fn default() -> Self {
-        Self { delay_ms: 1000 }
+        Self {
+            delay_ms: 1000,
+            lose_next: 0,
+        }
     }
 }
 

@@ -695,6 +695,10 @@ pub(crate) enum Submission {
 /// Runs a submission now, or after the configured delay (Exchange sends asynchronously: "most
 /// of the steps take place after the method response is returned").
 fn submit_or_schedule(st: &mut SimState, sim: &SimRef, sub: Submission, now: DateTime<Utc>) {
+    if st.submission.lose_next > 0 {
+        st.submission.lose_next -= 1;
+        return;
+    }
     let delay = st.submission.delay_ms;
     if delay == 0 {
         submit(st, sub, now);

@@ -377,6 +377,65 @@ async fn a_crash_right_after_send_was_accepted_is_not_sent_again_while_exchange_
 }
 
 #[tokio::test]
+async fn a_draft_exchange_never_submitted_is_sent_again_once_the_grace_period_is_over() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let path = format!("/connections/{alice}/messages");
+    // Exchange accepts the `/send` (202) but the submission never happens: the draft stays.
+    h.control(
+        Method::PUT,
+        "/_sim/settings",
+        Some(json!({"submission": {"delayMs": 0, "loseNext": 1}})),
+    )
+    .await;
+    let quick = || SendSettings {
+        submission_wait: Duration::from_millis(300),
+        submission_grace: chrono::Duration::seconds(2),
+        ..settings()
+    };
+    let crashing = SendSettings {
+        hook: Some(Arc::new(CrashOnce {
+            at: Step::Sent,
+            armed: AtomicBool::new(true),
+        })),
+        ..quick()
+    };
+    let payload = message("Lost in transport");
+    let crashed = post(
+        &h,
+        &crashing,
+        &path,
+        Some("lost-submission"),
+        payload.clone(),
+    )
+    .await;
+    assert_eq!(crashed.status(), 500);
+    // Within the grace period the outcome is unknown: no second `/send`.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let early = post(
+        &h,
+        &quick(),
+        &path,
+        Some("lost-submission"),
+        payload.clone(),
+    )
+    .await;
+    assert_eq!(early.status(), 503);
+    assert!(with_subject(&folder(&h, BOB, "inbox").await, "Lost in transport").is_empty());
+    // After it, the draft that never left Drafts is sent.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let late = post(&h, &quick(), &path, Some("lost-submission"), payload).await;
+    assert_eq!(late.status(), 202, "{:?}", body(late).await);
+    submitted(&h).await;
+    assert_eq!(
+        with_subject(&folder(&h, BOB, "inbox").await, "Lost in transport").len(),
+        1,
+        "the recipient gets the message once"
+    );
+}
+
+#[tokio::test]
 async fn staged_files_under_the_upload_session_minimum_are_attached_inline() {
     let h = Harness::start().await;
     let _turn = MAILBOXES.lock().await;
