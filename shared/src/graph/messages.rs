@@ -196,6 +196,21 @@ impl GraphClient {
         link
     }
 
+    /// A GET with immutable ids (`Prefer: IdType="ImmutableId"`), answered as it came.
+    async fn get_immutable(
+        &self,
+        token: &SecretString,
+        path: &str,
+    ) -> Result<reqwest::Response, GraphError> {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token.expose_secret())
+            .header("Prefer", IMMUTABLE_ID)
+            .send()
+            .await
+            .map_err(GraphError::Transport)
+    }
+
     /// `GET /me/mailFolders/{folder}?$select=id`: the folder's id (what `parentFolderId` holds).
     pub async fn folder_id(
         &self,
@@ -207,16 +222,11 @@ impl GraphClient {
             id: String,
         }
         let response = self
-            .http
-            .get(self.url(&format!(
-                "me/mailFolders/{}?$select=id",
-                path_segment(folder)
-            )))
-            .bearer_auth(token.expose_secret())
-            .header("Prefer", IMMUTABLE_ID)
-            .send()
-            .await
-            .map_err(GraphError::Transport)?;
+            .get_immutable(
+                token,
+                &format!("me/mailFolders/{}?$select=id", path_segment(folder)),
+            )
+            .await?;
         Ok(Self::decode::<Folder>(response).await?.id)
     }
 
@@ -236,16 +246,14 @@ impl GraphClient {
             parent_folder_id: String,
         }
         let response = self
-            .http
-            .get(self.url(&format!(
-                "me/messages/{}?$select={MESSAGE_FIELDS},parentFolderId",
-                path_segment(id)
-            )))
-            .bearer_auth(token.expose_secret())
-            .header("Prefer", IMMUTABLE_ID)
-            .send()
-            .await
-            .map_err(GraphError::Transport)?;
+            .get_immutable(
+                token,
+                &format!(
+                    "me/messages/{}?$select={MESSAGE_FIELDS},parentFolderId",
+                    path_segment(id)
+                ),
+            )
+            .await?;
         if response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }

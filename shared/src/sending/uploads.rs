@@ -183,18 +183,7 @@ pub async fn stream_to_graph(
     chunk: usize,
     retry: &GraphPolicy,
 ) -> Result<(), SendError> {
-    let bucket = c
-        .config
-        .uploads_bucket
-        .as_deref()
-        .ok_or(SendError::NoBucket)?;
-    let object =
-        c.s3.get_object()
-            .bucket(bucket)
-            .key(&record.s3_key)
-            .send()
-            .await
-            .map_err(|e| SendError::S3(Box::new(e)))?;
+    let object = staged_object(c, record).await?;
     let mut body = object.body;
     let mut buffer = bytes::BytesMut::with_capacity(chunk);
     let mut offset: u64 = 0;
@@ -233,22 +222,29 @@ pub async fn stream_to_graph(
     Ok(())
 }
 
-/// Reads a staged object under [`UPLOAD_SESSION_MIN`] from S3 and encodes it for a
-/// `fileAttachment`: the bytes are streamed into one buffer of the declared size, never more.
-pub(crate) async fn read_small(c: &Connector, record: &UploadRecord) -> Result<String, SendError> {
-    use base64::Engine as _;
+/// The staged object in the uploads bucket, as a stream.
+async fn staged_object(
+    c: &Connector,
+    record: &UploadRecord,
+) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, SendError> {
     let bucket = c
         .config
         .uploads_bucket
         .as_deref()
         .ok_or(SendError::NoBucket)?;
-    let object =
-        c.s3.get_object()
-            .bucket(bucket)
-            .key(&record.s3_key)
-            .send()
-            .await
-            .map_err(|e| SendError::S3(Box::new(e)))?;
+    c.s3.get_object()
+        .bucket(bucket)
+        .key(&record.s3_key)
+        .send()
+        .await
+        .map_err(|e| SendError::S3(Box::new(e)))
+}
+
+/// Reads a staged object under [`UPLOAD_SESSION_MIN`] from S3 and encodes it for a
+/// `fileAttachment`: the bytes are streamed into one buffer of the declared size, never more.
+pub(crate) async fn read_small(c: &Connector, record: &UploadRecord) -> Result<String, SendError> {
+    use base64::Engine as _;
+    let object = staged_object(c, record).await?;
     let declared = usize::try_from(record.size.min(UPLOAD_SESSION_MIN)).unwrap_or(0);
     let mut body = object.body;
     let mut buffer = Vec::with_capacity(declared);
