@@ -130,32 +130,9 @@ impl Dev {
             .await;
         assert_eq!(status, 201, "{started}");
         // The browser: Microsoft's page, the user accepts, the redirects come back to us.
-        let page = self
-            .http
-            .get(started["authorize_url"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(page.status(), 200);
-        let html = page.text().await.unwrap();
-        let flow = hidden(&html, "flow");
-        let start = html.find("action=\"").unwrap() + 8;
-        let action = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
-        let form = [
-            ("flow", flow.as_str()),
-            ("login", login),
-            ("action", "accept"),
-        ];
-        let consent = self
-            .http
-            .post(action)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(form).unwrap())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(consent.status(), 302);
-        let callback = location(&consent);
+        let callback = self
+            .browser_sign_in(started["authorize_url"].as_str().unwrap(), login)
+            .await;
         assert!(
             callback.starts_with(&format!("{}/oauth/callback", self.base)),
             "{callback}"
@@ -174,6 +151,64 @@ impl Dev {
         let shown = self.http.get(&back).send().await.unwrap();
         assert_eq!(shown.status(), 200);
         query["connection_id"].clone()
+    }
+
+    /// Sends a tenant administrator through admin consent, as the app does with
+    /// `POST /admin-consents`; the browser lands back on the app with `admin_consent=granted`.
+    async fn admin_consent(&self, tenant: &str, admin: &str) {
+        let (status, started) = self
+            .api(
+                reqwest::Method::POST,
+                "/admin-consents",
+                Some(json!({"tenant": tenant, "return_url": self.return_url})),
+                &[],
+            )
+            .await;
+        assert_eq!(status, 201, "{started}");
+        let back = self
+            .browser_sign_in(started["consent_url"].as_str().unwrap(), admin)
+            .await;
+        assert!(
+            back.starts_with(&format!("{}/oauth/admin-consent/callback", self.base)),
+            "{back}"
+        );
+        let landing = self.http.get(&back).send().await.unwrap();
+        assert_eq!(landing.status(), 302);
+        let query: HashMap<String, String> = url::Url::parse(&location(&landing))
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+        assert_eq!(
+            query.get("admin_consent").map(String::as_str),
+            Some("granted"),
+            "{query:?}"
+        );
+    }
+
+    /// Microsoft's sign-in and consent page, accepted as `login`; returns where it redirects.
+    async fn browser_sign_in(&self, page_url: &str, login: &str) -> String {
+        let page = self.http.get(page_url).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        let flow = hidden(&html, "flow");
+        let start = html.find("action=\"").unwrap() + 8;
+        let action = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
+        let form = [
+            ("flow", flow.as_str()),
+            ("login", login),
+            ("action", "accept"),
+        ];
+        let consent = self
+            .http
+            .post(action)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(consent.status(), 302, "the page redirects back");
+        location(&consent)
     }
 
     /// Every synced message of a connection in a folder, through the API (all pages).
@@ -303,15 +338,19 @@ async fn the_deployed_system_end_to_end() {
     let dev = Dev::from_env();
     let suite = Instant::now();
 
-    // ---- connect two mailboxes through the browser flow
-    // Contoso's admin allows user consent (under Microsoft's managed default its users would
-    // end on "Need admin approval").
-    dev.sim(
-        reqwest::Method::PUT,
-        "/_sim/tenants/contoso.example/user-consent",
-        Some(json!({"userConsent": "allowed"})),
-    )
-    .await;
+    // ---- contoso's admin consents for the tenant, then two mailboxes connect (browser flows)
+    // Under Microsoft's managed default consent policy users cannot consent to mail and
+    // calendar access themselves: the app sends an administrator through admin consent first.
+    let tenant = dev.sim(reqwest::Method::GET, "/_sim/directory", None).await["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["domain"] == "contoso.example")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    dev.admin_consent(&tenant, "admin@contoso.example").await;
     let alice = dev.connect("recruiter-alice", ALICE).await;
     let bob = dev.connect("recruiter-bob", BOB).await;
     // The `connected` jobs ran through the queue: both folders of both mailboxes are subscribed,
