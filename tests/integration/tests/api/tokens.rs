@@ -3,23 +3,31 @@
 //! the identity platform rejects asks for a reconnect.
 
 use reqwest::Method;
+use serde_json::Value;
 
 use crate::helpers::body;
 use crate::sync::{connect_and_sync, deliver, harness_with_webhook, stored_messages};
 
 const ALICE: &str = "alice@contoso.example";
 
+/// Alice connected and synced with one inbound message of `subject`; its connection id and the
+/// stored message.
+async fn connected_with_message(h: &crate::helpers::Harness, subject: &str) -> (String, Value) {
+    let id = connect_and_sync(h, ALICE).await;
+    deliver(h, ALICE, "early@external.example", subject).await;
+    crate::sync::run_worker(h, std::time::Duration::from_millis(300)).await;
+    let message = stored_messages(h, &id, &[])
+        .await
+        .into_iter()
+        .find(|m| m["subject"] == subject)
+        .expect("synced");
+    (id, message)
+}
+
 #[tokio::test]
 async fn reading_a_message_body_after_graph_revoked_the_token_refreshes_once_and_answers() {
     let h = harness_with_webhook().await;
-    let id = connect_and_sync(&h, ALICE).await;
-    deliver(&h, ALICE, "early@external.example", "revoked token").await;
-    crate::sync::run_worker(&h, std::time::Duration::from_millis(300)).await;
-    let message = stored_messages(&h, &id, &[])
-        .await
-        .into_iter()
-        .find(|m| m["subject"] == "revoked token")
-        .expect("synced");
+    let (id, message) = connected_with_message(&h, "revoked token").await;
     h.control(
         Method::POST,
         &format!("/_sim/users/{ALICE}/expire-access-tokens"),
@@ -52,14 +60,7 @@ async fn reading_a_message_body_after_graph_revoked_the_token_refreshes_once_and
 #[tokio::test]
 async fn a_revoked_token_whose_refresh_is_rejected_asks_for_a_reconnect() {
     let h = harness_with_webhook().await;
-    let id = connect_and_sync(&h, ALICE).await;
-    deliver(&h, ALICE, "early@external.example", "revoked for good").await;
-    crate::sync::run_worker(&h, std::time::Duration::from_millis(300)).await;
-    let message = stored_messages(&h, &id, &[])
-        .await
-        .into_iter()
-        .find(|m| m["subject"] == "revoked for good")
-        .expect("synced");
+    let (id, message) = connected_with_message(&h, "revoked for good").await;
     for action in ["expire-access-tokens", "revoke"] {
         h.control(Method::POST, &format!("/_sim/users/{ALICE}/{action}"), None)
             .await;

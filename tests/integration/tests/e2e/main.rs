@@ -242,6 +242,19 @@ impl Dev {
         created["internetMessageId"].as_str().unwrap().to_owned()
     }
 
+    /// Waits (polling) until the simulated Exchange has submitted every send it accepted: it
+    /// sends asynchronously, after answering 202.
+    async fn submitted(&self) {
+        for _ in 0..400 {
+            let settings = self.sim(reqwest::Method::GET, "/_sim/settings", None).await;
+            if settings["pendingSubmissions"] == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the simulator still has submissions pending");
+    }
+
     async fn subscriptions(&self) -> Vec<Value> {
         self.sim(reqwest::Method::GET, "/_sim/subscriptions", None)
             .await["value"]
@@ -657,13 +670,7 @@ async fn the_deployed_system_end_to_end() {
         .await;
     assert_eq!(status, 202, "{with_cv}");
     // Exchange (and the simulator) submits after answering 202: wait for it by polling.
-    for _ in 0..400 {
-        let settings = dev.sim(reqwest::Method::GET, "/_sim/settings", None).await;
-        if settings["pendingSubmissions"] == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    dev.submitted().await;
     let bob_inbox_sim = dev
         .sim(
             reqwest::Method::GET,
@@ -709,13 +716,7 @@ async fn the_deployed_system_end_to_end() {
         )
         .await;
     assert_eq!(status, 202, "{reply}");
-    for _ in 0..400 {
-        let settings = dev.sim(reqwest::Method::GET, "/_sim/settings", None).await;
-        if settings["pendingSubmissions"] == 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    dev.submitted().await;
     let alice_inbox_sim = dev
         .sim(
             reqwest::Method::GET,
