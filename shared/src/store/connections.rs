@@ -98,18 +98,10 @@ impl Store {
         &self,
         id: &ConnectionId,
     ) -> Result<Option<Connection>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection_pk(id)))
-            .key(keys::SK, s(keys::META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(dynamo("GetItem"))?;
-        out.item
-            .map(|i| from_item::<ConnectionItem>(i).map(|c| c.connection))
+        let item = self
+            .get_item(keys::connection_pk(id), keys::META, true)
+            .await?;
+        item.map(|i| from_item::<ConnectionItem>(i).map(|c| c.connection))
             .transpose()
     }
 
@@ -119,17 +111,14 @@ impl Store {
         tenant_id: &str,
         ms_user_id: &str,
     ) -> Result<Option<ConnectionId>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::mailbox_claim_pk(tenant_id, ms_user_id)))
-            .key(keys::SK, s(keys::META))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(dynamo("GetItem"))?;
-        let Some(item) = out.item else {
+        let item = self
+            .get_item(
+                keys::mailbox_claim_pk(tenant_id, ms_user_id),
+                keys::META,
+                true,
+            )
+            .await?;
+        let Some(item) = item else {
             return Ok(None);
         };
         let raw = item

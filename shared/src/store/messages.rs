@@ -224,18 +224,10 @@ impl Store {
         id: &ConnectionId,
         folder: &str,
     ) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection_pk(id)))
-            .key(keys::SK, s(keys::cursor_sk(folder)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(dynamo("GetItem"))?;
-        out.item
-            .map(|i| from_item::<CursorItem>(i).map(|c| c.link))
+        let item = self
+            .get_item(keys::connection_pk(id), keys::cursor_sk(folder), true)
+            .await?;
+        item.map(|i| from_item::<CursorItem>(i).map(|c| c.link))
             .transpose()
     }
 
@@ -312,17 +304,10 @@ impl Store {
         id: &ConnectionId,
         message_id: &str,
     ) -> Result<Option<MessageRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection_pk(id)))
-            .key(keys::SK, s(keys::message_sk(message_id)))
-            .send()
-            .await
-            .map_err(dynamo("GetItem"))?;
-        out.item
-            .map(|i| from_item::<MessageItem>(i).map(|m| m.record))
+        let item = self
+            .get_item(keys::connection_pk(id), keys::message_sk(message_id), false)
+            .await?;
+        item.map(|i| from_item::<MessageItem>(i).map(|m| m.record))
             .transpose()
     }
 

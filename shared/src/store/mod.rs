@@ -96,4 +96,25 @@ impl Store {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    /// One item by its key (GetItem). `consistent` where a write just before must be seen
+    /// (connections, tokens, cursors); eventually consistent reads cost half.
+    pub(crate) async fn get_item(
+        &self,
+        pk: String,
+        sk: impl Into<String>,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(dynamo("GetItem"))?;
+        Ok(out.item)
+    }
 }

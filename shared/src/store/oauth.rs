@@ -107,17 +107,9 @@ impl Store {
 
     /// When the tenant's admin consent was recorded, if it was.
     pub async fn tenant_consent(&self, tenant_id: &str) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::tenant_pk(tenant_id)))
-            .key(keys::SK, s(keys::CONSENT))
-            .send()
-            .await
-            .map_err(dynamo("GetItem"))?;
-        Ok(out
-            .item
-            .and_then(|i| i.get("granted_at").and_then(|v| v.as_s().ok()).cloned()))
+        let item = self
+            .get_item(keys::tenant_pk(tenant_id), keys::CONSENT, false)
+            .await?;
+        Ok(item.and_then(|i| i.get("granted_at").and_then(|v| v.as_s().ok()).cloned()))
     }
 }

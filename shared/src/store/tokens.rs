@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::conditions::conditional;
-use super::{dynamo, from_item, keys, n, s, to_item, Store, StoreError};
+use super::{from_item, keys, n, s, to_item, Store, StoreError};
 use crate::domain::ConnectionId;
 
 /// The encrypted token set of a connection and the version that guards its replacement.
@@ -81,18 +81,10 @@ impl Store {
     }
 
     pub async fn get_tokens(&self, id: &ConnectionId) -> Result<Option<StoredTokens>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection_pk(id)))
-            .key(keys::SK, s(keys::TOKENS))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(dynamo("GetItem"))?;
-        out.item
-            .map(|i| from_item::<TokensItem>(i).map(|t| t.tokens))
+        let item = self
+            .get_item(keys::connection_pk(id), keys::TOKENS, true)
+            .await?;
+        item.map(|i| from_item::<TokensItem>(i).map(|t| t.tokens))
             .transpose()
     }
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::conditions::conditional;
-use super::{dynamo, from_item, keys, s, to_item, Store, StoreError};
+use super::{from_item, keys, to_item, Store, StoreError};
 use crate::domain::ConnectionId;
 
 /// An attachment staged in S3 through a presigned PUT, waiting to be sent.
@@ -61,16 +61,10 @@ impl Store {
         upload_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<UploadRecord>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection_pk(id)))
-            .key(keys::SK, s(keys::upload_sk(upload_id)))
-            .send()
-            .await
-            .map_err(dynamo("GetItem"))?;
-        let Some(item) = out.item else {
+        let item = self
+            .get_item(keys::connection_pk(id), keys::upload_sk(upload_id), false)
+            .await?;
+        let Some(item) = item else {
             return Ok(None);
         };
         let record = from_item::<UploadItem>(item)?.record;
