@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use url::Url;
 
-use super::{capabilities, parse_tenant, ConnectError, PendingAuth, ReturnUrl, SCOPES};
+use super::{capabilities, ConnectError, PendingAuth, ReturnUrl, SCOPES};
 use crate::app::Connector;
 use crate::connections::ConnectionView;
 use crate::domain::{AppUserId, Connection, ConnectionId, ConnectionStatus};
@@ -38,7 +38,7 @@ pub struct CallbackParams {
 
 impl CallbackParams {
     /// Rejects what can be rejected before any I/O: no state, oversized values, code + error.
-    fn check(&self) -> Result<&str, ConnectError> {
+    pub(super) fn check(&self) -> Result<&str, ConnectError> {
         let fields = [
             &self.state,
             &self.code,
@@ -92,7 +92,7 @@ impl Ended {
 
 /// The next step when an administrator of the user's organization must consent first: the app
 /// starts it with `POST /admin-consents`.
-const NEXT_ADMIN_CONSENT: &str = "admin_consent";
+pub(super) const NEXT_ADMIN_CONSENT: &str = "admin_consent";
 /// The next step when an administrator must assign the user to the app in Entra ID.
 const NEXT_ASSIGN_USER: &str = "assign_user";
 /// The next step when trying again may help (a declined consent, a passing failure).
@@ -458,67 +458,6 @@ async fn announce(
     }
     tracing::info!(connection_id = %connection.id, status = ?connection.status, reconnected, "connected");
     Ok(())
-}
-
-/// Finishes admin consent for the tenant the state expected.
-#[tracing::instrument(skip_all)]
-pub async fn admin_consent_callback(
-    c: &Connector,
-    params: CallbackParams,
-) -> Result<Url, ConnectError> {
-    let state = params.check()?;
-    let pending: Option<PendingAuth> = c.store.take_oauth_state(state, Utc::now()).await?;
-    let Some(PendingAuth::AdminConsent { tenant, return_url }) = pending else {
-        return Err(ConnectError::UnknownState);
-    };
-    let return_url = ReturnUrl(Url::parse(&return_url).map_err(ConnectError::Corrupt)?);
-    if let Some(error) = params.error.as_deref() {
-        let description = params.error_description.as_deref().unwrap_or("");
-        // A person who is not an administrator ends on Microsoft's approval page; the way back
-        // is `access_denied` + `cancel`: an administrator has to sign in instead.
-        let mut landing = vec![
-            ("error", error),
-            ("error_description", description),
-            ("tenant", tenant.as_str()),
-            ("next", NEXT_ADMIN_CONSENT),
-        ];
-        if let Some(subcode) = params.error_subcode.as_deref() {
-            landing.push(("error_subcode", subcode));
-        }
-        return Ok(return_url.with(&landing));
-    }
-    // Never trust the returned tenant alone: it must be the one this state was made for.
-    let returned = params
-        .tenant
-        .as_deref()
-        .map(parse_tenant)
-        .transpose()
-        .ok()
-        .flatten();
-    if params.admin_consent.as_deref() != Some("True")
-        || returned.as_deref() != Some(tenant.as_str())
-    {
-        tracing::warn!("admin consent callback did not confirm consent for the expected tenant");
-        return Ok(return_url.with(&[
-            ("error", "admin_consent_failed"),
-            (
-                "error_description",
-                "consent was not confirmed for the expected tenant",
-            ),
-            ("tenant", &tenant),
-        ]));
-    }
-    let scopes: Vec<String> = params
-        .scope
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
-    c.store
-        .put_tenant_consent(&tenant, &scopes, Utc::now())
-        .await?;
-    tracing::info!(tenant = %tenant, "admin consent recorded");
-    Ok(return_url.with(&[("admin_consent", "granted"), ("tenant", &tenant)]))
 }
 
 #[cfg(test)]

@@ -22,8 +22,10 @@ use crate::queue::EnqueueError;
 use crate::store::StoreError;
 use crate::tokens::{TokenServiceError, SCOPES};
 
+mod admin;
 mod callback;
-pub use callback::{admin_consent_callback, callback, CallbackParams};
+pub use admin::{admin_consent_callback, start_admin_consent};
+pub use callback::{callback, CallbackParams};
 
 /// Why starting or finishing a sign-in failed; `crate::failures` decides the answers. (A sign-in
 /// that Microsoft or the user ended is not an error: the browser goes back to the app with an
@@ -233,40 +235,7 @@ pub async fn start(
     })
 }
 
-/// Starts tenant-wide admin consent.
-#[tracing::instrument(skip_all)]
-pub async fn start_admin_consent(
-    c: &Connector,
-    body: StartAdminConsent,
-    base_url: &Url,
-) -> Result<AdminConsentStarted, ConnectError> {
-    let tenant = parse_tenant(&body.tenant)?;
-    let return_url = ReturnUrl::parse(&body.return_url, &c.config.allowed_return_origins)?;
-    let credentials = c.credentials().await?;
-    let state = random_token(32);
-    let scopes: Vec<&str> = SCOPES.to_vec();
-    let url = c.identity.admin_consent_url(
-        &tenant,
-        &credentials.client_id,
-        &join(base_url, ADMIN_CALLBACK_PATH),
-        &state,
-        &scopes,
-    );
-    let expires_at = Utc::now() + STATE_LIFETIME;
-    let pending = PendingAuth::AdminConsent {
-        tenant,
-        return_url: return_url.0.to_string(),
-    };
-    c.store
-        .put_oauth_state(&state, &pending, expires_at)
-        .await?;
-    Ok(AdminConsentStarted {
-        consent_url: url.to_string(),
-        expires_at,
-    })
-}
-
-fn join(base: &Url, path: &str) -> String {
+pub(crate) fn join(base: &Url, path: &str) -> String {
     format!("{}{path}", base.as_str().trim_end_matches('/'))
 }
 
