@@ -9,6 +9,8 @@ use lambda_http::http::StatusCode;
 
 use crate::app::SecretUseError;
 use crate::auth::AuthError;
+use crate::connect::claim::ClaimError;
+use crate::connect::result::ResultCodeError;
 use crate::connect::ConnectError;
 use crate::connections::ConnectionsError;
 use crate::domain::ParseError;
@@ -42,12 +44,15 @@ pub enum ProblemType {
     MailboxFull,
     SendingBlocked,
     IdempotencyKeyReused,
+    ResultUnusable,
+    ClaimForbidden,
+    MailboxConnectedElsewhere,
     Unavailable,
     Internal,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 15] = [
+    pub const ALL: [ProblemType; 18] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::PermissionMissing,
@@ -61,6 +66,9 @@ impl ProblemType {
         Self::MailboxFull,
         Self::SendingBlocked,
         Self::IdempotencyKeyReused,
+        Self::ResultUnusable,
+        Self::ClaimForbidden,
+        Self::MailboxConnectedElsewhere,
         Self::Unavailable,
         Self::Internal,
     ];
@@ -80,6 +88,11 @@ impl ProblemType {
             Self::MailboxFull => "urn:m365-connector:problem:mailbox-full",
             Self::SendingBlocked => "urn:m365-connector:problem:sending-blocked",
             Self::IdempotencyKeyReused => "urn:m365-connector:problem:idempotency-key-reused",
+            Self::ResultUnusable => "urn:m365-connector:problem:result-unusable",
+            Self::ClaimForbidden => "urn:m365-connector:problem:claim-forbidden",
+            Self::MailboxConnectedElsewhere => {
+                "urn:m365-connector:problem:mailbox-connected-elsewhere"
+            }
             Self::Unavailable => "urn:m365-connector:problem:unavailable",
             Self::Internal => "urn:m365-connector:problem:internal",
         }
@@ -99,6 +112,9 @@ impl ProblemType {
             Self::MailboxFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::SendingBlocked => StatusCode::FORBIDDEN,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ResultUnusable => StatusCode::GONE,
+            Self::ClaimForbidden => StatusCode::FORBIDDEN,
+            Self::MailboxConnectedElsewhere => StatusCode::CONFLICT,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -121,6 +137,9 @@ impl ApiError {
             Self::MailboxFull(_) => ProblemType::MailboxFull,
             Self::SendingBlocked(_) => ProblemType::SendingBlocked,
             Self::Unprocessable(_) => ProblemType::IdempotencyKeyReused,
+            Self::Gone(_) => ProblemType::ResultUnusable,
+            Self::ClaimForbidden(_) => ProblemType::ClaimForbidden,
+            Self::ConnectedElsewhere(_) => ProblemType::MailboxConnectedElsewhere,
             Self::Unavailable { .. } => ProblemType::Unavailable,
             Self::Internal(_) => ProblemType::Internal,
         }
@@ -156,7 +175,10 @@ impl ApiError {
             | Self::MessageTooLarge(d)
             | Self::MailboxFull(d)
             | Self::SendingBlocked(d)
-            | Self::Unprocessable(d) => (Some(d.clone()), None),
+            | Self::Unprocessable(d)
+            | Self::Gone(d)
+            | Self::ClaimForbidden(d)
+            | Self::ConnectedElsewhere(d) => (Some(d.clone()), None),
             Self::InProgress { .. } => (
                 Some(
                     "a request with this Idempotency-Key is still in progress; retry later".into(),
@@ -287,6 +309,10 @@ impl From<ConnectError> for ApiError {
                 "state",
                 "unknown, expired or already used sign-in state; start again",
             ),
+            ConnectError::StartUnusable | ConnectError::NotBound => Self::bad_request(
+                "state",
+                format!("{e}; start connecting the mailbox again from the app"),
+            ),
             ConnectError::IdentityUnavailable(_) | ConnectError::GraphUnavailable(_) => {
                 unavailable(DEFAULT_RETRY_AFTER_SECS, e)
             }
@@ -295,6 +321,29 @@ impl From<ConnectError> for ApiError {
             ConnectError::Secret(s) => s.into(),
             ConnectError::Store(s) => s.into(),
             other => Self::internal(other),
+        }
+    }
+}
+
+impl From<ClaimError> for ApiError {
+    fn from(e: ClaimError) -> Self {
+        match e {
+            ClaimError::Invalid(p) => p.into(),
+            ClaimError::Code(ResultCodeError::Tampered) => {
+                Self::bad_request("result", e.to_string())
+            }
+            ClaimError::Code(ResultCodeError::Expired) | ClaimError::Gone => {
+                Self::Gone(e.to_string())
+            }
+            ClaimError::WrongUser => Self::ClaimForbidden(e.to_string()),
+            ClaimError::ConnectedElsewhere => Self::ConnectedElsewhere(e.to_string()),
+            ClaimError::Race(_) => unavailable(1, e),
+            ClaimError::Secret(s) => s.into(),
+            // Nothing was written: the same claim can be retried.
+            ClaimError::Store(StoreError::Dynamo { .. }) => {
+                unavailable(DEFAULT_RETRY_AFTER_SECS, e)
+            }
+            ClaimError::Store(s) => s.into(),
         }
     }
 }

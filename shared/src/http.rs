@@ -62,6 +62,15 @@ pub enum ApiError {
     /// Exchange refuses to submit mail from this mailbox (blocked sender, send-as denied).
     #[error("sending blocked: {0}")]
     SendingBlocked(String),
+    /// A sign-in result that was used, discarded or has expired.
+    #[error("gone: {0}")]
+    Gone(String),
+    /// A sign-in result claimed by an app user other than the one who started the sign-in.
+    #[error("claim forbidden: {0}")]
+    ClaimForbidden(String),
+    /// The mailbox is connected under another app user.
+    #[error("mailbox connected elsewhere: {0}")]
+    ConnectedElsewhere(String),
     /// An `Idempotency-Key` reused for a different request.
     #[error("unprocessable: {0}")]
     Unprocessable(String),
@@ -172,6 +181,63 @@ pub fn redirect(location: &url::Url) -> Response<Body> {
         // A parsed Url is always a valid header value; keep the impossible case a 500, not a panic.
         Err(e) => ApiError::internal(e).into_response(),
     }
+}
+
+/// A 302 redirect that also sets (or clears) a cookie; never cached, since it carries one.
+pub fn redirect_with_cookie(location: &url::Url, set_cookie: Option<&str>) -> Response<Body> {
+    let mut response = redirect(location);
+    if let Some(cookie) = set_cookie {
+        match header::HeaderValue::from_str(cookie) {
+            Ok(v) => {
+                response.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Err(e) => return ApiError::internal(e).into_response(),
+        }
+    }
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// What a person's browser shows when a browser route fails: the same status and problem as
+/// the API would answer (decided in `crate::failures`), as a small HTML page, since a raw JSON
+/// document is no answer for somebody coming back from Microsoft's sign-in.
+pub fn page(error: ApiError) -> Response<Body> {
+    let api = error.into_response();
+    let status = api.status();
+    let problem: serde_json::Value =
+        serde_json::from_slice(api.body().as_ref()).unwrap_or_default();
+    let field = |name: &str| problem[name].as_str().unwrap_or_default().to_owned();
+    let (title, detail) = (field("title"), field("detail"));
+    let body = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title></head>\n\
+<body><h1>This sign-in can't be completed here</h1>\n<p>{d}</p>\n<p>Go back to the app and connect your mailbox again.</p>\n\
+<p><small>{t} ({kind})</small></p></body></html>\n",
+        t = escape_html(&title),
+        d = escape_html(&detail),
+        kind = escape_html(&field("type")),
+    );
+    let mut response = build(status, "text/html; charset=utf-8", Body::Text(body));
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-content-type-options",
+        header::HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 /// An empty response with the given status (e.g. 204).

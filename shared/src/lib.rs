@@ -42,6 +42,7 @@ pub mod graph;
 pub mod http;
 pub mod identity;
 pub mod mail;
+pub mod outbox;
 pub mod queue;
 pub mod scheduling;
 pub mod secrets;

@@ -1,7 +1,8 @@
 //! The `connections` function: the app-facing HTTP API over mailbox connections (routes as in
 //! template.yaml):
 //! - `GET /connections` - list, `?user_id=&limit=&cursor=`
-//! - `POST /connections` - start a user's sign-in; 201 `{authorize_url, expires_at}`
+//! - `POST /connections` - start a user's sign-in; 201 `{start_url, expires_at}`
+//! - `POST /connections/claims` - claim a finished sign-in's `result` for the logged-in app user
 //! - `GET /connections/{id}` / `DELETE /connections/{id}` (204, also when already gone)
 //! - `POST /admin-consents` - start tenant-wide admin consent; 201 `{consent_url, expires_at}`
 //! - `GET /connections/{id}/messages` - synced mail, newest first,
@@ -24,6 +25,7 @@ enum Route {
     ListMessages,
     GetMessage,
     AdminConsent,
+    Claim,
 }
 
 const ROUTES: &Routes<Route> = &[
@@ -37,6 +39,7 @@ const ROUTES: &Routes<Route> = &[
         Route::GetMessage,
     ),
     ("POST /admin-consents", Route::AdminConsent),
+    ("POST /connections/claims", Route::Claim),
 ];
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
@@ -78,6 +81,10 @@ async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiEr
             let message_id = GraphId::parse("message_id", edge.param("message_id")?)?;
             let message = mail::get(c, &edge.connection_id()?, &message_id).await?;
             Ok(http::json(StatusCode::OK, &message))
+        }
+        Route::Claim => {
+            let claimed = connect::claim::claim(c, edge.json()?, chrono::Utc::now()).await?;
+            Ok(http::json(StatusCode::OK, &claimed))
         }
         Route::AdminConsent => {
             let (body, base) = (

@@ -1,16 +1,42 @@
-//! The `subscription-renewal` function, run every 30 minutes by an EventBridge schedule: one
-//! renewal sweep (renew subscriptions nearing expiry, spread periodic catch-ups) at the schedule
-//! event's time. The sweep itself is the shared crate's `sync::renewal`.
+//! The `subscription-renewal` function, run every 30 minutes by an EventBridge schedule, at the
+//! schedule event's time: delivers what the outbox still holds (events and first syncs whose
+//! delivery failed when they were written, `outbox::drain`), then one renewal sweep (renew
+//! subscriptions nearing expiry, spread periodic catch-ups, `sync::renewal`).
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use chrono::Utc;
 use m365_connector::app::Connector;
+use m365_connector::outbox::{self, Drained, OutboxError};
 use m365_connector::sync::renewal::{self, RenewalError, Report};
+use serde::Serialize;
 
-/// Handles one scheduled event: a sweep at its `time` (now, if the event has none).
+/// What one scheduled run did.
+#[derive(Debug, Serialize)]
+pub struct Ran {
+    #[serde(flatten)]
+    pub renewal: Report,
+    pub outbox: Drained,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Renewal(#[from] RenewalError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+}
+
+/// Handles one scheduled event (at its `time`, or now if it has none). The sweep runs even when
+/// the outbox could not be read; the run then fails, and the next one drains again.
 pub async fn handle(
     c: &Connector,
     event: EventBridgeEvent<serde_json::Value>,
-) -> Result<Report, RenewalError> {
-    renewal::sweep(c, event.time.unwrap_or_else(Utc::now)).await
+) -> Result<Ran, RunError> {
+    let now = event.time.unwrap_or_else(Utc::now);
+    let drained = outbox::drain(c, now).await;
+    let renewal = renewal::sweep(c, now).await?;
+    Ok(Ran {
+        renewal,
+        outbox: drained?,
+    })
 }

@@ -52,7 +52,7 @@ pub async fn admin_consent_callback(
     params: CallbackParams,
 ) -> Result<Url, ConnectError> {
     let state = params.check()?;
-    let pending: Option<PendingAuth> = c.store.take_oauth_state(state, Utc::now()).await?;
+    let pending: Option<PendingAuth> = c.store.take_oauth_state(state, None, Utc::now()).await?;
     let Some(PendingAuth::AdminConsent { tenant, return_url }) = pending else {
         return Err(ConnectError::UnknownState);
     };

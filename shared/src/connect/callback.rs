@@ -9,17 +9,17 @@
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::browser::{expired_cookie, presented_binding};
+use super::result::ResultCode;
 use super::{capabilities, ConnectError, PendingAuth, ReturnUrl, SCOPES};
 use crate::app::Connector;
-use crate::connections::ConnectionView;
 use crate::domain::{AppUserId, Connection, ConnectionId, ConnectionStatus};
 use crate::graph::{MailboxCheck, Me};
 use crate::identity::{IdTokenClaims, TokenError, TokenResponse};
-use crate::queue::SyncJob;
-use crate::store::StoreError;
+use crate::store::StoredTokens;
 use crate::tokens::seal;
 
 /// The query (or form_post body) Microsoft sends back to a callback.
@@ -97,6 +97,8 @@ pub(super) const NEXT_ADMIN_CONSENT: &str = "admin_consent";
 const NEXT_ASSIGN_USER: &str = "assign_user";
 /// The next step when trying again may help (a declined consent, a passing failure).
 const NEXT_RETRY: &str = "retry";
+/// No next step the app can take by itself (e.g. the mailbox belongs to another app user).
+const NEXT_NONE: &str = "none";
 
 /// The AADSTS code an `error_description` starts with.
 fn aadsts_code(description: &str) -> Option<u32> {
@@ -154,10 +156,17 @@ fn landing(return_url: &ReturnUrl, ended: &Ended, description: &str, subcode: Op
     } else {
         description
     };
+    // `retryable`: whether starting the same connection again may succeed.
+    let retryable = if ended.next == NEXT_RETRY {
+        "true"
+    } else {
+        "false"
+    };
     let mut params = vec![
         ("error", ended.error.as_str()),
         ("error_description", description),
         ("next", ended.next),
+        ("retryable", retryable),
     ];
     if let Some(subcode) = subcode {
         params.push(("error_subcode", subcode));
@@ -172,31 +181,95 @@ struct SignIn {
     verifier: String,
     nonce: String,
     redirect_uri: String,
+    transfer: bool,
 }
 
-/// Finishes a user's sign-in and returns where to send the browser.
+/// A finished sign-in waiting for the app's claim: the mailbox as it will be connected (under
+/// the id it has or will have) and its tokens, sealed to that id.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PendingConnection {
+    /// The app user who started the sign-in: the only one who may claim it.
+    pub user_id: AppUserId,
+    pub transfer: bool,
+    pub connection: Connection,
+    pub tokens: StoredTokens,
+}
+
+/// What the callback answers: where the browser goes, and a cookie change on the way.
+#[derive(Debug)]
+pub struct CallbackOutcome {
+    pub location: Url,
+    pub set_cookie: Option<String>,
+}
+
+/// Finishes a user's sign-in in the browser that started it: stores the result for the app to
+/// claim and sends the browser back to the app with its code. Any failure once the state is
+/// consumed still sends the browser back, with `error` and `retryable`, never to an error page
+/// of ours: the app can start again, and nothing half-done is left (the result is one write).
 #[tracing::instrument(skip_all)]
-pub async fn callback(c: &Connector, params: CallbackParams) -> Result<Url, ConnectError> {
+pub async fn callback(
+    c: &Connector,
+    params: CallbackParams,
+    cookie_header: Option<&str>,
+) -> Result<CallbackOutcome, ConnectError> {
     let state = params.check()?;
-    let pending: Option<PendingAuth> = c.store.take_oauth_state(state, Utc::now()).await?;
+    let Some(binding) = presented_binding(cookie_header, state) else {
+        // Spend the state, so that the code in this URL cannot be replayed from the browser
+        // that did start the sign-in (the forwarded-link attack, completed by its sender).
+        c.store.burn_oauth_state(state).await?;
+        tracing::warn!("sign-in callback without its browser binding; state spent");
+        return Err(ConnectError::NotBound);
+    };
+    let pending: Option<PendingAuth> = c
+        .store
+        .take_oauth_state(state, Some(&binding), Utc::now())
+        .await?;
     let Some(PendingAuth::Connect {
         user_id,
         return_url,
         verifier,
         nonce,
         redirect_uri,
+        transfer,
+        ..
     }) = pending
     else {
-        return Err(ConnectError::UnknownState);
+        c.store.burn_oauth_state(state).await?;
+        return Err(ConnectError::NotBound);
     };
+    let set_cookie = expired_cookie(state, &redirect_uri);
     let sign_in = SignIn {
         user_id,
         return_url: ReturnUrl(Url::parse(&return_url).map_err(ConnectError::Corrupt)?),
         verifier,
         nonce,
         redirect_uri,
+        transfer,
     };
+    let location = match finish(c, &sign_in, &params).await {
+        Ok(location) => location,
+        Err(e) => {
+            tracing::error!(error = %crate::http::chain(&e), "sign-in failed after its state was consumed");
+            landing(
+                &sign_in.return_url,
+                &Ended::new("connector_unavailable", NEXT_RETRY),
+                "the connector could not finish the sign-in; start the connection again",
+                None,
+            )
+        }
+    };
+    Ok(CallbackOutcome {
+        location,
+        set_cookie,
+    })
+}
 
+/// Everything after the state: Microsoft's answer, the code, the mailbox, the pending result.
+async fn finish(
+    c: &Connector,
+    sign_in: &SignIn,
+    params: &CallbackParams,
+) -> Result<Url, ConnectError> {
     if let Some(error) = params.error.as_deref() {
         let description = params.error_description.as_deref().unwrap_or("");
         let subcode = params.error_subcode.as_deref();
@@ -212,24 +285,30 @@ pub async fn callback(c: &Connector, params: CallbackParams) -> Result<Url, Conn
             "no code",
         ));
     };
-    let (tokens, claims) = match redeem(c, &sign_in, code).await? {
+    let (tokens, claims) = match redeem(c, sign_in, code).await? {
         Ok(redeemed) => redeemed,
         Err(landing) => return Ok(landing),
     };
-    let (me, mailbox) = match identify(c, &sign_in, &tokens, &claims).await? {
+    let (me, mailbox) = match identify(c, sign_in, &tokens, &claims).await? {
         Ok(identified) => identified,
         Err(landing) => return Ok(landing),
     };
     let now = Utc::now();
-    let (connection, reconnected) =
-        upsert(c, sign_in.user_id, &tokens, &claims, &me, mailbox, now).await?;
-    announce(c, &connection, reconnected, now).await?;
-    let status = serde_json::to_value(connection.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned));
+    let pending = match prepare(c, sign_in, &tokens, &claims, &me, mailbox, now).await? {
+        Ok(pending) => pending,
+        Err(landing) => return Ok(landing),
+    };
+    let result = ResultCode::new(now);
+    let code = result
+        .seal(&c.keyring().await?)
+        .map_err(ConnectError::SealResult)?;
+    c.store
+        .put_connect_result(&result.id, &pending, result.expires_at)
+        .await?;
+    tracing::info!(status = ?pending.connection.status, "sign-in finished; result waiting for its claim");
     Ok(sign_in.return_url.with(&[
-        ("connection_id", connection.id.as_str()),
-        ("status", status.as_deref().unwrap_or("")),
+        ("result", code.as_str()),
+        ("expires_at", &result.expires_at.to_rfc3339()),
     ]))
 }
 
@@ -347,17 +426,17 @@ fn graph_failed(sign_in: &SignIn, e: &crate::graph::GraphError) -> Url {
     )
 }
 
-/// Creates or updates the connection of this mailbox (tenant + object id), tokens first: a
-/// connection record never exists without its tokens. Returns it and whether it existed.
-async fn upsert(
+/// The connection this sign-in would create or update, and its sealed tokens. The inner `Err`
+/// is the app's landing when the mailbox is owned by another app user and no transfer was asked.
+async fn prepare(
     c: &Connector,
-    user_id: AppUserId,
+    sign_in: &SignIn,
     tokens: &TokenResponse,
     claims: &IdTokenClaims,
     me: &Me,
     mailbox: MailboxCheck,
     now: DateTime<Utc>,
-) -> Result<(Connection, bool), ConnectError> {
+) -> Result<Result<PendingConnection, Url>, ConnectError> {
     let (status, last_error) = match mailbox {
         MailboxCheck::ExchangeOnline => (ConnectionStatus::Active, None),
         MailboxCheck::Unsupported { reason } => {
@@ -372,12 +451,23 @@ async fn upsert(
         Some(id) => c.store.get_connection(&id).await?,
         None => None,
     };
+    if let Some(owner) = existing.as_ref().map(|e| &e.user_id) {
+        if *owner != sign_in.user_id && !sign_in.transfer {
+            tracing::warn!("sign-in of a mailbox connected under another app user; refused");
+            return Ok(Err(landing(
+                &sign_in.return_url,
+                &Ended::new("mailbox_connected_elsewhere", NEXT_NONE),
+                "this mailbox is connected under another user of the app; the app must ask for a transfer to move it",
+                None,
+            )));
+        }
+    }
     let connection = Connection {
         id: existing
             .as_ref()
             .map(|e| e.id.clone())
             .unwrap_or_else(ConnectionId::new_random),
-        user_id,
+        user_id: sign_in.user_id.clone(),
         tenant_id: claims.tid.clone(),
         ms_user_id: me.id.clone(),
         email: me
@@ -397,67 +487,15 @@ async fn upsert(
         updated_at: now,
         last_error,
     };
-
-    let keyring = c.keyring().await?;
-    let previous = c.store.get_tokens(&connection.id).await?;
-    let version = previous.as_ref().map(|p| p.version);
-    let sealed = seal(
-        &keyring,
-        &connection.id,
-        tokens,
-        None,
-        version.unwrap_or(0) + 1,
-        now,
-    )
-    .map_err(ConnectError::Seal)?;
-    c.store
-        .put_tokens(&connection.id, &sealed, version)
-        .await
-        .map_err(race)?;
-    if existing.is_some() {
-        c.store.update_connection(&connection).await?;
-    } else {
-        c.store.create_connection(&connection).await.map_err(race)?;
-    }
-    Ok((connection, existing.is_some()))
-}
-
-/// A lost race with a concurrent callback for the same mailbox is not a fault: retry.
-fn race(e: StoreError) -> ConnectError {
-    match e {
-        StoreError::Conflict(_) => ConnectError::Race(e),
-        other => ConnectError::Store(other),
-    }
-}
-
-/// `connection.connected` on the bus, and the first sync job of an active mailbox.
-async fn announce(
-    c: &Connector,
-    connection: &Connection,
-    reconnected: bool,
-    now: DateTime<Utc>,
-) -> Result<(), ConnectError> {
-    let detail = serde_json::json!({
-        "event_id": format!("connection.connected:{}:{}", connection.id, now.timestamp_millis()),
-        "connection": ConnectionView::from(connection.clone()),
-        "reconnected": reconnected,
-    });
-    c.events
-        .publish("connection.connected", &detail)
-        .await
-        .map_err(ConnectError::Publish)?;
-    if connection.status == ConnectionStatus::Active {
-        let job = SyncJob::Connected {
-            connection_id: connection.id.clone(),
-        };
-        let dedup = format!("connected:{}:{}", connection.id, now.timestamp_millis());
-        c.queue
-            .enqueue(&job, &dedup)
-            .await
-            .map_err(ConnectError::Enqueue)?;
-    }
-    tracing::info!(connection_id = %connection.id, status = ?connection.status, reconnected, "connected");
-    Ok(())
+    // Sealed to the connection id now; the version is set when the claim writes it.
+    let sealed = seal(&c.keyring().await?, &connection.id, tokens, None, 0, now)
+        .map_err(ConnectError::Seal)?;
+    Ok(Ok(PendingConnection {
+        user_id: sign_in.user_id.clone(),
+        transfer: sign_in.transfer,
+        connection,
+        tokens: sealed,
+    }))
 }
 
 #[cfg(test)]

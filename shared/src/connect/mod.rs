@@ -1,12 +1,25 @@
 //! Connecting a mailbox: the OAuth 2.0 authorization-code flow with PKCE and OpenID Connect, and
 //! tenant-wide admin consent. (Reading and deleting connections: `crate::connections`.)
 //!
-//! The flow: `start` stores a single-use state (hash-keyed, 10 minutes) holding the PKCE verifier,
-//! the nonce, the app user and the return URL, and hands back Microsoft's authorize URL. The
-//! browser comes back to `callback`, which consumes the state with a conditional delete (so a
-//! replay finds nothing), redeems the code, validates the id_token, checks the mailbox is in
-//! Exchange Online, upserts the connection by tenant + user object id, stores the tokens encrypted,
-//! announces the connection and queues its first sync.
+//! The flow, and who proves what:
+//! 1. `start` (`POST /connections`, the app's server with its API key) stores a single-use state
+//!    (hash-keyed, 10 minutes) holding the PKCE verifier, the nonce, the app user, the return URL
+//!    and Microsoft's authorize URL, and hands back a connector **start URL**.
+//! 2. `browser::open` (`GET /oauth/start`, the user's browser) binds the state to that browser
+//!    with a cookie, once, and redirects to Microsoft.
+//! 3. `callback` (`GET /oauth/callback`, the same browser) consumes the state only with that
+//!    cookie, redeems the code, validates the id_token, checks the mailbox is in Exchange Online
+//!    and stores the outcome as a **pending result** (tokens sealed, 10 minutes), without
+//!    attaching the mailbox to anybody. The browser goes back to the app with a one-time
+//!    `result` code.
+//! 4. `claim::claim` (`POST /connections/claims`, the app's server, in the session of whoever is
+//!    logged in) attaches the mailbox to the app user only if that user is the one who started
+//!    the sign-in; a mailbox already owned by another app user moves only when the sign-in asked
+//!    for a transfer.
+//!
+//! So a sign-in link forwarded to somebody else cannot put their mailbox under the sender's app
+//! user: either their browser lacks the cookie, or the result lands in their own app session,
+//! whose claim names them, not the sender.
 
 use chrono::{DateTime, Utc};
 use secrecy::ExposeSecret;
@@ -23,9 +36,12 @@ use crate::store::StoreError;
 use crate::tokens::{TokenServiceError, SCOPES};
 
 mod admin;
+pub mod browser;
 mod callback;
+pub mod claim;
+pub mod result;
 pub use admin::{admin_consent_callback, start_admin_consent};
-pub use callback::{callback, CallbackParams};
+pub use callback::{callback, CallbackParams, PendingConnection};
 
 /// Why starting or finishing a sign-in failed; `crate::failures` decides the answers. (A sign-in
 /// that Microsoft or the user ended is not an error: the browser goes back to the app with an
@@ -41,6 +57,12 @@ pub enum ConnectError {
     },
     #[error("unknown, expired or already used sign-in state")]
     UnknownState,
+    /// A start URL that is unknown, expired or was opened already.
+    #[error("this sign-in link is unknown, expired or was already opened")]
+    StartUnusable,
+    /// The callback came to a browser that did not start this sign-in (or it was spent).
+    #[error("this sign-in was not started in this browser, expired or was already used")]
+    NotBound,
     #[error("the identity platform is unavailable")]
     IdentityUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("Microsoft Graph is unavailable")]
@@ -55,6 +77,8 @@ pub enum ConnectError {
     Corrupt(#[source] url::ParseError),
     #[error("the tokens could not be sealed")]
     Seal(#[source] TokenServiceError),
+    #[error("the result code could not be sealed")]
+    SealResult(#[source] crate::crypto::CryptoError),
     #[error("publishing the connection event failed")]
     Publish(#[source] PublishError),
     #[error("queueing the first sync failed")]
@@ -66,6 +90,7 @@ pub const STATE_LIFETIME: chrono::Duration = chrono::Duration::minutes(10);
 const MAX_URL_LEN: usize = 2048;
 
 pub const CALLBACK_PATH: &str = "/oauth/callback";
+pub const START_PATH: &str = "/oauth/start";
 pub const ADMIN_CALLBACK_PATH: &str = "/oauth/admin-consent/callback";
 
 /// A URL on one of the configured origins: where the browser may be sent back to.
@@ -148,6 +173,11 @@ pub(crate) enum PendingAuth {
         verifier: String,
         nonce: String,
         redirect_uri: String,
+        /// Microsoft's authorize URL, where the start URL sends the browser.
+        authorize_url: String,
+        /// Whether the app asked to move the mailbox from another app user, if it has one.
+        #[serde(default)]
+        transfer: bool,
     },
     AdminConsent {
         tenant: String,
@@ -163,11 +193,17 @@ pub struct StartConnection {
     pub return_url: String,
     pub login_hint: Option<String>,
     pub prompt: Option<String>,
+    /// Move the mailbox to this user even if another app user has it connected (an event names
+    /// both owners). Without it such a sign-in ends with `error=mailbox_connected_elsewhere`.
+    #[serde(default)]
+    pub transfer: bool,
 }
 
+/// The answer to `POST /connections`: the URL the app sends the user's browser to.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct AuthorizationStarted {
-    pub authorize_url: String,
+    /// The connector's start URL: single use, valid until `expires_at`.
+    pub start_url: String,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -194,7 +230,9 @@ pub async fn start(
 ) -> Result<AuthorizationStarted, ConnectError> {
     let user_id = AppUserId::parse(&body.user_id)?;
     let return_url = ReturnUrl::parse(&body.return_url, &c.config.allowed_return_origins)?;
-    let prompt = parse_prompt(body.prompt.as_deref())?;
+    // `select_account` by default: the user sees which account is being connected, even when
+    // Microsoft could sign them in silently.
+    let prompt = parse_prompt(body.prompt.as_deref())?.or(Some("select_account"));
     let login_hint = parse_login_hint(body.login_hint.as_deref())?;
     let credentials = c.credentials().await?;
 
@@ -224,13 +262,17 @@ pub async fn start(
         verifier: pkce.verifier.expose_secret().to_owned(),
         nonce,
         redirect_uri,
+        authorize_url: authorize_url.to_string(),
+        transfer: body.transfer,
     };
     c.store
         .put_oauth_state(&state, &pending, expires_at)
         .await?;
-    tracing::info!("sign-in started");
+    let mut start_url = Url::parse(&join(base_url, START_PATH)).map_err(ConnectError::Corrupt)?;
+    start_url.query_pairs_mut().append_pair("state", &state);
+    tracing::info!(transfer = body.transfer, "sign-in started");
     Ok(AuthorizationStarted {
-        authorize_url: authorize_url.to_string(),
+        start_url: start_url.to_string(),
         expires_at,
     })
 }

@@ -43,6 +43,24 @@ impl ConnectionItem {
     }
 }
 
+/// A connection's record item (also written inside transactions, see `claims`).
+pub(super) fn connection_item(c: &Connection) -> Result<Item, StoreError> {
+    to_item(&ConnectionItem::new(c))
+}
+
+/// The item that keeps one connection per Microsoft mailbox (tenant + object id).
+pub(super) fn mailbox_claim_item(c: &Connection) -> Item {
+    HashMap::from([
+        (
+            keys::PK.to_owned(),
+            s(keys::mailbox_claim_pk(&c.tenant_id, &c.ms_user_id)),
+        ),
+        (keys::SK.to_owned(), s(keys::META)),
+        ("entity".to_owned(), s("mailbox_claim")),
+        ("connection_id".to_owned(), s(c.id.as_str())),
+    ])
+}
+
 impl Store {
     /// Creates a connection and claims its mailbox (tenant + object id) in one transaction: a
     /// second connection for the same mailbox is a [`StoreError::Conflict`].
@@ -55,18 +73,9 @@ impl Store {
                 .build()
                 .map(|p| TransactWriteItem::builder().put(p).build())
         };
-        let claim: Item = HashMap::from([
-            (
-                keys::PK.to_owned(),
-                s(keys::mailbox_claim_pk(&c.tenant_id, &c.ms_user_id)),
-            ),
-            (keys::SK.to_owned(), s(keys::META)),
-            ("entity".to_owned(), s("mailbox_claim")),
-            ("connection_id".to_owned(), s(c.id.as_str())),
-        ]);
         let items = vec![
-            put(to_item(&ConnectionItem::new(c))?).map_err(dynamo("TransactWriteItems"))?,
-            put(claim).map_err(dynamo("TransactWriteItems"))?,
+            put(connection_item(c)?).map_err(dynamo("TransactWriteItems"))?,
+            put(mailbox_claim_item(c)).map_err(dynamo("TransactWriteItems"))?,
         ];
         let result = self
             .client

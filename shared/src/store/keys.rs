@@ -7,6 +7,8 @@
 //! | mailbox claim       | `MSUSER#{tenant}#{oid}`         | `META`                   |                                         |                                 |     |
 //! | token set           | `CONN#{id}`                     | `TOKENS`                 |                                         |                                 |     |
 //! | OAuth state         | `OAUTH#{sha256(state)}`         | `META`                   |                                         |                                 | yes |
+//! | connect result      | `RESULT#{sha256(result id)}`    | `META`                   |                                         |                                 | yes |
+//! | outbox entry        | `OUTBOX`                        | `{created}#{entry id}`   |                                         |                                 |     |
 //! | tenant consent      | `TENANT#{tenant}`               | `CONSENT`                |                                         |                                 |     |
 //! | Graph subscription  | `SUB#{subscription id}`         | `META`                   | `SUBEXP#{shard}` / `{expires}#{sub id}` | `CONN#{id}` / `SUB#{sub id}`    |     |
 //! | delta cursor        | `CONN#{id}`                     | `CURSOR#{folder}`        |                                         |                                 |     |
@@ -73,6 +75,23 @@ pub fn mailbox_claim_pk(tenant_id: &str, ms_user_id: &str) -> String {
 
 pub fn oauth_state_pk(state: &str) -> String {
     format!("OAUTH#{}", digest(state))
+}
+
+/// A sign-in's result, waiting for the app to claim it (hash-keyed like OAuth states).
+pub fn connect_result_pk(result_id: &str) -> String {
+    format!("RESULT#{}", digest(result_id))
+}
+
+/// The one partition of the outbox: entries are rare and short-lived (written with the change
+/// they announce, deleted once delivered), so a single partition is far from its write limits.
+pub const OUTBOX: &str = "OUTBOX";
+
+/// An outbox entry's sort key: creation time first, so the drain reads the oldest first.
+pub fn outbox_sk(created_at: &DateTime<Utc>, entry_id: &str) -> String {
+    format!(
+        "{}#{entry_id}",
+        created_at.to_rfc3339_opts(SecondsFormat::Micros, true)
+    )
 }
 
 pub fn tenant_pk(tenant_id: &str) -> String {

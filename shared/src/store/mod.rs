@@ -10,12 +10,14 @@
 //! BatchWriteItem with their retries) and [`page`] (listing cursors).
 
 pub mod batch;
+pub mod claims;
 pub(crate) mod conditions;
 pub mod connections;
 pub mod idempotency;
 pub mod keys;
 pub mod messages;
 pub mod oauth;
+pub mod outbox;
 pub mod page;
 pub mod sends;
 pub mod subscriptions;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::conditions::conditional;
-use super::{from_item, keys, n, s, to_item, Store, StoreError};
+use super::{from_item, keys, n, s, to_item, Item, Store, StoreError};
 use crate::domain::ConnectionId;
 
 /// The encrypted token set of a connection and the version that guards its replacement.
@@ -49,6 +49,24 @@ struct TokensItem {
     tokens: StoredTokens,
 }
 
+/// The item of a connection's token set (also written inside transactions, see `claims`).
+pub(super) fn tokens_item(id: &ConnectionId, tokens: &StoredTokens) -> Result<Item, StoreError> {
+    to_item(&TokensItem {
+        pk: keys::connection_pk(id),
+        sk: keys::TOKENS.into(),
+        entity: "tokens".into(),
+        tokens: tokens.clone(),
+    })
+}
+
+/// The condition that guards replacing a token set read at `expected_version` (none: the first).
+pub(super) fn tokens_condition(expected_version: Option<u64>) -> (&'static str, Option<u64>) {
+    match expected_version {
+        None => ("attribute_not_exists(pk)", None),
+        Some(v) => ("version = :v", Some(v)),
+    }
+}
+
 impl Store {
     /// Writes a connection's token set. `expected_version` is the version read before (None for
     /// the first write); if another writer got there first this is a [`StoreError::Conflict`].
@@ -58,23 +76,16 @@ impl Store {
         tokens: &StoredTokens,
         expected_version: Option<u64>,
     ) -> Result<(), StoreError> {
-        let item = to_item(&TokensItem {
-            pk: keys::connection_pk(id),
-            sk: keys::TOKENS.into(),
-            entity: "tokens".into(),
-            tokens: tokens.clone(),
-        })?;
+        let (condition, version) = tokens_condition(expected_version);
         let mut put = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item));
-        put = match expected_version {
-            None => put.condition_expression("attribute_not_exists(pk)"),
-            Some(v) => put
-                .condition_expression("version = :v")
-                .expression_attribute_values(":v", n(v)),
-        };
+            .set_item(Some(tokens_item(id, tokens)?))
+            .condition_expression(condition);
+        if let Some(v) = version {
+            put = put.expression_attribute_values(":v", n(v));
+        }
         conditional("PutItem", put.send().await)?
             .map(drop)
             .map_err(|_| StoreError::Conflict("token set changed since it was read"))

@@ -36,7 +36,11 @@ async fn bench_one_oauth_callback() {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let request = crate::helpers::api_request("GET", "/oauth/callback", &params, None, false);
+        let mut request =
+            crate::helpers::api_request("GET", "/oauth/callback", &params, None, false);
+        request
+            .headers_mut()
+            .insert("cookie", h.cookies().parse().unwrap());
 
         meter.reset();
         let seq_before = last_seq(&h).await;

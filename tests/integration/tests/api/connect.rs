@@ -272,19 +272,22 @@ async fn replayed_unknown_and_tampered_states_are_rejected_and_write_nothing() {
     let code = params["code"].as_str();
     let state = params["state"].as_str();
 
+    let cookies = h.cookies();
     for bad_state in [format!("{state}x"), unique("state"), String::new()] {
         let q = [("code", code), ("state", bad_state.as_str())];
-        let response = oauth::handle(
-            &h.connector,
-            api_request("GET", "/oauth/callback", &q, None, false),
-        )
-        .await;
+        let mut request = api_request("GET", "/oauth/callback", &q, None, false);
+        request
+            .headers_mut()
+            .insert("cookie", cookies.parse().unwrap());
+        let response = oauth::handle(&h.connector, request).await;
         assert_eq!(response.status(), 400, "state {bad_state:?}");
+        // A person's browser gets a page, not a JSON document.
         assert_eq!(
             response.headers()["content-type"],
-            "application/problem+json"
+            "text/html; charset=utf-8"
         );
-        assert_eq!(body(response).await["field"], "state");
+        let page = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(page.contains("connect your mailbox again"), "{page}");
     }
     let listed = connections::handle(
         &h.connector,
@@ -298,18 +301,9 @@ async fn replayed_unknown_and_tampered_states_are_rejected_and_write_nothing() {
     );
 
     // The genuine callback works once; its replay is rejected.
-    let q = [("code", code), ("state", state)];
-    let first = oauth::handle(
-        &h.connector,
-        api_request("GET", "/oauth/callback", &q, None, false),
-    )
-    .await;
+    let first = h.callback_with(&back, Some(&cookies)).await;
     assert_eq!(first.status(), 302);
-    let replay = oauth::handle(
-        &h.connector,
-        api_request("GET", "/oauth/callback", &q, None, false),
-    )
-    .await;
+    let replay = h.callback_with(&back, Some(&cookies)).await;
     assert_eq!(replay.status(), 400);
 }
 
@@ -329,11 +323,11 @@ async fn a_failed_code_exchange_redirects_with_an_error_and_writes_nothing() {
         ("code", tampered.as_str()),
         ("state", params["state"].as_str()),
     ];
-    let response = oauth::handle(
-        &h.connector,
-        api_request("GET", "/oauth/callback", &q, None, false),
-    )
-    .await;
+    let mut request = api_request("GET", "/oauth/callback", &q, None, false);
+    request
+        .headers_mut()
+        .insert("cookie", h.cookies().parse().unwrap());
+    let response = oauth::handle(&h.connector, request).await;
     let landing = query_of(&location(&response));
     assert_eq!(landing["error"], "token_exchange_failed");
     let list = connections::handle(
@@ -729,10 +723,11 @@ async fn a_user_not_assigned_to_the_app_lands_with_user_not_assigned() {
     );
     let response = connections::handle(&h.connector, request).await;
     assert_eq!(response.status(), 201);
-    let authorize = body(response).await["authorize_url"]
+    let start = body(response).await["start_url"]
         .as_str()
         .unwrap()
         .to_owned();
+    let authorize = h.follow_start(&start).await;
     // Silent sign-in comes back; an interactive one ends on Entra's AADSTS50105 page.
     let back = h.browser.get(&authorize).send().await.unwrap();
     assert_eq!(back.status(), 302);

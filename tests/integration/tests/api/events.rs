@@ -122,9 +122,10 @@ async fn the_oauth_handler_rejects_each_sample_callback_as_named() {
         let response =
             oauth::handle(&connector, lambda_http::request::from_str(&body).unwrap()).await;
         assert_eq!(response.status().as_u16(), expected_status(&name), "{name}");
+        // These routes answer a person's browser: a page, not a JSON document.
         assert_eq!(
             response.headers()["content-type"],
-            "application/problem+json",
+            "text/html; charset=utf-8",
             "{name}"
         );
     }

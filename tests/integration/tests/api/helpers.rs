@@ -68,6 +68,10 @@ pub struct Harness {
     pub browser: reqwest::Client,
     events_queue: String,
     pub sync_queue: String,
+    /// The default browser's cookies for the connector (`name=value`), as set by start URLs.
+    jar: std::sync::Mutex<Vec<String>>,
+    /// The app user who started each sign-in (by state), so the app's claim can name them.
+    started: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 pub const RETURN_URL: &str = "https://app.example.com/settings/mail";
@@ -189,6 +193,8 @@ impl Harness {
             browser,
             events_queue,
             sync_queue,
+            jar: Default::default(),
+            started: Default::default(),
         };
         // Contoso's admin allows user consent, so that its users connect by themselves (under
         // Microsoft's managed default an admin consents first; tests that need that default
@@ -512,24 +518,65 @@ pub fn location(response: &lambda_http::Response<lambda_http::Body>) -> String {
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 
+/// The `name=value` part of a `Set-Cookie` value.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().trim().to_owned()
+}
+
 impl Harness {
-    /// POST /connections; returns the authorize URL.
-    pub async fn start_connect(&self, user: &str, login_hint: &str) -> String {
+    /// POST /connections; returns the start URL.
+    pub async fn start_url(&self, user: &str, login_hint: &str, transfer: bool) -> String {
         let request = self.api(
             "POST",
             "/connections",
             &[],
-            Some(json!({"user_id": user, "return_url": RETURN_URL, "login_hint": login_hint})),
+            Some(json!({"user_id": user, "return_url": RETURN_URL, "login_hint": login_hint, "transfer": transfer})),
         );
         let response = connections::handle(&self.connector, request).await;
         assert_eq!(response.status(), 201);
         let b = body(response).await;
         assert!(b["expires_at"].is_string());
-        b["authorize_url"].as_str().unwrap().to_owned()
+        let start = b["start_url"].as_str().unwrap().to_owned();
+        let state = query_of(&start)["state"].clone();
+        self.started.lock().unwrap().insert(state, user.to_owned());
+        start
     }
 
-    /// Delivers the simulator's redirect to our callback; returns where we send the browser.
-    pub async fn callback(&self, sim_location: &str) -> String {
+    /// Opens a start URL in a browser: returns the connector's answer (302 to Microsoft with
+    /// a cookie, or a page).
+    pub async fn open_start(&self, start_url: &str) -> lambda_http::Response<lambda_http::Body> {
+        assert!(
+            start_url.starts_with(&format!("{PUBLIC_BASE}/oauth/start")),
+            "{start_url}"
+        );
+        let params: Vec<(String, String)> = query_of(start_url).into_iter().collect();
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        oauth::handle(
+            &self.connector,
+            api_request("GET", "/oauth/start", &params, None, false),
+        )
+        .await
+    }
+
+    /// POST /connections and the start URL opened in the default browser; returns Microsoft's
+    /// authorize URL. The seeded mailboxes are shared by every test on the shared table, each
+    /// with app users of its own, so this flow asks for a transfer (an earlier test may have
+    /// left the mailbox connected under its user); the ownership tests start without one.
+    pub async fn start_connect(&self, user: &str, login_hint: &str) -> String {
+        let start = self.start_url(user, login_hint, true).await;
+        self.follow_start(&start).await
+    }
+
+    /// Delivers the simulator's redirect to our callback from a browser holding `cookies`;
+    /// returns the connector's answer.
+    pub async fn callback_with(
+        &self,
+        sim_location: &str,
+        cookies: Option<&str>,
+    ) -> lambda_http::Response<lambda_http::Body> {
         assert!(
             sim_location.starts_with(&format!("{PUBLIC_BASE}/oauth/callback")),
             "{sim_location}"
@@ -539,8 +586,70 @@ impl Harness {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let request = api_request("GET", "/oauth/callback", &params, None, false);
-        location(&oauth::handle(&self.connector, request).await)
+        let mut request = api_request("GET", "/oauth/callback", &params, None, false);
+        if let Some(cookies) = cookies {
+            request
+                .headers_mut()
+                .insert("cookie", cookies.parse().unwrap());
+        }
+        oauth::handle(&self.connector, request).await
+    }
+
+    /// The default browser's cookies, as its `Cookie` header.
+    pub fn cookies(&self) -> String {
+        self.jar.lock().unwrap().join("; ")
+    }
+
+    /// Opens a start URL in the default browser, keeping its cookie; returns where it redirects.
+    pub async fn follow_start(&self, start_url: &str) -> String {
+        let opened = self.open_start(start_url).await;
+        let set_cookie = opened.headers()["set-cookie"].to_str().unwrap().to_owned();
+        self.jar.lock().unwrap().push(cookie_pair(&set_cookie));
+        location(&opened)
+    }
+
+    /// POST /connections/claims as the app, for `user`; the raw answer.
+    pub async fn claim(
+        &self,
+        result: &str,
+        user: &str,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        let request = self.api(
+            "POST",
+            "/connections/claims",
+            &[],
+            Some(json!({"result": result, "user_id": user})),
+        );
+        connections::handle(&self.connector, request).await
+    }
+
+    /// Delivers the simulator's redirect to our callback in the default browser, then does what
+    /// the app does on its return URL: claims a `result` for the user who started the sign-in.
+    /// Returns the landing URL, with the claimed `connection_id` and `status` added to it (as
+    /// the app's page would show them).
+    pub async fn callback(&self, sim_location: &str) -> String {
+        let landing = location(
+            &self
+                .callback_with(sim_location, Some(&self.cookies()))
+                .await,
+        );
+        let query = query_of(&landing);
+        let Some(result) = query.get("result") else {
+            return landing;
+        };
+        let state = query_of(sim_location)["state"].clone();
+        let user = self.started.lock().unwrap()[&state].clone();
+        let claimed = self.claim(result, &user).await;
+        assert_eq!(claimed.status(), 200, "the claim of the sign-in's own user");
+        let claimed = body(claimed).await;
+        let mut url = url::Url::parse(&landing).unwrap();
+        url.query_pairs_mut()
+            .append_pair(
+                "connection_id",
+                claimed["connection"]["id"].as_str().unwrap(),
+            )
+            .append_pair("status", claimed["connection"]["status"].as_str().unwrap());
+        url.to_string()
     }
 
     /// The whole browser flow for one user; returns the app's return URL query.

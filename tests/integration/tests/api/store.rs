@@ -185,13 +185,13 @@ async fn an_oauth_state_is_consumed_once_and_carries_a_ttl() {
 
     let taken: Option<serde_json::Value> = stack
         .store
-        .take_oauth_state(&state, Utc::now())
+        .take_oauth_state(&state, None, Utc::now())
         .await
         .unwrap();
     assert_eq!(taken, Some(serde_json::json!({"user_id": "u1"})));
     let replay: Option<serde_json::Value> = stack
         .store
-        .take_oauth_state(&state, Utc::now())
+        .take_oauth_state(&state, None, Utc::now())
         .await
         .unwrap();
     assert_eq!(replay, None, "a replayed state is rejected");
@@ -210,13 +210,13 @@ async fn an_expired_or_unknown_oauth_state_is_rejected() {
 
     let late: Option<u8> = stack
         .store
-        .take_oauth_state(&state, expires + Duration::seconds(1))
+        .take_oauth_state(&state, None, expires + Duration::seconds(1))
         .await
         .unwrap();
     assert_eq!(late, None);
     let unknown: Option<u8> = stack
         .store
-        .take_oauth_state(&unique("state"), Utc::now())
+        .take_oauth_state(&unique("state"), None, Utc::now())
         .await
         .unwrap();
     assert_eq!(unknown, None);
