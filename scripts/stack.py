@@ -1173,10 +1173,13 @@ def cmd_events():
 
 class Browser:
     """The user's browser against a running `make dev`: no automatic redirects, so each hop of
-    the OAuth flow is seen, and the simulator's pages are submitted as a person would."""
+    the OAuth flow is seen, and the simulator's pages are submitted as a person would. It keeps
+    the connector's cookies as a browser does for `localhost` (a secure context, so `Secure`
+    cookies are kept over plain HTTP): by name, sent back on the paths they were set for."""
 
     def __init__(self):
         self.env = read_env(Path(os.environ.get("STACK_DIR", LOCAL)) / "dev.env")
+        self.cookies = {}
 
         class NoRedirect(urllib.request.HTTPRedirectHandler):
             def redirect_request(self, *args):
@@ -1185,17 +1188,33 @@ class Browser:
         self.opener = urllib.request.build_opener(NoRedirect)
 
     def call(self, url, data=None, headers=None, method=None):
+        headers = dict(headers or {})
+        split = urllib.parse.urlsplit(url)
+        if url.startswith(self.env["BASE_URL"]):
+            sent = [f"{n}={v}" for n, (v, path) in self.cookies.items() if split.path.startswith(path)]
+            if sent:
+                headers["Cookie"] = "; ".join(sent)
         try:
-            return self.opener.open(urllib.request.Request(url, data=data, headers=headers or {}, method=method),
-                                    timeout=60)
+            response = self.opener.open(urllib.request.Request(url, data=data, headers=headers, method=method),
+                                        timeout=60)
         except urllib.error.HTTPError as e:
-            return e
+            response = e
+        if url.startswith(self.env["BASE_URL"]):
+            for raw in response.headers.get_all("Set-Cookie") or []:
+                pair, *attributes = [p.strip() for p in raw.split(";")]
+                name, _, value = pair.partition("=")
+                attrs = {a.partition("=")[0].lower(): a.partition("=")[2] for a in attributes}
+                if value and attrs.get("max-age") != "0":
+                    self.cookies[name] = (value, attrs.get("path", "/"))
+                else:
+                    self.cookies.pop(name, None)
+        return response
 
-    def api_post(self, path, body):
+    def api_post(self, path, body, expect=201):
         r = self.call(f"{self.env['BASE_URL']}{path}", json.dumps(body).encode(),
                       {"Authorization": f"Bearer {self.env['API_KEY']}", "Content-Type": "application/json"}, "POST")
         answer = json.loads(r.read())
-        if r.status != 201:
+        if r.status != expect:
             sys.exit(f"POST {path}: {r.status} {answer}")
         return answer
 
@@ -1221,9 +1240,10 @@ class Browser:
         if landing.status != 302 or not where:
             sys.exit(f"the callback answered {landing.status}: {landing.read().decode()}")
         print(f"the browser lands on {where}")
-        for k, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(where).query):
+        landed = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(where).query))
+        for k, v in landed.items():
             print(f"{k.upper()}={v}")
-        return 0
+        return landed
 
 
 def cmd_connect():
@@ -1236,7 +1256,18 @@ def cmd_connect():
     browser = Browser()
     started = browser.api_post("/connections", {"user_id": user, "return_url": browser.env["RETURN_URL"],
                                                 "login_hint": login})
-    return browser.sign_in(started["authorize_url"], login)
+    # The start URL sets the browser's binding cookie and sends it on to Microsoft.
+    opened = browser.call(started["start_url"])
+    if opened.status != 302:
+        sys.exit(f"the start URL answered {opened.status}: {opened.read().decode()}")
+    landed = browser.sign_in(opened.headers["Location"], login)
+    if "result" not in landed:
+        return 1
+    # What the app's return page does, server-side, in the session of the logged-in user.
+    claimed = browser.api_post("/connections/claims", {"result": landed["result"], "user_id": user}, expect=200)
+    connection = claimed["connection"]
+    print(f"claimed for app user {user}: CONNECTION_ID={connection['id']} STATUS={connection['status']}")
+    return 0
 
 
 def cmd_admin_consent():
@@ -1252,7 +1283,8 @@ def cmd_admin_consent():
     if tenant is None:
         sys.exit(f"no simulated tenant {domain}")
     started = browser.api_post("/admin-consents", {"tenant": tenant, "return_url": browser.env["RETURN_URL"]})
-    return browser.sign_in(started["consent_url"], login)
+    browser.sign_in(started["consent_url"], login)
+    return 0
 
 
 def cmd_serve():

@@ -1,10 +1,11 @@
 //! The end-to-end suite: the stack as `make dev` runs it (every function behind its own trigger:
-//! HTTP through `cargo lambda watch`, the sync queue through the event source mapping, the
+//! HTTP through the local API gateway, the sync queue through the event source mapping, the
 //! renewal through its schedule, EventBridge into the local event sink), driven only from outside,
 //! as a client app, a user's browser and Microsoft would drive it:
 //!
 //! - the app: the connector's HTTP API with the dev API key;
-//! - the browser: the simulator's sign-in page, then the redirects;
+//! - the browser: the connector's start URL and its cookie, the simulator's sign-in page, then
+//!   the redirects (each person's browser its own cookie jar);
 //! - Microsoft: the simulator, whose notifications reach the webhook over HTTP by themselves.
 //!
 //! Nothing here calls a handler or writes to DynamoDB or SQS. The simulator's control API and the
@@ -34,6 +35,112 @@ struct Dev {
     sim: String,
     control: String,
     return_url: String,
+}
+
+/// One person's browser: its own cookies for the connector, kept as a browser keeps them for a
+/// loopback origin (a secure context, so `Secure` cookies are kept over plain HTTP): by name,
+/// sent back on the paths they were set for, removed by `Max-Age=0`. No automatic redirects, so
+/// every hop is seen.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    jar: std::sync::Mutex<HashMap<String, (String, String)>>,
+}
+
+impl Browser {
+    fn new(base: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(120))
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            jar: Default::default(),
+        }
+    }
+
+    async fn get(&self, url: &str) -> reqwest::Response {
+        let mut request = self.http.get(url);
+        if let Some(rest) = url.strip_prefix(&self.base) {
+            let path = rest.split('?').next().unwrap_or("");
+            let sent: Vec<String> = self
+                .jar
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(_, (_, p))| path.starts_with(p.as_str()))
+                .map(|(n, (v, _))| format!("{n}={v}"))
+                .collect();
+            if !sent.is_empty() {
+                request = request.header("cookie", sent.join("; "));
+            }
+        }
+        let response = request.send().await.unwrap();
+        if url.starts_with(&self.base) {
+            for raw in response.headers().get_all("set-cookie") {
+                let raw = raw.to_str().unwrap();
+                let mut parts = raw.split(';').map(str::trim);
+                let (name, value) = parts.next().unwrap().split_once('=').unwrap();
+                let attrs: HashMap<String, String> = parts
+                    .map(|a| {
+                        let (k, v) = a.split_once('=').unwrap_or((a, ""));
+                        (k.to_ascii_lowercase(), v.to_owned())
+                    })
+                    .collect();
+                assert!(
+                    attrs.contains_key("httponly") && attrs.contains_key("secure"),
+                    "{raw}"
+                );
+                assert_eq!(
+                    attrs.get("samesite").map(String::as_str),
+                    Some("Lax"),
+                    "{raw}"
+                );
+                let mut jar = self.jar.lock().unwrap();
+                if value.is_empty() || attrs.get("max-age").map(String::as_str) == Some("0") {
+                    jar.remove(name);
+                } else {
+                    let path = attrs.get("path").cloned().unwrap_or_else(|| "/".into());
+                    jar.insert(name.to_owned(), (value.to_owned(), path));
+                }
+            }
+        }
+        response
+    }
+
+    /// Microsoft's sign-in and consent page, accepted as `login`; returns where it redirects.
+    async fn sign_in(&self, page_url: &str, login: &str) -> String {
+        let page = self.get(page_url).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        let flow = hidden(&html, "flow");
+        let start = html.find("action=\"").unwrap() + 8;
+        let action = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
+        let form = [
+            ("flow", flow.as_str()),
+            ("login", login),
+            ("action", "accept"),
+        ];
+        let consent = self
+            .http
+            .post(action)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(form).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(consent.status(), 302, "the page redirects back");
+        location(&consent)
+    }
+}
+
+fn query(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
 }
 
 fn setting(name: &str) -> String {
@@ -118,8 +225,8 @@ impl Dev {
             .unwrap()
     }
 
-    /// Connects a seeded mailbox through the browser flow; returns the connection id.
-    async fn connect(&self, user: &str, login: &str) -> String {
+    /// `POST /connections` as the app; returns the start URL.
+    async fn start_url(&self, user: &str, login: &str) -> String {
         let (status, started) = self
             .api(
                 reqwest::Method::POST,
@@ -129,28 +236,56 @@ impl Dev {
             )
             .await;
         assert_eq!(status, 201, "{started}");
-        // The browser: Microsoft's page, the user accepts, the redirects come back to us.
-        let callback = self
-            .browser_sign_in(started["authorize_url"].as_str().unwrap(), login)
-            .await;
+        assert!(
+            started.get("authorize_url").is_none(),
+            "only the start URL: {started}"
+        );
+        started["start_url"].as_str().unwrap().to_owned()
+    }
+
+    /// A browser opens a start URL, signs in as `login` and comes back to the callback; returns
+    /// where the connector sends it (the app's return URL).
+    async fn sign_in_through(&self, browser: &Browser, start_url: &str, login: &str) -> String {
+        let opened = browser.get(start_url).await;
+        assert_eq!(opened.status(), 302, "the start URL redirects to Microsoft");
+        let callback = browser.sign_in(&location(&opened), login).await;
         assert!(
             callback.starts_with(&format!("{}/oauth/callback", self.base)),
             "{callback}"
         );
-        let landing = self.http.get(&callback).send().await.unwrap();
+        let landing = browser.get(&callback).await;
         assert_eq!(landing.status(), 302, "the callback redirects to the app");
         let back = location(&landing);
         assert!(back.starts_with(&self.return_url), "{back}");
-        let query: HashMap<String, String> = url::Url::parse(&back)
-            .unwrap()
-            .query_pairs()
-            .into_owned()
-            .collect();
-        assert_eq!(query.get("status").map(String::as_str), Some("active"));
+        back
+    }
+
+    /// `POST /connections/claims` as the app's server, in the session of `user`.
+    async fn claim(&self, result: &str, user: &str) -> (u16, Value) {
+        self.api(
+            reqwest::Method::POST,
+            "/connections/claims",
+            Some(json!({"result": result, "user_id": user})),
+            &[],
+        )
+        .await
+    }
+
+    /// Connects a seeded mailbox through the browser flow as the app integrates it (start URL,
+    /// sign-in, the app's return page claims the result); returns the connection id.
+    async fn connect(&self, user: &str, login: &str) -> String {
+        let browser = Browser::new(&self.base);
+        let start = self.start_url(user, login).await;
+        let back = self.sign_in_through(&browser, &start, login).await;
         // The landing page the app would show.
-        let shown = self.http.get(&back).send().await.unwrap();
+        let shown = browser.get(&back).await;
         assert_eq!(shown.status(), 200);
-        query["connection_id"].clone()
+        let result = query(&back)["result"].clone();
+        let (status, claimed) = self.claim(&result, user).await;
+        assert_eq!(status, 200, "{claimed}");
+        assert_eq!(claimed["connection"]["status"], "active");
+        assert_eq!(claimed["connection"]["user_id"], user);
+        claimed["connection"]["id"].as_str().unwrap().to_owned()
     }
 
     /// Sends a tenant administrator through admin consent, as the app does with
@@ -165,8 +300,8 @@ impl Dev {
             )
             .await;
         assert_eq!(status, 201, "{started}");
-        let back = self
-            .browser_sign_in(started["consent_url"].as_str().unwrap(), admin)
+        let back = Browser::new(&self.base)
+            .sign_in(started["consent_url"].as_str().unwrap(), admin)
             .await;
         assert!(
             back.starts_with(&format!("{}/oauth/admin-consent/callback", self.base)),
@@ -184,31 +319,6 @@ impl Dev {
             Some("granted"),
             "{query:?}"
         );
-    }
-
-    /// Microsoft's sign-in and consent page, accepted as `login`; returns where it redirects.
-    async fn browser_sign_in(&self, page_url: &str, login: &str) -> String {
-        let page = self.http.get(page_url).send().await.unwrap();
-        assert_eq!(page.status(), 200);
-        let html = page.text().await.unwrap();
-        let flow = hidden(&html, "flow");
-        let start = html.find("action=\"").unwrap() + 8;
-        let action = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
-        let form = [
-            ("flow", flow.as_str()),
-            ("login", login),
-            ("action", "accept"),
-        ];
-        let consent = self
-            .http
-            .post(action)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(form).unwrap())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(consent.status(), 302, "the page redirects back");
-        location(&consent)
     }
 
     /// Every synced message of a connection in a folder, through the API (all pages).
@@ -346,6 +456,102 @@ fn sub_of<'a>(subs: &'a [Value], user_prefix: &str, folder: &str) -> Option<&'a 
     })
 }
 
+/// The takeover the connect flow once allowed: app user M starts "connect mailbox" and gets a
+/// colleague V, signed in to Microsoft 365 in a tenant whose admin consented, to complete it.
+/// Two browsers, M's and V's, each with its own cookies; the app's return page claims a result
+/// for whoever is logged in where the browser lands.
+async fn a_forwarded_sign_in_takes_over_no_mailbox(dev: &Dev, bob: &str) {
+    let mallory = "recruiter-mallory";
+    let attached_to_mallory = || async {
+        let (status, list) = dev
+            .api(
+                reqwest::Method::GET,
+                &format!("/connections?user_id={mallory}"),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(status, 200);
+        list["connections"].as_array().unwrap().len()
+    };
+    let m_browser = Browser::new(&dev.base);
+
+    // 1. M forwards the start URL; V (carol, not connected yet) completes it in V's browser.
+    //    The result lands in V's browser, on the app under V's session: the claim names V and is
+    //    refused, the result is discarded, so M cannot redeem it either.
+    let v_browser = Browser::new(&dev.base);
+    let start = dev.start_url(mallory, CAROL).await;
+    let back = dev.sign_in_through(&v_browser, &start, CAROL).await;
+    let result = query(&back)["result"].clone();
+    let (status, refused) = dev.claim(&result, "recruiter-carol").await;
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(
+        refused["type"],
+        "urn:m365-connector:problem:claim-forbidden"
+    );
+    let (status, _) = dev.claim(&result, mallory).await;
+    assert_eq!(status, 410, "the discarded result is gone for M too");
+    // The start URL was single use: M's own browser cannot open it again.
+    assert_eq!(m_browser.get(&start).await.status(), 400);
+
+    // 2. V already has a connection under V's own app user (bob): the mailbox is not moved.
+    let v_browser = Browser::new(&dev.base);
+    let start = dev.start_url(mallory, BOB).await;
+    let back = dev.sign_in_through(&v_browser, &start, BOB).await;
+    let landed = query(&back);
+    assert_eq!(
+        landed.get("error").map(String::as_str),
+        Some("mailbox_connected_elsewhere"),
+        "{landed:?}"
+    );
+    assert_eq!(landed["retryable"], "false");
+    assert!(!landed.contains_key("result"));
+
+    // 3. M opens the start URL in M's browser and forwards Microsoft's link instead: V's browser
+    //    comes back without the cookie and gets a page; the spent state then fails in M's
+    //    browser too, so the code in V's callback URL cannot be replayed by M.
+    let v_browser = Browser::new(&dev.base);
+    let start = dev.start_url(mallory, CAROL).await;
+    let opened = m_browser.get(&start).await;
+    assert_eq!(opened.status(), 302);
+    let callback = v_browser.sign_in(&location(&opened), CAROL).await;
+    let refused = v_browser.get(&callback).await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let replayed = m_browser.get(&callback).await;
+    assert_eq!(
+        replayed.status(),
+        400,
+        "the state was spent by the foreign browser"
+    );
+
+    assert_eq!(attached_to_mallory().await, 0, "M got no mailbox");
+    let (status, owner) = dev
+        .api(
+            reqwest::Method::GET,
+            &format!("/connections/{bob}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        owner["user_id"], "recruiter-bob",
+        "bob's mailbox stayed with its owner"
+    );
+    let events = dev.events().await;
+    assert!(of_type(&events, "connection.transferred").is_empty());
+    assert_eq!(
+        of_type(&events, "connection.connected").len(),
+        2,
+        "nothing new was connected"
+    );
+    println!("FIGURE takeover attempts refused: 3 of 3 (forwarded start URL, owned mailbox, forwarded Microsoft link)");
+}
+
 #[tokio::test]
 async fn the_deployed_system_end_to_end() {
     let dev = Dev::from_env();
@@ -387,6 +593,8 @@ async fn the_deployed_system_end_to_end() {
         "connected two mailboxes and subscribed them in {:.1}s",
         suite.elapsed().as_secs_f64()
     );
+
+    a_forwarded_sign_in_takes_over_no_mailbox(&dev, &bob).await;
 
     // ---- 100 inbound messages while Graph duplicates, drops and reorders notifications and throttles
     let hooks = "/webhooks/graph/notifications";
