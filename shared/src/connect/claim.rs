@@ -179,3 +179,15 @@ pub async fn claim(
         transferred_from: transferred_from.map(|u| u.as_str().to_owned()),
     })
 }
+
+/// Deletes the results nobody claimed in time, tokens and all (DynamoDB's TTL would too, but
+/// only within days). Run by the scheduled function; returns how many were deleted.
+#[tracing::instrument(skip_all)]
+pub async fn sweep_expired(c: &Connector, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    const PER_RUN: i32 = 500;
+    let swept = c.store.sweep_connect_results(now, PER_RUN).await?;
+    if swept > 0 {
+        tracing::info!(swept, "unclaimed sign-in results deleted");
+    }
+    Ok(swept)
+}

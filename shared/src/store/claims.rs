@@ -6,6 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::batch::Write;
 use super::conditions::conditional;
 use super::connections::{connection_item, mailbox_claim_item};
 use super::oauth::ExpiringItem;
@@ -36,13 +37,18 @@ impl Store {
         payload: &T,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let item = to_item(&ExpiringItem {
+        let mut item = to_item(&ExpiringItem {
             pk: keys::connect_result_pk(result_id),
             sk: keys::META.into(),
             entity: "connect_result".into(),
             ttl: expires_at.timestamp(),
             payload,
         })?;
+        item.insert(keys::GSI1_PK.into(), s(keys::CONNECT_RESULTS));
+        item.insert(
+            keys::GSI1_SK.into(),
+            s(keys::connect_result_expiry(&expires_at, result_id)),
+        );
         let result = self
             .client
             .put_item()
@@ -86,6 +92,43 @@ impl Store {
             .await
             .map_err(dynamo("DeleteItem"))?;
         Ok(())
+    }
+
+    /// Deletes up to `limit` results that expired before `now` unclaimed; returns how many.
+    pub async fn sweep_connect_results(
+        &self,
+        now: DateTime<Utc>,
+        limit: i32,
+    ) -> Result<usize, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("#pk = :pk AND #sk < :now")
+            .expression_attribute_names("#pk", keys::GSI1_PK)
+            .expression_attribute_names("#sk", keys::GSI1_SK)
+            .expression_attribute_values(":pk", s(keys::CONNECT_RESULTS))
+            .expression_attribute_values(":now", s(keys::connect_result_expiry(&now, "")))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(dynamo("Query"))?;
+        let doomed: Vec<Write> = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|item| {
+                let pk = item.get(keys::PK)?.as_s().ok()?.clone();
+                Some(Write::Delete {
+                    pk,
+                    sk: keys::META.into(),
+                })
+            })
+            .collect();
+        let count = doomed.len();
+        self.write_batch(doomed).await?;
+        Ok(count)
     }
 
     /// Consumes the result and writes the connection, its tokens, its mailbox claim (when new)

@@ -7,7 +7,7 @@
 //! | mailbox claim       | `MSUSER#{tenant}#{oid}`         | `META`                   |                                         |                                 |     |
 //! | token set           | `CONN#{id}`                     | `TOKENS`                 |                                         |                                 |     |
 //! | OAuth state         | `OAUTH#{sha256(state)}`         | `META`                   |                                         |                                 | yes |
-//! | connect result      | `RESULT#{sha256(result id)}`    | `META`                   |                                         |                                 | yes |
+//! | connect result      | `RESULT#{sha256(result id)}`    | `META`                   | `RESULTS` / `{expires}#{sha256(id)}`    |                                 | yes |
 //! | outbox entry        | `OUTBOX`                        | `{created}#{entry id}`   |                                         |                                 |     |
 //! | tenant consent      | `TENANT#{tenant}`               | `CONSENT`                |                                         |                                 |     |
 //! | Graph subscription  | `SUB#{subscription id}`         | `META`                   | `SUBEXP#{shard}` / `{expires}#{sub id}` | `CONN#{id}` / `SUB#{sub id}`    |     |
@@ -80,6 +80,18 @@ pub fn oauth_state_pk(state: &str) -> String {
 /// A sign-in's result, waiting for the app to claim it (hash-keyed like OAuth states).
 pub fn connect_result_pk(result_id: &str) -> String {
     format!("RESULT#{}", digest(result_id))
+}
+
+/// gsi1 partition of the waiting connect results, ordered by expiry, so that the scheduled sweep
+/// deletes the unclaimed ones (tokens and all) without waiting for DynamoDB's TTL.
+pub const CONNECT_RESULTS: &str = "RESULTS";
+
+pub fn connect_result_expiry(expires_at: &DateTime<Utc>, result_id: &str) -> String {
+    format!(
+        "{}#{}",
+        expires_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        digest(result_id)
+    )
 }
 
 /// The one partition of the outbox: entries are rare and short-lived (written with the change

@@ -9,6 +9,7 @@ mod bench_connect;
 mod bench_scheduling;
 mod bench_send_memory;
 mod bench_sync;
+mod claims;
 mod connect;
 mod events;
 mod layout;
