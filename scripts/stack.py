@@ -1266,7 +1266,9 @@ def cmd_connect():
     # What the app's return page does, server-side, in the session of the logged-in user.
     claimed = browser.api_post("/connections/claims", {"result": landed["result"], "user_id": user}, expect=200)
     connection = claimed["connection"]
-    print(f"claimed for app user {user}: CONNECTION_ID={connection['id']} STATUS={connection['status']}")
+    print(f"the app claimed the result for its user {user}:")
+    print(f"CONNECTION_ID={connection['id']}")
+    print(f"STATUS={connection['status']}")
     return 0
 
 
