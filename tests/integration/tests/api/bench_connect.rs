@@ -1,4 +1,5 @@
-//! Benchmark (prints figures, asserts no times): what one OAuth callback costs. Run with
+//! Benchmark (prints figures, asserts no times): what one OAuth callback costs, and the app's
+//! claim of its result that follows it. Run with
 //! `make bench-connect` (`cargo test -p integration-tests --test api bench_ -- --ignored --nocapture`
 //! against the local stack).
 //!
@@ -27,6 +28,7 @@ async fn bench_one_oauth_callback() {
     ];
 
     let mut runs: Vec<(Duration, Rows)> = Vec::new();
+    let mut claims: Vec<(Duration, Rows)> = Vec::new();
     for run in 0..RUNS + 1 {
         let login = logins[run % logins.len()];
         let authorize = h.start_connect(&format!("bench-user-{run}"), login).await;
@@ -47,12 +49,29 @@ async fn bench_one_oauth_callback() {
         let started = Instant::now();
         let response = oauth::handle(&h.connector, request).await;
         let elapsed = started.elapsed();
-        assert!(location(&response).starts_with(RETURN_URL));
+        let landing = location(&response);
+        assert!(landing.starts_with(RETURN_URL));
+        let aws_rows = |meter: &integration_tests::Meter| -> Rows {
+            meter
+                .by_service()
+                .into_iter()
+                .map(|(service, usage)| (service, usage.calls, usage.time))
+                .collect()
+        };
+        let callback_aws = aws_rows(&meter);
 
-        let mut rows: Rows = Vec::new();
-        for (service, usage) in meter.by_service() {
-            rows.push((service, usage.calls, usage.time));
+        // The app's claim of the result, on its return page.
+        let result = query_of(&landing)["result"].clone();
+        meter.reset();
+        let started = Instant::now();
+        let claimed = h.claim(&result, &format!("bench-user-{run}")).await;
+        let claim_elapsed = started.elapsed();
+        assert_eq!(claimed.status(), 200);
+        if run > 0 {
+            claims.push((claim_elapsed, aws_rows(&meter)));
         }
+
+        let mut rows: Rows = callback_aws;
         let log = h
             .control(
                 reqwest::Method::GET,
@@ -102,6 +121,17 @@ async fn bench_one_oauth_callback() {
         "",
         median.saturating_sub(accounted)
     );
+
+    claims.sort_by_key(|(elapsed, _)| *elapsed);
+    let (median, rows) = &claims[claims.len() / 2];
+    println!(
+        "\nthe app's claim of the result, {} runs: median {median:?}, min {:?}, max {:?}",
+        claims.len(),
+        claims[0].0,
+        claims[claims.len() - 1].0
+    );
+    println!("calls and time of the median claim:");
+    print_rows(rows);
 }
 
 async fn last_seq(h: &Harness) -> u64 {
