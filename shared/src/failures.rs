@@ -20,6 +20,7 @@ use crate::scheduling::service::SchedulingError;
 use crate::sending::uploads::UploadError;
 use crate::sending::SendError;
 use crate::store::StoreError;
+use crate::tenants::TenantPolicyError;
 use crate::tokens::TokenServiceError;
 use crate::webhook::WebhookError;
 
@@ -41,13 +42,14 @@ pub enum ProblemType {
     MessageTooLarge,
     MailboxFull,
     SendingBlocked,
+    TenantPolicy,
     IdempotencyKeyReused,
     Unavailable,
     Internal,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 15] = [
+    pub const ALL: [ProblemType; 16] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::PermissionMissing,
@@ -60,6 +62,7 @@ impl ProblemType {
         Self::MessageTooLarge,
         Self::MailboxFull,
         Self::SendingBlocked,
+        Self::TenantPolicy,
         Self::IdempotencyKeyReused,
         Self::Unavailable,
         Self::Internal,
@@ -79,6 +82,7 @@ impl ProblemType {
             Self::MessageTooLarge => "urn:m365-connector:problem:message-too-large",
             Self::MailboxFull => "urn:m365-connector:problem:mailbox-full",
             Self::SendingBlocked => "urn:m365-connector:problem:sending-blocked",
+            Self::TenantPolicy => "urn:m365-connector:problem:tenant-policy",
             Self::IdempotencyKeyReused => "urn:m365-connector:problem:idempotency-key-reused",
             Self::Unavailable => "urn:m365-connector:problem:unavailable",
             Self::Internal => "urn:m365-connector:problem:internal",
@@ -97,7 +101,7 @@ impl ProblemType {
             }
             Self::TooLarge | Self::MessageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MailboxFull => StatusCode::INSUFFICIENT_STORAGE,
-            Self::SendingBlocked => StatusCode::FORBIDDEN,
+            Self::SendingBlocked | Self::TenantPolicy => StatusCode::FORBIDDEN,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -120,6 +124,7 @@ impl ApiError {
             Self::MessageTooLarge(_) => ProblemType::MessageTooLarge,
             Self::MailboxFull(_) => ProblemType::MailboxFull,
             Self::SendingBlocked(_) => ProblemType::SendingBlocked,
+            Self::TenantPolicy(_) => ProblemType::TenantPolicy,
             Self::Unprocessable(_) => ProblemType::IdempotencyKeyReused,
             Self::Unavailable { .. } => ProblemType::Unavailable,
             Self::Internal(_) => ProblemType::Internal,
@@ -156,6 +161,7 @@ impl ApiError {
             | Self::MessageTooLarge(d)
             | Self::MailboxFull(d)
             | Self::SendingBlocked(d)
+            | Self::TenantPolicy(d)
             | Self::Unprocessable(d) => (Some(d.clone()), None),
             Self::InProgress { .. } => (
                 Some(
@@ -354,6 +360,10 @@ impl From<SendError> for ApiError {
                 "the connection is {status}; only active connections can send mail"
             )),
             SendError::NoSendPermission => no_send_permission(),
+            SendError::TenantPolicy(access) => Self::TenantPolicy(format!(
+                "the tenant's access policy ({}) forbids sending mail through its connections; its administrator can set it to send_and_view",
+                access.as_str()
+            )),
             SendError::KeyReused => Self::Unprocessable(
                 "this Idempotency-Key was already used with a different request".into(),
             ),
@@ -453,6 +463,21 @@ impl From<UploadError> for ApiError {
     }
 }
 
+impl From<TenantPolicyError> for ApiError {
+    fn from(e: TenantPolicyError) -> Self {
+        match e {
+            TenantPolicyError::Invalid(p) => p.into(),
+            TenantPolicyError::ConnectionsRefused { tenant } => Self::TenantPolicy(format!(
+                "the access policy of tenant {tenant} is off: it admits no connections until its administrator sets send_and_view or view_only"
+            )),
+            // Another administrator's change won each time: retrying soon reads the new state.
+            TenantPolicyError::Concurrent(_) => unavailable(1, e),
+            TenantPolicyError::Store(s) => s.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
 impl From<WebhookError> for ApiError {
     fn from(e: WebhookError) -> Self {
         match e {
@@ -479,6 +504,26 @@ mod tests {
             .all(|u| u.starts_with("urn:m365-connector:problem:")));
         assert_eq!(ProblemType::RequestInProgress.status(), 409);
         assert_eq!(ProblemType::IdempotencyKeyReused.status(), 422);
+    }
+
+    #[test]
+    fn refusals_by_a_tenant_policy_are_403s_of_their_own_type() {
+        use crate::domain::TenantAccess;
+        let refusals = [
+            ApiError::from(SendError::TenantPolicy(TenantAccess::ViewOnly)),
+            ApiError::from(TenantPolicyError::ConnectionsRefused {
+                tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+            }),
+        ];
+        for e in refusals {
+            assert_eq!(e.status(), 403);
+            let problem = e.problem();
+            assert_eq!(problem.kind, "urn:m365-connector:problem:tenant-policy");
+            assert!(problem.detail.unwrap().contains("policy"));
+        }
+        let bad = ApiError::from(TenantPolicyError::Invalid(ParseError::new("access", "x")));
+        assert_eq!(bad.status(), 400);
+        assert_eq!(bad.problem().field.as_deref(), Some("access"));
     }
 
     #[test]

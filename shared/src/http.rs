@@ -62,6 +62,9 @@ pub enum ApiError {
     /// Exchange refuses to submit mail from this mailbox (blocked sender, send-as denied).
     #[error("sending blocked: {0}")]
     SendingBlocked(String),
+    /// The tenant's access policy (set by its administrator) forbids the action.
+    #[error("forbidden by the tenant's policy: {0}")]
+    TenantPolicy(String),
     /// An `Idempotency-Key` reused for a different request.
     #[error("unprocessable: {0}")]
     Unprocessable(String),
