@@ -1,13 +1,18 @@
 //! Connection use cases after connecting: list, get, delete (connecting itself is `connect`).
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::app::Connector;
 use crate::domain::ParseError;
-use crate::domain::{AppUserId, Capability, Connection, ConnectionId, ConnectionStatus, PageLimit};
+use crate::domain::{
+    AppUserId, Capability, Connection, ConnectionId, ConnectionStatus, PageLimit, TenantAccess,
+};
 use crate::events::PublishError;
 use crate::store::{Page, Store, StoreError};
+use crate::tenants;
 
 /// Why a connection use case failed; `crate::failures` decides the answers.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +43,19 @@ pub struct ConnectionView {
     pub last_error: Option<String>,
 }
 
+impl ConnectionView {
+    /// The connection as the app sees it while its tenant is at `access`: capabilities the level
+    /// withholds are not shown (the granted ones stay stored; see `crate::tenants`).
+    pub fn under(c: Connection, access: TenantAccess) -> Self {
+        let capabilities = access.restrict(&c.capabilities);
+        Self {
+            capabilities,
+            ..Self::from(c)
+        }
+    }
+}
+
+/// The connection with the capabilities its granted scopes give, whatever its tenant's level.
 impl From<Connection> for ConnectionView {
     fn from(c: Connection) -> Self {
         Self {
@@ -63,7 +81,9 @@ pub struct ConnectionList {
     pub next_cursor: Option<String>,
 }
 
-/// Lists connections newest first, optionally those of one app user.
+/// Lists connections newest first, optionally those of one app user, each with the capabilities
+/// its tenant's level leaves it (the levels of the page's tenants in one eventually consistent
+/// BatchGetItem: a listing may show a change up to about a second late; a send never does).
 #[tracing::instrument(skip_all, fields(filtered = user.is_some(), limit = limit.get()))]
 pub async fn list(
     store: &Store,
@@ -75,24 +95,45 @@ pub async fn list(
         .list_connections(user, limit, cursor)
         .await?
         .map_err(ConnectionsError::Cursor)?;
+    let tenants: BTreeSet<String> = items
+        .iter()
+        .map(|c| tenants::storage_form(&c.tenant_id))
+        .collect();
+    let tenants: Vec<&str> = tenants.iter().map(String::as_str).collect();
+    let accesses = if tenants.is_empty() {
+        HashMap::new()
+    } else {
+        store.tenant_accesses(&tenants).await?
+    };
     tracing::info!(
         count = items.len(),
         more = next_cursor.is_some(),
         "listed connections"
     );
     Ok(ConnectionList {
-        connections: items.into_iter().map(Into::into).collect(),
+        connections: items
+            .into_iter()
+            .map(|c| {
+                let access = accesses
+                    .get(&tenants::storage_form(&c.tenant_id))
+                    .copied()
+                    .unwrap_or_default();
+                ConnectionView::under(c, access)
+            })
+            .collect(),
         next_cursor,
     })
 }
 
-/// `GET /connections/{id}`.
+/// `GET /connections/{id}`, with the capabilities its tenant's level leaves it.
 pub async fn get(c: &Connector, id: &ConnectionId) -> Result<ConnectionView, ConnectionsError> {
-    c.store
+    let connection = c
+        .store
         .get_connection(id)
         .await?
-        .map(Into::into)
-        .ok_or_else(|| ConnectionsError::NotFound(id.clone()))
+        .ok_or_else(|| ConnectionsError::NotFound(id.clone()))?;
+    let access = tenants::access_of(&c.store, &connection.tenant_id).await?;
+    Ok(ConnectionView::under(connection, access))
 }
 
 /// `DELETE /connections/{id}`: removes the Graph subscriptions (best effort, retried), then every

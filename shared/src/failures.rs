@@ -22,6 +22,7 @@ use crate::scheduling::service::SchedulingError;
 use crate::sending::uploads::UploadError;
 use crate::sending::SendError;
 use crate::store::StoreError;
+use crate::tenants::TenantPolicyError;
 use crate::tokens::TokenServiceError;
 use crate::webhook::WebhookError;
 
@@ -43,6 +44,7 @@ pub enum ProblemType {
     MessageTooLarge,
     MailboxFull,
     SendingBlocked,
+    TenantPolicy,
     IdempotencyKeyReused,
     ResultUnusable,
     ClaimForbidden,
@@ -52,7 +54,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 18] = [
+    pub const ALL: [ProblemType; 19] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::PermissionMissing,
@@ -65,6 +67,7 @@ impl ProblemType {
         Self::MessageTooLarge,
         Self::MailboxFull,
         Self::SendingBlocked,
+        Self::TenantPolicy,
         Self::IdempotencyKeyReused,
         Self::ResultUnusable,
         Self::ClaimForbidden,
@@ -87,6 +90,7 @@ impl ProblemType {
             Self::MessageTooLarge => "urn:m365-connector:problem:message-too-large",
             Self::MailboxFull => "urn:m365-connector:problem:mailbox-full",
             Self::SendingBlocked => "urn:m365-connector:problem:sending-blocked",
+            Self::TenantPolicy => "urn:m365-connector:problem:tenant-policy",
             Self::IdempotencyKeyReused => "urn:m365-connector:problem:idempotency-key-reused",
             Self::ResultUnusable => "urn:m365-connector:problem:result-unusable",
             Self::ClaimForbidden => "urn:m365-connector:problem:claim-forbidden",
@@ -110,7 +114,7 @@ impl ProblemType {
             }
             Self::TooLarge | Self::MessageTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::MailboxFull => StatusCode::INSUFFICIENT_STORAGE,
-            Self::SendingBlocked => StatusCode::FORBIDDEN,
+            Self::SendingBlocked | Self::TenantPolicy => StatusCode::FORBIDDEN,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::ResultUnusable => StatusCode::GONE,
             Self::ClaimForbidden => StatusCode::FORBIDDEN,
@@ -136,6 +140,7 @@ impl ApiError {
             Self::MessageTooLarge(_) => ProblemType::MessageTooLarge,
             Self::MailboxFull(_) => ProblemType::MailboxFull,
             Self::SendingBlocked(_) => ProblemType::SendingBlocked,
+            Self::TenantPolicy(_) => ProblemType::TenantPolicy,
             Self::Unprocessable(_) => ProblemType::IdempotencyKeyReused,
             Self::Gone(_) => ProblemType::ResultUnusable,
             Self::ClaimForbidden(_) => ProblemType::ClaimForbidden,
@@ -176,6 +181,7 @@ impl ApiError {
             | Self::MailboxFull(d)
             | Self::SendingBlocked(d)
             | Self::Unprocessable(d)
+            | Self::TenantPolicy(d)
             | Self::Gone(d)
             | Self::ClaimForbidden(d)
             | Self::ConnectedElsewhere(d) => (Some(d.clone()), None),
@@ -403,6 +409,10 @@ impl From<SendError> for ApiError {
                 "the connection is {status}; only active connections can send mail"
             )),
             SendError::NoSendPermission => no_send_permission(),
+            SendError::TenantPolicy(access) => Self::TenantPolicy(format!(
+                "the tenant's access policy ({}) forbids sending mail through its connections; its administrator can set it to send_and_view",
+                access.as_str()
+            )),
             SendError::KeyReused => Self::Unprocessable(
                 "this Idempotency-Key was already used with a different request".into(),
             ),
@@ -502,6 +512,21 @@ impl From<UploadError> for ApiError {
     }
 }
 
+impl From<TenantPolicyError> for ApiError {
+    fn from(e: TenantPolicyError) -> Self {
+        match e {
+            TenantPolicyError::Invalid(p) => p.into(),
+            TenantPolicyError::ConnectionsRefused { tenant } => Self::TenantPolicy(format!(
+                "the access policy of tenant {tenant} is off: it admits no connections until its administrator sets send_and_view or view_only"
+            )),
+            // Another administrator's change won each time: retrying soon reads the new state.
+            TenantPolicyError::Concurrent(_) => unavailable(1, e),
+            TenantPolicyError::Store(s) => s.into(),
+            other => Self::internal(other),
+        }
+    }
+}
+
 impl From<WebhookError> for ApiError {
     fn from(e: WebhookError) -> Self {
         match e {
@@ -528,6 +553,26 @@ mod tests {
             .all(|u| u.starts_with("urn:m365-connector:problem:")));
         assert_eq!(ProblemType::RequestInProgress.status(), 409);
         assert_eq!(ProblemType::IdempotencyKeyReused.status(), 422);
+    }
+
+    #[test]
+    fn refusals_by_a_tenant_policy_are_403s_of_their_own_type() {
+        use crate::domain::TenantAccess;
+        let refusals = [
+            ApiError::from(SendError::TenantPolicy(TenantAccess::ViewOnly)),
+            ApiError::from(TenantPolicyError::ConnectionsRefused {
+                tenant: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+            }),
+        ];
+        for e in refusals {
+            assert_eq!(e.status(), 403);
+            let problem = e.problem();
+            assert_eq!(problem.kind, "urn:m365-connector:problem:tenant-policy");
+            assert!(problem.detail.unwrap().contains("policy"));
+        }
+        let bad = ApiError::from(TenantPolicyError::Invalid(ParseError::new("access", "x")));
+        assert_eq!(bad.status(), 400);
+        assert_eq!(bad.problem().field.as_deref(), Some("access"));
     }
 
     #[test]

@@ -71,6 +71,9 @@ pub enum ApiError {
     /// The mailbox is connected under another app user.
     #[error("mailbox connected elsewhere: {0}")]
     ConnectedElsewhere(String),
+    /// The tenant's access policy (set by its administrator) forbids the action.
+    #[error("forbidden by the tenant's policy: {0}")]
+    TenantPolicy(String),
     /// An `Idempotency-Key` reused for a different request.
     #[error("unprocessable: {0}")]
     Unprocessable(String),

@@ -24,6 +24,7 @@
 //! - [`store`]: the single-table DynamoDB layout and its repository.
 //! - [`sync`]: the mail sync engine (subscriptions, delta rounds, events) and the renewal sweep.
 //! - [`telemetry`]: tracing set up the way Lambda expects.
+//! - [`tenants`]: a tenant's access policy (`send_and_view`, `view_only`, `off`).
 //! - [`tokens`]: a valid access token for a connection, refreshed when needed.
 //! - [`webhook`]: Graph change and lifecycle notifications into per-mailbox sync jobs.
 
@@ -50,5 +51,6 @@ pub mod sending;
 pub mod store;
 pub mod sync;
 pub mod telemetry;
+pub mod tenants;
 pub mod tokens;
 pub mod webhook;

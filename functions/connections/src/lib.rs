@@ -8,13 +8,15 @@
 //! - `GET /connections/{id}/messages` - synced mail, newest first,
 //!   `?folder=&with=&since=&limit=&cursor=`
 //! - `GET /connections/{id}/messages/{message_id}` - one message with its body, read live
+//! - `GET /tenants/{tenant}/policy` / `PUT /tenants/{tenant}/policy` `{access}` - a tenant's access
+//!   level (`send_and_view`, `view_only`, `off`); `off` disconnects the tenant's connections
 
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use m365_connector::app::Connector;
-use m365_connector::domain::{AppUserId, GraphId, PageLimit};
+use m365_connector::domain::{AppUserId, GraphId, PageLimit, TenantId};
 use m365_connector::edge::{Edge, Routes};
 use m365_connector::http::{self, ApiError};
-use m365_connector::{connect, connections, mail};
+use m365_connector::{connect, connections, mail, tenants};
 
 #[derive(Clone, Copy)]
 enum Route {
@@ -26,6 +28,8 @@ enum Route {
     GetMessage,
     AdminConsent,
     Claim,
+    GetTenantPolicy,
+    SetTenantPolicy,
 }
 
 const ROUTES: &Routes<Route> = &[
@@ -40,6 +44,10 @@ const ROUTES: &Routes<Route> = &[
     ),
     ("POST /admin-consents", Route::AdminConsent),
     ("POST /connections/claims", Route::Claim),
+    // Administrator's settings: these two need API-key scope `admin` once keys carry scopes
+    // (until then any valid key may call them, as every route here).
+    ("GET /tenants/{tenant}/policy", Route::GetTenantPolicy),
+    ("PUT /tenants/{tenant}/policy", Route::SetTenantPolicy),
 ];
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
@@ -93,6 +101,17 @@ async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiEr
             );
             let started = connect::start_admin_consent(c, body, &base).await?;
             Ok(http::json(StatusCode::CREATED, &started))
+        }
+        Route::GetTenantPolicy => {
+            let tenant = TenantId::parse("tenant", edge.param("tenant")?)?;
+            let policy = tenants::get_policy(&c.store, &tenant).await?;
+            Ok(http::json(StatusCode::OK, &policy))
+        }
+        Route::SetTenantPolicy => {
+            let tenant = TenantId::parse("tenant", edge.param("tenant")?)?;
+            let access = edge.json::<tenants::PolicyRequest>()?.parse()?;
+            let policy = tenants::set_policy(c, &tenant, access).await?;
+            Ok(http::json(StatusCode::OK, &policy))
         }
     }
 }

@@ -35,7 +35,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::app::Connector;
-use crate::domain::{Capability, Connection, ConnectionId, ConnectionStatus};
+use crate::domain::{Capability, Connection, ConnectionId, ConnectionStatus, TenantAccess};
 use crate::domain::{IdempotencyKey, ParseError};
 use crate::graph::send::{
     Address, Body, DraftMessage, FileAttachment, Folder, Header, MessageRef, Recipient,
@@ -140,6 +140,9 @@ pub enum SendError {
     NotActive(String),
     #[error("the connection was not granted Mail.Send")]
     NoSendPermission,
+    /// The connection's tenant is at a level that does not allow sending.
+    #[error("the tenant's access policy ({}) forbids sending", .0.as_str())]
+    TenantPolicy(TenantAccess),
     #[error("the idempotency key was used with a different request")]
     KeyReused,
     #[error("a request with this idempotency key is in progress")]
@@ -219,6 +222,12 @@ pub async fn send(
     }
     if !connection.capabilities.contains(&Capability::MailSend) {
         return Err(SendError::NoSendPermission);
+    }
+    // The tenant's level, read consistently now rather than copied onto the connection: a send
+    // checked after an administrator's change is refused, and nothing below has happened yet.
+    let access = crate::tenants::access_of(&c.store, &connection.tenant_id).await?;
+    if !access.permits(Capability::MailSend) {
+        return Err(SendError::TenantPolicy(access));
     }
     let imid = internet_message_id(&connection, key);
     let now = Utc::now();

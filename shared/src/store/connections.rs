@@ -179,6 +179,52 @@ impl Store {
         Ok(Ok(Page { items, next_cursor }))
     }
 
+    /// The ids of every connection of a Microsoft tenant.
+    ///
+    /// There is no tenant index: this queries the all-connections partition of gsi1 with a filter
+    /// on `tenant_id`. DynamoDB applies the filter after reading, so the cost is that of reading
+    /// every connection record (about one read unit per 8 KB, 1 MB per page: 100,000 connections
+    /// of ~1 KB are ~100 pages and ~12,500 read units), whatever the tenant's share. Only switching
+    /// a tenant off needs it, an administrator's rare action; a per-tenant index would cost a
+    /// write on every connection change and a template change for it. The projection keeps the
+    /// answer small, not the read.
+    pub async fn tenant_connection_ids(
+        &self,
+        tenant_id: &str,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        let mut ids = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("#pk = :pk")
+                .filter_expression("tenant_id = :tenant")
+                .projection_expression("#id")
+                .expression_attribute_names("#pk", keys::GSI1_PK)
+                .expression_attribute_names("#id", "id")
+                .expression_attribute_values(":pk", s(keys::ALL_CONNECTIONS))
+                .expression_attribute_values(":tenant", s(tenant_id))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(dynamo("Query"))?;
+            for item in out.items.unwrap_or_default() {
+                let raw = item.get("id").and_then(|v| v.as_s().ok());
+                let id = raw
+                    .and_then(|r| ConnectionId::parse(r).ok())
+                    .ok_or(StoreError::CorruptAttribute("id"))?;
+                ids.push(id);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(ids);
+            }
+        }
+    }
+
     /// Moves an active connection to `reauth_required` with a reason. Returns true only for the
     /// caller whose write changed the status, so the event is published once.
     pub async fn mark_reauth_required(

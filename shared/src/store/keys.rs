@@ -10,6 +10,7 @@
 //! | connect result      | `RESULT#{sha256(result id)}`    | `META`                   | `RESULTS` / `{expires}#{sha256(id)}`    |                                 | yes |
 //! | outbox entry        | `OUTBOX`                        | `{created}#{entry id}`   |                                         |                                 |     |
 //! | tenant consent      | `TENANT#{tenant}`               | `CONSENT`                |                                         |                                 |     |
+//! | tenant policy       | `TENANT#{tenant}`               | `POLICY`                 |                                         |                                 |     |
 //! | Graph subscription  | `SUB#{subscription id}`         | `META`                   | `SUBEXP#{shard}` / `{expires}#{sub id}` | `CONN#{id}` / `SUB#{sub id}`    |     |
 //! | delta cursor        | `CONN#{id}`                     | `CURSOR#{folder}`        |                                         |                                 |     |
 //! | message metadata    | `CONN#{id}`                     | `MSG#{message id}`       | `MSGS#{id}` / `{received}#{message id}` | `WITH#{id}#{1st counterpart}` / `{received}#{message id}` | |
@@ -40,6 +41,8 @@ pub const TTL: &str = "ttl";
 pub const META: &str = "META";
 pub const TOKENS: &str = "TOKENS";
 pub const CONSENT: &str = "CONSENT";
+/// Sort key of a tenant's access policy, beside its consent in the tenant's partition.
+pub const POLICY: &str = "POLICY";
 
 /// How many partitions the subscription-expiry index is spread over, so the renewal sweep never
 /// hammers one hot partition.

@@ -4,7 +4,7 @@
 //! mailbox), consuming an OAuth state, replacing a token set at a known version, starting an
 //! idempotent operation. A lost condition is [`StoreError::Conflict`], never a silent overwrite.
 //!
-//! One module per entity ([`connections`], [`tokens`], [`oauth`], [`subscriptions`],
+//! One module per entity ([`connections`], [`tokens`], [`oauth`], [`tenants`], [`subscriptions`],
 //! [`messages`], [`idempotency`], [`sends`], [`uploads`]), each adding its methods to [`Store`];
 //! shared plumbing in [`conditions`] (telling a lost condition apart), [`batch`] (BatchGetItem /
 //! BatchWriteItem with their retries) and [`page`] (listing cursors).
@@ -21,12 +21,14 @@ pub mod outbox;
 pub mod page;
 pub mod sends;
 pub mod subscriptions;
+pub mod tenants;
 pub mod tokens;
 pub mod uploads;
 
 pub use idempotency::IdempotencyStart;
 pub use page::Page;
 pub use subscriptions::{client_state_hash, SubscriptionRecord};
+pub use tenants::TenantPolicyRecord;
 pub use tokens::StoredTokens;
 
 use std::collections::HashMap;

@@ -18,5 +18,6 @@ mod secrets_and_crypto;
 mod send_mail;
 mod store;
 mod sync;
+mod tenant_policy;
 mod tokens;
 mod webhook;
