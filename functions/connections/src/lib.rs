@@ -7,11 +7,14 @@
 //! - `GET /connections/{id}/messages` - synced mail, newest first,
 //!   `?folder=&with=&since=&limit=&cursor=`
 //! - `GET /connections/{id}/messages/{message_id}` - one message with its body, read live
+//!
+//! Each route names the API-key scope it needs (`Route::scope`); `Edge::serve` checks it.
 
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use m365_connector::app::Connector;
+use m365_connector::auth::Scope;
 use m365_connector::domain::{AppUserId, GraphId, PageLimit};
-use m365_connector::edge::{Edge, Routes};
+use m365_connector::edge::{Edge, Routes, ScopedRoute};
 use m365_connector::http::{self, ApiError};
 use m365_connector::{connect, connections, mail};
 
@@ -24,6 +27,17 @@ enum Route {
     ListMessages,
     GetMessage,
     AdminConsent,
+}
+
+impl ScopedRoute for Route {
+    fn scope(self) -> Scope {
+        match self {
+            Route::List | Route::Get => Scope::ConnectionsRead,
+            Route::Create | Route::Delete => Scope::ConnectionsWrite,
+            Route::ListMessages | Route::GetMessage => Scope::MailRead,
+            Route::AdminConsent => Scope::Admin,
+        }
+    }
 }
 
 const ROUTES: &Routes<Route> = &[
@@ -41,23 +55,24 @@ const ROUTES: &Routes<Route> = &[
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
 pub async fn handle(c: &Connector, request: Request) -> Response<Body> {
-    http::respond(route(c, &request).await)
+    Edge::serve(c, &request, ROUTES, |edge| route(c, edge)).await
 }
 
-async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiError> {
-    let edge = Edge::authenticated(c, request, ROUTES).await?;
+async fn route(c: &Connector, edge: Edge<'_, Route>) -> Result<Response<Body>, ApiError> {
     match edge.route() {
         Route::List => {
             let user = edge.query("user_id").map(AppUserId::parse).transpose()?;
+            edge.require_user(user.as_ref())?;
             let limit = PageLimit::parse(edge.query("limit"))?;
             let list = connections::list(&c.store, user.as_ref(), limit, edge.query("cursor"));
             Ok(http::json(StatusCode::OK, &list.await?))
         }
         Route::Create => {
             let (body, base) = (
-                edge.json()?,
+                edge.json::<connect::StartConnection>()?,
                 edge.base_url(c.config.public_base_url.as_ref())?,
             );
+            edge.require_user(Some(&AppUserId::parse(&body.user_id)?))?;
             let started = connect::start(c, body, &base).await?;
             Ok(http::json(StatusCode::CREATED, &started))
         }
