@@ -53,6 +53,10 @@ VENV_BIN = ROOT / ".venv" / "bin"
 REGION = "us-east-1"
 # A fixed API key that only the local stack accepts, so the sample events in events/ can carry it.
 EVENTS_API_KEY = "local-events-key-not-for-production"
+# Every API-key scope, spelled as shared/src/auth.rs's `Scope` spells them: the local keys may call
+# every route (tests/integration/tests/api/scopes.rs checks that these are all of them).
+ALL_SCOPES = ["connections:read", "connections:write", "mail:read", "mail:send",
+              "calendar:read", "calendar:write", "admin"]
 
 
 # ---------------------------------------------------------------- template.yaml
@@ -206,8 +210,8 @@ def provision(endpoint, prefix, sim=None, public_base_url=None, return_origins=(
     dev_key = "m365c_" + secrets.token_urlsafe(32)
     local_values = {
         "ApiKeysSecret": json.dumps({"keys": [
-            {"id": "dev", "sha256": hashlib.sha256(dev_key.encode()).hexdigest()},
-            {"id": "events", "sha256": hashlib.sha256(EVENTS_API_KEY.encode()).hexdigest()},
+            {"id": "dev", "sha256": hashlib.sha256(dev_key.encode()).hexdigest(), "scopes": ALL_SCOPES},
+            {"id": "events", "sha256": hashlib.sha256(EVENTS_API_KEY.encode()).hexdigest(), "scopes": ALL_SCOPES},
         ]}),
         "TokenKeySecret": json.dumps({"current": "local-1", "keys": {
             "local-1": base64.b64encode(secrets.token_bytes(32)).decode()}}),

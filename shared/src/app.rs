@@ -49,7 +49,8 @@ impl Connector {
         let http = crate::graph::http_client();
         Self {
             store: Store::new(aws.dynamodb.clone(), &config.table_name),
-            secrets: SecretCache::new(aws.secrets.clone(), config.secrets_cache_ttl),
+            secrets: SecretCache::new(aws.secrets.clone(), config.secrets_cache_ttl)
+                .with_ttl(&config.api_keys_secret_id, config.api_keys_cache_ttl),
             api_keys: ApiKeyVerifier::new(&config.api_keys_secret_id),
             identity: IdentityClient::new(http.clone(), config.identity_authority.clone()),
             graph: GraphClient::new(http, config.graph_base_url.clone()),
@@ -86,16 +87,14 @@ impl Connector {
         })
     }
 
-    /// Authenticates an app-facing request by its `Authorization` header.
+    /// Authenticates an app-facing request by its `Authorization` header: the key's id and what
+    /// it may do.
     pub async fn authenticate(
         &self,
         authorization: Option<&str>,
-    ) -> Result<(), crate::auth::AuthError> {
-        let key = self
-            .api_keys
+    ) -> Result<crate::auth::ApiKey, crate::auth::AuthError> {
+        self.api_keys
             .authenticate(&self.secrets, authorization)
-            .await?;
-        tracing::debug!(api_key_id = %key.0, "authenticated");
-        Ok(())
+            .await
     }
 }

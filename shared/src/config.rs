@@ -17,6 +17,8 @@ pub const TOKEN_KEY_SECRET_ID: &str = "TOKEN_KEY_SECRET_ID";
 pub const MS_APP_SECRET_ID: &str = "MS_APP_SECRET_ID";
 /// How long a secret read from Secrets Manager stays cached in memory (seconds).
 pub const SECRETS_CACHE_TTL_SECONDS: &str = "SECRETS_CACHE_TTL_SECONDS";
+/// How long the API-key hashes stay cached (seconds): a removed key works at most this long.
+pub const API_KEYS_CACHE_SECONDS: &str = "API_KEYS_CACHE_SECONDS";
 /// OpenID authority of the Microsoft identity platform (or the simulator).
 pub const IDENTITY_AUTHORITY: &str = "IDENTITY_AUTHORITY";
 /// Base URL of Microsoft Graph v1.0 (or the simulator).
@@ -45,6 +47,9 @@ pub const SYNC_PAGE_SIZE: &str = "SYNC_PAGE_SIZE";
 const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/organizations/v2.0";
 const DEFAULT_GRAPH: &str = "https://graph.microsoft.com/v1.0";
 const DEFAULT_SECRETS_TTL: u64 = 300;
+/// Short, so that revoking a key takes effect within seconds; at most one GetSecretValue per
+/// container every 5 s.
+const DEFAULT_API_KEYS_CACHE_SECONDS: u64 = 5;
 const DEFAULT_LOOKBACK_DAYS: u32 = 365;
 /// 99 messages plus the page's cursor item fill exactly four 25-item BatchWriteItem calls.
 const DEFAULT_PAGE_SIZE: u16 = 99;
@@ -57,6 +62,8 @@ pub struct Config {
     pub token_key_secret_id: String,
     pub ms_app_secret_id: String,
     pub secrets_cache_ttl: Duration,
+    /// Cache lifetime of the API-key secret alone (revocation within seconds).
+    pub api_keys_cache_ttl: Duration,
     pub identity_authority: Url,
     pub graph_base_url: Url,
     pub event_bus_name: String,
@@ -168,6 +175,8 @@ impl Config {
         let sync_lookback_days =
             number(SYNC_LOOKBACK_DAYS, DEFAULT_LOOKBACK_DAYS.into(), 36_500)? as u32;
         let sync_page_size = number(SYNC_PAGE_SIZE, DEFAULT_PAGE_SIZE.into(), 1000)? as u16;
+        let api_keys_cache_seconds =
+            number(API_KEYS_CACHE_SECONDS, DEFAULT_API_KEYS_CACHE_SECONDS, 3600)?;
         Ok(Self {
             graph_notification_url,
             graph_lifecycle_url,
@@ -183,6 +192,7 @@ impl Config {
             token_key_secret_id: required(TOKEN_KEY_SECRET_ID)?,
             ms_app_secret_id: required(MS_APP_SECRET_ID)?,
             secrets_cache_ttl: Duration::from_secs(ttl),
+            api_keys_cache_ttl: Duration::from_secs(api_keys_cache_seconds),
             identity_authority: url(IDENTITY_AUTHORITY, DEFAULT_AUTHORITY)?,
             graph_base_url: url(GRAPH_BASE_URL, DEFAULT_GRAPH)?,
         })
@@ -261,6 +271,7 @@ mod tests {
         let config = read(&full()).unwrap();
         assert_eq!(config.table_name, "connector");
         assert_eq!(config.secrets_cache_ttl, Duration::from_secs(300));
+        assert_eq!(config.api_keys_cache_ttl, Duration::from_secs(5));
         assert_eq!(
             config.identity_authority.as_str(),
             "https://login.microsoftonline.com/organizations/v2.0"
@@ -295,6 +306,8 @@ mod tests {
     fn malformed_variables_are_named() {
         let cases = [
             (SECRETS_CACHE_TTL_SECONDS, "five minutes"),
+            (API_KEYS_CACHE_SECONDS, "0"),
+            (API_KEYS_CACHE_SECONDS, "5s"),
             (IDENTITY_AUTHORITY, "not a url"),
             (GRAPH_BASE_URL, "ftp://graph.example"),
             (ALLOWED_RETURN_ORIGINS, "https://ok.example,notaurl"),

@@ -16,18 +16,28 @@
 //! serves with another method is a 405 problem (the gateway itself never delivers either, but
 //! direct invocations and tests can). A `$default` (catch-all) route key serves nothing here.
 //!
-//! [`Edge`] is the one extractor layer: API-key authentication, the `{id}` connection id and other
-//! path parameters, query parameters, headers, JSON and form bodies. Its failures are
-//! [`EdgeError`]s; `crate::failures` decides their answers like every other error's.
+//! [`Edge`] is the one extractor layer: API-key authentication and authorisation, the `{id}`
+//! connection id and other path parameters, query parameters, headers, JSON and form bodies. Its
+//! failures are [`EdgeError`]s; `crate::failures` decides their answers like every other error's.
+//!
+//! App-facing routes go through [`Edge::serve`] and nowhere else, so every one of them is, in this
+//! order: resolved (404/405), authenticated (401), checked against the scope its route names (403),
+//! for a key limited to some users checked against the owner of its `{id}` connection (404), and
+//! written to the access log with its key id, route, status and latency.
+
+use std::future::Future;
+use std::time::Instant;
 
 use lambda_http::http::header;
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde::de::DeserializeOwned;
 
 use crate::app::Connector;
-use crate::auth::AuthError;
-use crate::domain::{ConnectionId, ParseError};
+use crate::auth::{ApiKey, AuthError, Scope};
+use crate::domain::{AppUserId, ConnectionId, ParseError};
+use crate::http::{self, ApiError};
+use crate::store::StoreError;
 
 /// Largest JSON request body accepted by the app-facing routes.
 pub const MAX_JSON_BODY: usize = 64 * 1024;
@@ -56,11 +66,20 @@ pub enum EdgeError {
     Invalid(#[from] ParseError),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// Reading the connection's owner for a key limited to some users failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// A function's routes: each route key (`"METHOD /template"`, as in template.yaml) with the value
 /// the handler matches on (usually a small `Copy` enum, so the match is exhaustive).
 pub type Routes<R> = [(&'static str, R)];
+
+/// The route values of an app-facing function: each names the scope a key needs to call it. An
+/// exhaustive `match` in `scope` means no route can be added without deciding its scope.
+pub trait ScopedRoute: Copy {
+    fn scope(self) -> Scope;
+}
 
 /// The route key API Gateway delivered the request on (`None` for requests built without one).
 pub fn route_key(request: &Request) -> Option<&str> {
@@ -104,6 +123,8 @@ pub fn resolve<R: Copy>(request: &Request, routes: &Routes<R>) -> Result<R, Edge
 pub struct Edge<'r, R> {
     request: &'r Request,
     route: R,
+    /// The API key that was authenticated and authorised (`None` on public routes).
+    key: Option<ApiKey>,
 }
 
 impl<'r, R: Copy> Edge<'r, R> {
@@ -112,18 +133,8 @@ impl<'r, R: Copy> Edge<'r, R> {
         Ok(Self {
             request,
             route: resolve(request, routes)?,
+            key: None,
         })
-    }
-
-    /// An app-facing route: resolved first (404/405), then authenticated by API key (401).
-    pub async fn authenticated(
-        c: &Connector,
-        request: &'r Request,
-        routes: &Routes<R>,
-    ) -> Result<Self, EdgeError> {
-        let edge = Self::public(request, routes)?;
-        c.authenticate(edge.header("authorization")?).await?;
-        Ok(edge)
     }
 
     /// The route the request resolved to.
@@ -136,7 +147,76 @@ impl<'r, R: Copy> Edge<'r, R> {
     }
 }
 
+impl<'r, R: ScopedRoute> Edge<'r, R> {
+    /// Serves an app-facing request: the edge checks (see the module comment), then `handler`,
+    /// then the response, and one access-log line for it whatever the outcome.
+    pub async fn serve<F, Fut>(
+        c: &Connector,
+        request: &'r Request,
+        routes: &Routes<R>,
+        handler: F,
+    ) -> Response<Body>
+    where
+        F: FnOnce(Self) -> Fut,
+        Fut: Future<Output = Result<Response<Body>, ApiError>>,
+    {
+        let started = Instant::now();
+        let mut key_id = None;
+        let result = async {
+            let edge = Self::public(request, routes)?;
+            let key = c.authenticate(edge.header("authorization")?).await?;
+            key_id = Some(key.id.0.clone());
+            handler(edge.authorize(c, key).await?).await
+        }
+        .await;
+        let response = http::respond(result);
+        // The key's id, never the key; the route's template, never the path with its ids.
+        tracing::info!(
+            api_key_id = key_id.as_deref().unwrap_or("-"),
+            route = route_key(request).unwrap_or("-"),
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "access"
+        );
+        response
+    }
+
+    /// Lets `key` through if it has the route's scope and, when it is limited to some users, if
+    /// the route's `{id}` connection belongs to one of them. Checked here, once, for every route
+    /// with an `{id}`; the connection is read only for such keys (one GetItem more for them).
+    async fn authorize(self, c: &Connector, key: ApiKey) -> Result<Self, EdgeError> {
+        key.require(self.route.scope())?;
+        if key.is_restricted() && self.has_param("id") {
+            let id = self.connection_id()?;
+            let owner = c.store.get_connection(&id).await?.map(|c| c.user_id);
+            // An unknown connection and another user's look the same to this key.
+            if !owner.is_some_and(|user| key.allows(&user)) {
+                return Err(AuthError::ConnectionHidden(id).into());
+            }
+        }
+        Ok(Self {
+            key: Some(key),
+            ..self
+        })
+    }
+}
+
 impl<'r, R> Edge<'r, R> {
+    /// For a route over many users (or creating for one): the user the request names must be one
+    /// the API key may reach, and a key limited to some users must name one (403 otherwise).
+    pub fn require_user(&self, user: Option<&AppUserId>) -> Result<(), EdgeError> {
+        match &self.key {
+            Some(key) => Ok(key.require_user(user)?),
+            None => Ok(()),
+        }
+    }
+
+    fn has_param(&self, name: &str) -> bool {
+        self.request
+            .path_parameters_ref()
+            .is_some_and(|p| p.first(name).is_some())
+    }
+
     /// The `{id}` path parameter, parsed as a connection id (400 naming `connection_id`).
     pub fn connection_id(&self) -> Result<ConnectionId, EdgeError> {
         Ok(ConnectionId::parse(self.param("id")?)?)

@@ -34,6 +34,8 @@ const DEFAULT_RETRY_AFTER_SECS: u64 = 5;
 pub enum ProblemType {
     InvalidRequest,
     Unauthorized,
+    MissingScope,
+    UserNotAllowed,
     PermissionMissing,
     NotFound,
     MethodNotAllowed,
@@ -54,9 +56,11 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 19] = [
+    pub const ALL: [ProblemType; 21] = [
         Self::InvalidRequest,
         Self::Unauthorized,
+        Self::MissingScope,
+        Self::UserNotAllowed,
         Self::PermissionMissing,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -80,6 +84,8 @@ impl ProblemType {
         match self {
             Self::InvalidRequest => "urn:m365-connector:problem:invalid-request",
             Self::Unauthorized => "urn:m365-connector:problem:unauthorized",
+            Self::MissingScope => "urn:m365-connector:problem:missing-scope",
+            Self::UserNotAllowed => "urn:m365-connector:problem:user-not-allowed",
             Self::PermissionMissing => "urn:m365-connector:problem:permission-missing",
             Self::NotFound => "urn:m365-connector:problem:not-found",
             Self::MethodNotAllowed => "urn:m365-connector:problem:method-not-allowed",
@@ -106,7 +112,9 @@ impl ProblemType {
         match self {
             Self::InvalidRequest => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::PermissionMissing => StatusCode::FORBIDDEN,
+            Self::MissingScope | Self::UserNotAllowed | Self::PermissionMissing => {
+                StatusCode::FORBIDDEN
+            }
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::ConnectionNotActive | Self::UnsupportedMailbox | Self::RequestInProgress => {
@@ -130,6 +138,8 @@ impl ApiError {
         match self {
             Self::BadRequest { .. } => ProblemType::InvalidRequest,
             Self::Unauthorized(_) => ProblemType::Unauthorized,
+            Self::MissingScope(_) => ProblemType::MissingScope,
+            Self::UserNotAllowed(_) => ProblemType::UserNotAllowed,
             Self::Forbidden(_) => ProblemType::PermissionMissing,
             Self::NotFound(_) => ProblemType::NotFound,
             Self::MethodNotAllowed => ProblemType::MethodNotAllowed,
@@ -171,6 +181,13 @@ impl ApiError {
         let status = kind.status();
         let (detail, field) = match self {
             Self::BadRequest { detail, field } => (Some(detail.clone()), field.clone()),
+            Self::MissingScope(scope) => (
+                Some(format!(
+                    "the API key does not have the scope {scope}, which this route requires"
+                )),
+                None,
+            ),
+            Self::UserNotAllowed(d) => (Some(d.clone()), Some("user_id".into())),
             Self::Unauthorized(d)
             | Self::Forbidden(d)
             | Self::NotFound(d)
@@ -204,6 +221,10 @@ impl ApiError {
             status: status.as_u16(),
             detail,
             field,
+            required_scope: match self {
+                Self::MissingScope(scope) => Some(scope.as_str().into()),
+                _ => None,
+            },
         }
     }
 }
@@ -256,7 +277,15 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
             AuthError::Secret(_) => Self::internal(e),
-            other => Self::Unauthorized(other.to_string()),
+            AuthError::MissingScope(scope) => Self::MissingScope(scope),
+            AuthError::UserRequired | AuthError::UserNotAllowed => {
+                Self::UserNotAllowed(e.to_string())
+            }
+            // The same answer as an unknown connection's (`ConnectionsError::NotFound`).
+            AuthError::ConnectionHidden(id) => Self::NotFound(format!("no connection {id}")),
+            AuthError::Missing | AuthError::Malformed | AuthError::UnknownKey => {
+                Self::Unauthorized(e.to_string())
+            }
         }
     }
 }
@@ -276,6 +305,7 @@ impl From<EdgeError> for ApiError {
             EdgeError::TooLarge(_) => Self::PayloadTooLarge(e.to_string()),
             EdgeError::Invalid(p) => p.into(),
             EdgeError::Auth(a) => a.into(),
+            EdgeError::Store(s) => s.into(),
             EdgeError::MissingPathParameter(_) => Self::internal(e),
         }
     }
@@ -342,6 +372,7 @@ impl From<ClaimError> for ApiError {
                 Self::Gone(e.to_string())
             }
             ClaimError::WrongUser => Self::ClaimForbidden(e.to_string()),
+            ClaimError::TenantOff(refused) => refused.into(),
             ClaimError::ConnectedElsewhere => Self::ConnectedElsewhere(e.to_string()),
             ClaimError::Race(_) => unavailable(1, e),
             ClaimError::Secret(s) => s.into(),
@@ -573,6 +604,38 @@ mod tests {
         let bad = ApiError::from(TenantPolicyError::Invalid(ParseError::new("access", "x")));
         assert_eq!(bad.status(), 400);
         assert_eq!(bad.problem().field.as_deref(), Some("access"));
+    }
+
+    #[test]
+    fn a_missing_scope_is_a_403_naming_the_scope() {
+        let r = ApiError::from(EdgeError::Auth(AuthError::MissingScope(
+            crate::auth::Scope::MailSend,
+        )))
+        .into_response();
+        assert_eq!(r.status(), 403);
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let b: serde_json::Value = serde_json::from_slice(r.body().as_ref()).unwrap();
+        assert_eq!(b["type"], "urn:m365-connector:problem:missing-scope");
+        assert_eq!(b["required_scope"], "mail:send");
+        assert!(b["detail"].as_str().unwrap().contains("mail:send"), "{b}");
+    }
+
+    #[test]
+    fn a_key_limited_to_some_users_gets_403_for_others_and_404_for_their_connections() {
+        for e in [AuthError::UserRequired, AuthError::UserNotAllowed] {
+            let a = ApiError::from(e);
+            assert_eq!(a.status(), 403);
+            assert_eq!(a.problem_type(), ProblemType::UserNotAllowed);
+            assert_eq!(a.problem().field.as_deref(), Some("user_id"));
+        }
+        let id = crate::domain::ConnectionId::new_random();
+        let hidden = ApiError::from(AuthError::ConnectionHidden(id.clone())).problem();
+        let unknown = ApiError::from(ConnectionsError::NotFound(id)).problem();
+        assert_eq!(
+            hidden, unknown,
+            "indistinguishable from an unknown connection"
+        );
+        assert_eq!(hidden.status, 404);
     }
 
     #[test]

@@ -22,6 +22,9 @@ pub struct Problem {
     /// The request field at fault, when there is one (an extension member).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The API-key scope the route needs, on a missing-scope problem (an extension member).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub required_scope: Option<String>,
 }
 
 /// Every way a request can fail, as the client should see it. Which failure becomes which answer,
@@ -38,6 +41,12 @@ pub enum ApiError {
     /// A permission the connection was not granted.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The API key lacks the scope the route needs.
+    #[error("missing scope: {0}")]
+    MissingScope(crate::auth::Scope),
+    /// The API key may not act for the user the request names (or must name one).
+    #[error("user not allowed: {0}")]
+    UserNotAllowed(String),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("method not allowed")]

@@ -2,7 +2,9 @@
 //!
 //! Nothing is fetched at cold start: a secret is read the first time a request needs it and then
 //! served from memory until the TTL passes, so a warm container makes no Secrets Manager call per
-//! request, and a rotated secret is picked up within one TTL.
+//! request, and a rotated secret is picked up within one TTL. A secret may have a lifetime of its
+//! own ([`SecretCache::with_ttl`]): the API-key hashes are re-read within seconds, so that a
+//! removed key stops working promptly, while the other secrets keep the longer default.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -36,6 +38,8 @@ struct Entry {
 pub struct SecretCache {
     client: aws_sdk_secretsmanager::Client,
     ttl: Duration,
+    /// Lifetimes of particular secrets, overriding `ttl`.
+    ttls: HashMap<String, Duration>,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
@@ -43,6 +47,7 @@ impl std::fmt::Debug for SecretCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecretCache")
             .field("ttl", &self.ttl)
+            .field("ttls", &self.ttls)
             .finish_non_exhaustive()
     }
 }
@@ -52,14 +57,26 @@ impl SecretCache {
         Self {
             client,
             ttl,
+            ttls: HashMap::new(),
             entries: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Gives secret `id` its own cache lifetime instead of the default.
+    pub fn with_ttl(mut self, id: impl Into<String>, ttl: Duration) -> Self {
+        self.ttls.insert(id.into(), ttl);
+        self
+    }
+
+    /// How long secret `id` is served from memory.
+    pub fn ttl(&self, id: &str) -> Duration {
+        self.ttls.get(id).copied().unwrap_or(self.ttl)
     }
 
     /// The secret's string value, from memory when fresh.
     pub async fn get(&self, id: &str) -> Result<SecretString, SecretsError> {
         if let Some(entry) = self.entries.lock().await.get(id) {
-            if entry.fetched_at.elapsed() < self.ttl {
+            if entry.fetched_at.elapsed() < self.ttl(id) {
                 return Ok(entry.value.clone());
             }
         }
@@ -89,21 +106,52 @@ impl SecretCache {
 
     /// The secret parsed as JSON into `T`.
     pub async fn get_json<T: DeserializeOwned>(&self, id: &str) -> Result<T, SecretsError> {
-        let raw = self.get(id).await?;
-        serde_json::from_str(raw.expose_secret()).map_err(|e| SecretsError::Malformed {
-            id: id.to_owned(),
-            // Category and position only: serde's message may echo secret content.
-            what: format!(
-                "{:?} error at line {} column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        })
+        parse_json(id, &self.get(id).await?)
     }
 
     /// Forgets a cached value, e.g. after the secret proved stale.
     pub async fn invalidate(&self, id: &str) {
         self.entries.lock().await.remove(id);
+    }
+}
+
+/// A secret's value parsed as JSON into `T`, with an error that never quotes the value.
+pub fn parse_json<T: DeserializeOwned>(id: &str, raw: &SecretString) -> Result<T, SecretsError> {
+    serde_json::from_str(raw.expose_secret()).map_err(|e| SecretsError::Malformed {
+        id: id.to_owned(),
+        // Category and position only: serde's message may echo secret content.
+        what: format!(
+            "{:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_with_its_own_lifetime_keeps_it_and_the_others_the_default() {
+        let client = aws_sdk_secretsmanager::Client::from_conf(
+            aws_sdk_secretsmanager::Config::builder()
+                .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+                .build(),
+        );
+        let cache = SecretCache::new(client, Duration::from_secs(300))
+            .with_ttl("api-keys", Duration::from_secs(5));
+        assert_eq!(cache.ttl("api-keys"), Duration::from_secs(5));
+        assert_eq!(cache.ttl("token-key"), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn a_malformed_secret_is_reported_without_its_content() {
+        let raw = SecretString::from(r#"{"keys": "very-secret"}"#.to_owned());
+        // serde's own message here would be `invalid type: string "very-secret", ...`.
+        let e = parse_json::<HashMap<String, Vec<String>>>("api-keys", &raw).unwrap_err();
+        assert!(!e.to_string().contains("very-secret"), "{e}");
+        assert!(e.to_string().contains("api-keys"), "{e}");
     }
 }

@@ -10,11 +10,14 @@
 //! - `GET /connections/{id}/messages/{message_id}` - one message with its body, read live
 //! - `GET /tenants/{tenant}/policy` / `PUT /tenants/{tenant}/policy` `{access}` - a tenant's access
 //!   level (`send_and_view`, `view_only`, `off`); `off` disconnects the tenant's connections
+//!
+//! Each route names the API-key scope it needs (`Route::scope`); `Edge::serve` checks it.
 
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use m365_connector::app::Connector;
+use m365_connector::auth::Scope;
 use m365_connector::domain::{AppUserId, GraphId, PageLimit, TenantId};
-use m365_connector::edge::{Edge, Routes};
+use m365_connector::edge::{Edge, Routes, ScopedRoute};
 use m365_connector::http::{self, ApiError};
 use m365_connector::{connect, connections, mail, tenants};
 
@@ -32,6 +35,17 @@ enum Route {
     SetTenantPolicy,
 }
 
+impl ScopedRoute for Route {
+    fn scope(self) -> Scope {
+        match self {
+            Route::List | Route::Get => Scope::ConnectionsRead,
+            Route::Create | Route::Delete | Route::Claim => Scope::ConnectionsWrite,
+            Route::ListMessages | Route::GetMessage => Scope::MailRead,
+            Route::AdminConsent | Route::GetTenantPolicy | Route::SetTenantPolicy => Scope::Admin,
+        }
+    }
+}
+
 const ROUTES: &Routes<Route> = &[
     ("GET /connections", Route::List),
     ("POST /connections", Route::Create),
@@ -44,31 +58,30 @@ const ROUTES: &Routes<Route> = &[
     ),
     ("POST /admin-consents", Route::AdminConsent),
     ("POST /connections/claims", Route::Claim),
-    // Administrator's settings: these two need API-key scope `admin` once keys carry scopes
-    // (until then any valid key may call them, as every route here).
     ("GET /tenants/{tenant}/policy", Route::GetTenantPolicy),
     ("PUT /tenants/{tenant}/policy", Route::SetTenantPolicy),
 ];
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
 pub async fn handle(c: &Connector, request: Request) -> Response<Body> {
-    http::respond(route(c, &request).await)
+    Edge::serve(c, &request, ROUTES, |edge| route(c, edge)).await
 }
 
-async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiError> {
-    let edge = Edge::authenticated(c, request, ROUTES).await?;
+async fn route(c: &Connector, edge: Edge<'_, Route>) -> Result<Response<Body>, ApiError> {
     match edge.route() {
         Route::List => {
             let user = edge.query("user_id").map(AppUserId::parse).transpose()?;
+            edge.require_user(user.as_ref())?;
             let limit = PageLimit::parse(edge.query("limit"))?;
             let list = connections::list(&c.store, user.as_ref(), limit, edge.query("cursor"));
             Ok(http::json(StatusCode::OK, &list.await?))
         }
         Route::Create => {
             let (body, base) = (
-                edge.json()?,
+                edge.json::<connect::StartConnection>()?,
                 edge.base_url(c.config.public_base_url.as_ref())?,
             );
+            edge.require_user(Some(&AppUserId::parse(&body.user_id)?))?;
             let started = connect::start(c, body, &base).await?;
             Ok(http::json(StatusCode::CREATED, &started))
         }
@@ -91,7 +104,9 @@ async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiEr
             Ok(http::json(StatusCode::OK, &message))
         }
         Route::Claim => {
-            let claimed = connect::claim::claim(c, edge.json()?, chrono::Utc::now()).await?;
+            let body = edge.json::<connect::claim::ClaimRequest>()?;
+            edge.require_user(Some(&AppUserId::parse(&body.user_id)?))?;
+            let claimed = connect::claim::claim(c, body, chrono::Utc::now()).await?;
             Ok(http::json(StatusCode::OK, &claimed))
         }
         Route::AdminConsent => {

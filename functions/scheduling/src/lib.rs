@@ -5,12 +5,17 @@
 //! - `POST /connections/{id}/events` - book (header `Idempotency-Key`); 201
 //! - `PATCH /connections/{id}/events/{event_id}` - reschedule (time, attendees, subject)
 //! - `DELETE /connections/{id}/events/{event_id}` - cancel for everyone (optional `comment`); 204
+//!
+//! Each route names the API-key scope it needs (`Route::scope`); `Edge::serve` checks it. The
+//! `{id}` connection is the only one a route reaches (attendees are addresses, read through that
+//! connection's calendar), so the edge's check of `{id}` covers a key limited to some users.
 
 use chrono::Utc;
 use lambda_http::{http::StatusCode, Body, Request, Response};
 use m365_connector::app::Connector;
+use m365_connector::auth::Scope;
 use m365_connector::domain::IdempotencyKey;
-use m365_connector::edge::{Edge, Routes};
+use m365_connector::edge::{Edge, Routes, ScopedRoute};
 use m365_connector::http::{self, ApiError};
 use m365_connector::scheduling::request::{
     self as req, Booking, FreeBusyQuery, MeetingQuery, Reschedule,
@@ -26,6 +31,15 @@ enum Route {
     Cancel,
 }
 
+impl ScopedRoute for Route {
+    fn scope(self) -> Scope {
+        match self {
+            Route::FreeBusy | Route::MeetingTimes => Scope::CalendarRead,
+            Route::Book | Route::Reschedule | Route::Cancel => Scope::CalendarWrite,
+        }
+    }
+}
+
 const ROUTES: &Routes<Route> = &[
     ("POST /connections/{id}/free-busy", Route::FreeBusy),
     ("POST /connections/{id}/meeting-times", Route::MeetingTimes),
@@ -39,11 +53,10 @@ const ROUTES: &Routes<Route> = &[
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
 pub async fn handle(c: &Connector, request: Request) -> Response<Body> {
-    http::respond(route(c, &request).await)
+    Edge::serve(c, &request, ROUTES, |edge| route(c, edge)).await
 }
 
-async fn route(c: &Connector, request: &Request) -> Result<Response<Body>, ApiError> {
-    let edge = Edge::authenticated(c, request, ROUTES).await?;
+async fn route(c: &Connector, edge: Edge<'_, Route>) -> Result<Response<Body>, ApiError> {
     let id = edge.connection_id()?;
     match edge.route() {
         Route::FreeBusy => {

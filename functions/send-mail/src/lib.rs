@@ -4,12 +4,15 @@
 //! - `POST /connections/{id}/messages/{message_id}/reply` - reply (or `reply_all`) in the thread
 //! - `POST /connections/{id}/uploads` - stage one attachment; 201 `{upload_id, upload_url,
 //!   upload_headers, expires_at}`
+//!
+//! Every route needs the API-key scope `mail:send` (`Route::scope`); `Edge::serve` checks it.
 
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use m365_connector::app::Connector;
+use m365_connector::auth::Scope;
 use m365_connector::domain::{ConnectionId, GraphId, IdempotencyKey};
-use m365_connector::edge::{Edge, Routes};
+use m365_connector::edge::{Edge, Routes, ScopedRoute};
 use m365_connector::http::{self, ApiError};
 use m365_connector::sending::request::MAX_SEND_BODY;
 use m365_connector::sending::{self, uploads, SendBody, SendKind, SendSettings};
@@ -19,6 +22,14 @@ enum Route {
     Send,
     Reply,
     Upload,
+}
+
+impl ScopedRoute for Route {
+    fn scope(self) -> Scope {
+        match self {
+            Route::Send | Route::Reply | Route::Upload => Scope::MailSend,
+        }
+    }
 }
 
 const ROUTES: &Routes<Route> = &[
@@ -32,15 +43,14 @@ const ROUTES: &Routes<Route> = &[
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
 pub async fn handle(c: &Connector, settings: &SendSettings, request: Request) -> Response<Body> {
-    http::respond(route(c, settings, &request).await)
+    Edge::serve(c, &request, ROUTES, |edge| route(c, settings, edge)).await
 }
 
 async fn route(
     c: &Connector,
     settings: &SendSettings,
-    request: &Request,
+    edge: Edge<'_, Route>,
 ) -> Result<Response<Body>, ApiError> {
-    let edge = Edge::authenticated(c, request, ROUTES).await?;
     let id = edge.connection_id()?;
     let kind = match edge.route() {
         Route::Upload => {

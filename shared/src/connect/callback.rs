@@ -16,10 +16,11 @@ use super::browser::{expired_cookie, presented_binding};
 use super::result::ResultCode;
 use super::{capabilities, ConnectError, PendingAuth, ReturnUrl, SCOPES};
 use crate::app::Connector;
-use crate::domain::{AppUserId, Connection, ConnectionId, ConnectionStatus};
+use crate::domain::{AppUserId, Connection, ConnectionId, ConnectionStatus, TenantId};
 use crate::graph::{MailboxCheck, Me};
 use crate::identity::{IdTokenClaims, TokenError, TokenResponse};
 use crate::store::StoredTokens;
+use crate::tenants::{self, TenantPolicyError};
 use crate::tokens::seal;
 
 /// The query (or form_post body) Microsoft sends back to a callback.
@@ -437,6 +438,21 @@ async fn prepare(
     mailbox: MailboxCheck,
     now: DateTime<Utc>,
 ) -> Result<Result<PendingConnection, Url>, ConnectError> {
+    // The tenant's administrator may have switched the connector off for the organisation.
+    let tenant = TenantId::parse("tid", &claims.tid)?;
+    match tenants::admits_new_connections(&c.store, &tenant).await {
+        Ok(()) => {}
+        Err(TenantPolicyError::ConnectionsRefused { .. }) => {
+            return Ok(Err(landing(
+                &sign_in.return_url,
+                &Ended::new("tenant_access_off", NEXT_NONE),
+                "the app's administrator has turned off mailbox connections for this organization",
+                None,
+            )));
+        }
+        Err(TenantPolicyError::Store(e)) => return Err(e.into()),
+        Err(other) => return Err(ConnectError::Policy(Box::new(other))),
+    }
     let (status, last_error) = match mailbox {
         MailboxCheck::ExchangeOnline => (ConnectionStatus::Active, None),
         MailboxCheck::Unsupported { reason } => {

@@ -15,11 +15,12 @@ use super::result::{ResultCode, ResultCodeError};
 use super::PendingConnection;
 use crate::app::{Connector, SecretUseError};
 use crate::connections::ConnectionView;
-use crate::domain::{AppUserId, ConnectionStatus, ParseError};
+use crate::domain::{AppUserId, ConnectionStatus, ParseError, TenantId};
 use crate::outbox::{self, OutboxEntry};
 use crate::queue::SyncJob;
 use crate::store::claims::Attach;
 use crate::store::StoreError;
+use crate::tenants::{self, TenantPolicyError};
 
 /// `POST /connections/claims` body.
 #[derive(Debug, Deserialize)]
@@ -55,6 +56,9 @@ pub enum ClaimError {
     WrongUser,
     #[error("the mailbox is connected under another app user and the sign-in did not ask for a transfer; the result has been discarded")]
     ConnectedElsewhere,
+    /// The tenant was switched `off` since the sign-in: the result has been discarded.
+    #[error(transparent)]
+    TenantOff(TenantPolicyError),
     #[error("the mailbox changed while the claim was written; retry it")]
     Race(#[source] StoreError),
     #[error(transparent)]
@@ -93,6 +97,16 @@ pub async fn claim(
         return Err(ClaimError::WrongUser);
     }
     let mut connection = pending.connection;
+    let tenant = TenantId::parse("tenant_id", &connection.tenant_id)?;
+    match tenants::admits_new_connections(&c.store, &tenant).await {
+        Ok(()) => {}
+        Err(TenantPolicyError::Store(e)) => return Err(e.into()),
+        Err(refused) => {
+            c.store.drop_connect_result(&code.id).await?;
+            return Err(ClaimError::TenantOff(refused));
+        }
+    }
+    let access = tenants::access_of(&c.store, &connection.tenant_id).await?;
     let existing = match c
         .store
         .find_connection_by_mailbox(&connection.tenant_id, &connection.ms_user_id)
@@ -121,7 +135,7 @@ pub async fn claim(
     let mut tokens = pending.tokens;
     tokens.version = previous_tokens.as_ref().map_or(0, |t| t.version) + 1;
 
-    let view = ConnectionView::from(connection.clone());
+    let view = ConnectionView::under(connection.clone(), access);
     let stamp = now.timestamp_millis();
     let mut entries = vec![OutboxEntry::event(
         "connection.connected",

@@ -77,6 +77,8 @@ pub enum ConnectError {
     Corrupt(#[source] url::ParseError),
     #[error("the tokens could not be sealed")]
     Seal(#[source] TokenServiceError),
+    #[error("the tenant policy could not be read")]
+    Policy(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the result code could not be sealed")]
     SealResult(#[source] crate::crypto::CryptoError),
     #[error("publishing the connection event failed")]

@@ -20,7 +20,7 @@ const ALICE: &str = "alice@contoso.example";
 impl Harness {
     /// A sign-in of `login` started by `user` and completed in the default browser; returns
     /// the app's landing query (with `result` when it succeeded).
-    async fn signed_in(
+    pub(crate) async fn signed_in(
         &self,
         user: &str,
         login: &str,
@@ -35,7 +35,7 @@ impl Harness {
     }
 
     /// The same connector with its configuration changed (a dependency made to fail).
-    fn connector_with(
+    pub(crate) fn connector_with(
         &self,
         change: impl FnOnce(&mut m365_connector::config::Config),
     ) -> Connector {
@@ -59,7 +59,7 @@ impl Harness {
             .count() as usize
     }
 
-    async fn claim_status(&self, result: &str, user: &str) -> (u16, serde_json::Value) {
+    pub(crate) async fn claim_status(&self, result: &str, user: &str) -> (u16, serde_json::Value) {
         let response = self.claim(result, user).await;
         let status = response.status().as_u16();
         (status, body(response).await)

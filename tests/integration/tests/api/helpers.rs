@@ -377,6 +377,13 @@ pub fn api_request(
     lambda_http::request::from_str(&event.to_string()).unwrap()
 }
 
+/// The same request, authenticated with another API key instead.
+pub fn with_key(mut request: lambda_http::Request, key: &str) -> lambda_http::Request {
+    let value = format!("Bearer {key}").parse().unwrap();
+    request.headers_mut().insert("authorization", value);
+    request
+}
+
 /// Every HTTP API route path in template.yaml (`/connections/{id}`, ...).
 fn route_templates() -> &'static [String] {
     static TEMPLATES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();

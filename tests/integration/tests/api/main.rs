@@ -14,6 +14,7 @@ mod connect;
 mod events;
 mod layout;
 mod scheduling;
+mod scopes;
 mod secrets_and_crypto;
 mod send_mail;
 mod store;

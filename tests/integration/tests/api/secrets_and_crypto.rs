@@ -80,11 +80,11 @@ async fn api_keys_are_checked_against_hashes_in_secrets_manager() {
     let cache = SecretCache::new(stack.aws.secrets.clone(), Duration::from_secs(60));
     let verifier = ApiKeyVerifier::new(&arn);
 
-    let id = verifier
+    let key = verifier
         .authenticate(&cache, Some("Bearer good-key"))
         .await
         .unwrap();
-    assert_eq!(id.0, "k1");
+    assert_eq!(key.id.0, "k1");
     for header in [None, Some("Bearer bad-key"), Some("good-key")] {
         let err = ApiError::from(verifier.authenticate(&cache, header).await.unwrap_err());
         assert!(

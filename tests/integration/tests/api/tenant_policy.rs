@@ -344,10 +344,25 @@ async fn off_disconnects_each_connection_of_the_tenant_as_delete_does_and_refuse
             .is_ok()
     );
 
+    // A sign-in finished just before the switch, its result not yet claimed.
+    let starter = unique("recruiter");
+    let pending = h.signed_in(&starter, "carol@contoso.example", true).await["result"].clone();
+
     let policy = set(&h, CONTOSO, "off").await;
 
     assert_eq!(policy["access"], "off");
     assert_eq!(policy["disconnected"], 2);
+    // The connect flow refuses the tenant: the pending result cannot be claimed (and is
+    // discarded), and a new sign-in lands on the app with `tenant_access_off`.
+    let (status, problem) = h.claim_status(&pending, &starter).await;
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(problem["type"], TENANT_POLICY_PROBLEM);
+    let landing = h
+        .signed_in(&unique("recruiter"), "carol@contoso.example", true)
+        .await;
+    assert_eq!(landing["error"], "tenant_access_off", "{landing:?}");
+    assert_eq!(landing["retryable"], "false");
+    assert!(!landing.contains_key("result"));
     for (id, mailbox) in [(&alice, ALICE), (&bob, BOB)] {
         let (status, _) = call(&h, h.api("GET", &format!("/connections/{id}"), &[], None)).await;
         assert_eq!(status, 404);
