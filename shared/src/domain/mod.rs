@@ -1,19 +1,22 @@
 //! Types that parse: each is built only through a constructor that rejects bad input, so code
 //! downstream takes the type and never re-checks a `String`. One vocabulary for the whole crate:
-//! ids ([`ids`]), email addresses ([`email`]), idempotency keys ([`idempotency`]), mail folders
-//! ([`folder`]) and the connection model ([`connection`]); one [`ParseError`].
+//! ids ([`ids`]), tenants by id or domain ([`tenant`]), email addresses ([`email`]), idempotency
+//! keys ([`idempotency`]), mail folders ([`folder`]) and the connection model ([`connection`]); one
+//! [`ParseError`].
 
 pub mod connection;
 pub mod email;
 pub mod folder;
 pub mod idempotency;
 pub mod ids;
+pub mod tenant;
 
 pub use connection::{Capability, Connection, ConnectionStatus};
 pub use email::EmailAddress;
 pub use folder::Folder;
 pub use idempotency::IdempotencyKey;
 pub use ids::{AppUserId, ConnectionId, GraphId, PageLimit, SubscriptionId, TenantId};
+pub use tenant::{TenantDomain, TenantRef, CONSUMERS_TENANT_ID};
 
 /// A validation failure, naming the request field at fault (`to[1].address`, `tenant`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
