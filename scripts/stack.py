@@ -1278,17 +1278,14 @@ def cmd_connect():
 
 def cmd_admin_consent():
     """Plays a tenant administrator granting consent for the whole tenant, as the app starts it
-    with `POST /admin-consents`: `stack.py admin-consent ADMIN_ADDRESS`."""
+    with `POST /admin-consents`, naming the tenant by the administrator's own domain:
+    `stack.py admin-consent ADMIN_ADDRESS`."""
     if len(sys.argv) < 3:
         sys.exit("usage: stack.py admin-consent ADMIN_ADDRESS")
     login = sys.argv[2]
     browser = Browser()
-    directory = json.loads(browser.call(f"{browser.env['SIM_URL']}/_sim/directory").read())
     domain = login.split("@")[-1]
-    tenant = next((t["id"] for t in directory["tenants"] if t["domain"] == domain), None)
-    if tenant is None:
-        sys.exit(f"no simulated tenant {domain}")
-    started = browser.api_post("/admin-consents", {"tenant": tenant, "return_url": browser.env["RETURN_URL"]})
+    started = browser.api_post("/admin-consents", {"tenant": domain, "return_url": browser.env["RETURN_URL"]})
     browser.sign_in(started["consent_url"], login)
     return 0
 

@@ -349,6 +349,9 @@ impl From<ConnectError> for ApiError {
                 "state",
                 format!("{e}; start connecting the mailbox again from the app"),
             ),
+            ConnectError::UnknownTenant => {
+                Self::bad_request("tenant", "no Microsoft Entra tenant has this domain")
+            }
             ConnectError::IdentityUnavailable(_) | ConnectError::GraphUnavailable(_) => {
                 unavailable(DEFAULT_RETRY_AFTER_SECS, e)
             }
@@ -651,6 +654,18 @@ mod tests {
         );
         let r = e.into_response();
         assert_eq!(r.headers()["retry-after"], "9");
+    }
+
+    #[test]
+    fn admin_consent_for_an_unknown_domain_is_a_400_naming_the_tenant() {
+        let problem = ApiError::from(ConnectError::UnknownTenant).problem();
+
+        assert_eq!(problem.status, 400);
+        assert_eq!(problem.field.as_deref(), Some("tenant"));
+        assert_eq!(
+            problem.detail.as_deref(),
+            Some("no Microsoft Entra tenant has this domain")
+        );
     }
 
     #[test]

@@ -27,10 +27,10 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::app::{Connector, SecretUseError};
-use crate::domain::{AppUserId, Capability, ParseError, TenantId};
+use crate::domain::{AppUserId, Capability, ParseError};
 use crate::events::PublishError;
 use crate::graph::GraphError;
-use crate::identity::{random_token, AuthorizeRequest, Pkce};
+use crate::identity::{random_token, AuthorizeRequest, Pkce, TenantLookupError};
 use crate::queue::EnqueueError;
 use crate::store::StoreError;
 use crate::tokens::{TokenServiceError, SCOPES};
@@ -63,6 +63,12 @@ pub enum ConnectError {
     /// The callback came to a browser that did not start this sign-in (or it was spent).
     #[error("this sign-in was not started in this browser, expired or was already used")]
     NotBound,
+    /// Admin consent was asked for a domain no Microsoft Entra tenant has.
+    #[error("no Microsoft Entra tenant has this domain")]
+    UnknownTenant,
+    /// A domain's tenant could not be read from its discovery document (not an outage).
+    #[error("the tenant of the domain could not be determined")]
+    TenantLookup(#[source] TenantLookupError),
     #[error("the identity platform is unavailable")]
     IdentityUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("Microsoft Graph is unavailable")]
@@ -160,11 +166,6 @@ fn parse_login_hint(raw: Option<&str>) -> Result<Option<&str>, ParseError> {
     }
 }
 
-/// A tenant id as Microsoft issues them: a GUID.
-pub fn parse_tenant(raw: &str) -> Result<String, ParseError> {
-    TenantId::parse("tenant", raw).map(TenantId::into_string)
-}
-
 /// What a pending state remembers.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -213,6 +214,8 @@ pub struct AuthorizationStarted {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartAdminConsent {
+    /// The tenant id, or any domain verified in the tenant (`contoso.com`,
+    /// `contoso.onmicrosoft.com`).
     pub tenant: String,
     pub return_url: String,
 }
@@ -221,6 +224,8 @@ pub struct StartAdminConsent {
 pub struct AdminConsentStarted {
     pub consent_url: String,
     pub expires_at: DateTime<Utc>,
+    /// The tenant id the consent is for (`tenant` resolved, when it was a domain).
+    pub tenant_id: String,
 }
 
 /// Starts a user's sign-in and consent.
@@ -365,11 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn tenants_must_be_guids_and_prompts_known() {
-        assert!(parse_tenant("72f988bf-86f1-41af-91ab-2d7cd011db47").is_ok());
-        for bad in ["contoso.example", "common", "", "72f988bf"] {
-            assert_eq!(parse_tenant(bad).unwrap_err().field, "tenant");
-        }
+    fn prompts_and_login_hints_must_be_known() {
         assert_eq!(parse_prompt(Some("consent")).unwrap(), Some("consent"));
         assert!(parse_prompt(Some("always")).is_err());
         assert!(parse_login_hint(Some(&"a".repeat(300))).is_err());

@@ -136,6 +136,17 @@ impl TenantId {
     pub fn into_string(self) -> String {
         self.0
     }
+
+    /// Whether this is the tenant of personal Microsoft accounts, which has no administrator.
+    pub fn is_consumers(&self) -> bool {
+        self.0 == super::CONSUMERS_TENANT_ID
+    }
+}
+
+impl fmt::Display for TenantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A Graph subscription id: Graph issues GUIDs; anything else is not Graph's.

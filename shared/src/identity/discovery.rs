@@ -4,6 +4,11 @@
 //! the client. Fetches are single-flight (concurrent callers wait for one request). When a refresh
 //! after the TTL fails, the previous copy keeps serving, so a short outage of the identity
 //! platform does not stop sign-ins that the cached keys can still verify.
+//!
+//! A tenant's own discovery document (`{host}/{domain}/v2.0/.well-known/openid-configuration`)
+//! names its tenant id in `issuer`: [`IdentityClient::resolve_tenant`] turns a domain into the
+//! tenant id that way, through the same fetch as the authority's document. Those are not cached:
+//! they are read once per admin consent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,9 +22,12 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::IdentityClient;
+use crate::domain::{TenantDomain, TenantId};
 
 /// Discovery and JWKS documents are small (Microsoft's are a few KiB); refuse anything huge.
 const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+/// An OAuth error body is a few hundred bytes.
+const MAX_ERROR_BYTES: usize = 64 * 1024;
 
 /// RSA keys shorter than this are not used to verify anything.
 const MIN_RSA_MODULUS_BYTES: usize = 256;
@@ -33,8 +41,16 @@ pub enum IdentityError {
         #[source]
         source: reqwest::Error,
     },
-    #[error("{url} answered HTTP {status}")]
-    Status { url: String, status: u16 },
+    /// A non-success answer; `error` and `codes` are its OAuth error body's `error` and
+    /// `error_codes`, when it had one (Microsoft answers an unknown tenant with 400
+    /// `invalid_tenant`, AADSTS90002).
+    #[error("{url} answered HTTP {status}{}", oauth_error_suffix(.error.as_deref(), .codes))]
+    Status {
+        url: String,
+        status: u16,
+        error: Option<String>,
+        codes: Vec<u32>,
+    },
     #[error("{url} returned an unusable document: {reason}")]
     Document { url: String, reason: String },
     #[error("invalid {name}: {reason}")]
@@ -50,6 +66,61 @@ impl IdentityError {
             Self::Document { .. } | Self::InvalidParameter { .. } => false,
         }
     }
+}
+
+fn oauth_error_suffix(error: Option<&str>, codes: &[u32]) -> String {
+    let mut out = String::new();
+    if let Some(e) = error {
+        out.push_str(&format!(" ({e}"));
+        for c in codes {
+            out.push_str(&format!(", AADSTS{c}"));
+        }
+        out.push(')');
+    }
+    out
+}
+
+/// AADSTS90002 InvalidTenantName: no tenant has this id or domain.
+const TENANT_NOT_FOUND: u32 = 90002;
+/// AADSTS900023: the tenant segment is neither a valid DNS name nor a valid external domain.
+const TENANT_NOT_A_DOMAIN: u32 = 900023;
+
+/// Why a domain could not be resolved to its tenant id.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantLookupError {
+    /// Microsoft knows no tenant with this domain (400 `invalid_tenant`, AADSTS90002).
+    #[error("no Microsoft Entra tenant has the domain {0}")]
+    UnknownDomain(String),
+    /// The tenant's discovery document could not be fetched, or is unusable; see
+    /// [`IdentityError::is_transient`].
+    #[error("the discovery document of {domain} could not be read")]
+    Discovery {
+        domain: String,
+        #[source]
+        source: IdentityError,
+    },
+    /// The document's `issuer` is not `{host}/{tenant id}/v2.0`.
+    #[error("the discovery document of {domain} names no tenant id in its issuer")]
+    Issuer { domain: String },
+}
+
+impl TenantLookupError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Discovery { source, .. } if source.is_transient())
+    }
+}
+
+/// The tenant id in a v2.0 issuer, `https://login.microsoftonline.com/{tenant id}/v2.0`: the
+/// last path segment must be `v2.0` and the one before it a GUID (never the `{tenantid}`
+/// template of the multi-tenant documents).
+fn tenant_of_issuer(issuer: &str) -> Option<TenantId> {
+    let url = Url::parse(issuer).ok()?;
+    let mut segments = url.path_segments()?.filter(|s| !s.is_empty()).rev();
+    if !segments.next()?.eq_ignore_ascii_case("v2.0") {
+        return None;
+    }
+    TenantId::parse("issuer", segments.next()?).ok()
 }
 
 /// The parts of the OpenID discovery document the connector uses.
@@ -309,6 +380,54 @@ impl IdentityClient {
         Ok(keys)
     }
 
+    /// The tenant id of the organization that verified `domain`, from that tenant's own
+    /// discovery document: `GET {host}/{domain}/v2.0/.well-known/openid-configuration`, whose
+    /// `issuer` is `{host}/{tenant id}/v2.0`.
+    #[tracing::instrument(skip_all, fields(domain = %domain))]
+    pub async fn resolve_tenant(
+        &self,
+        domain: &TenantDomain,
+    ) -> Result<TenantId, TenantLookupError> {
+        let url = self.tenant_url(
+            domain.as_str(),
+            &["v2.0", ".well-known", "openid-configuration"],
+        );
+        let body = match self.get_document(&url).await {
+            Ok(body) => body,
+            Err(IdentityError::Status {
+                status: 400,
+                error,
+                codes,
+                ..
+            }) if error.as_deref() == Some("invalid_tenant")
+                || codes.contains(&TENANT_NOT_FOUND)
+                || codes.contains(&TENANT_NOT_A_DOMAIN) =>
+            {
+                return Err(TenantLookupError::UnknownDomain(domain.to_string()));
+            }
+            Err(source) => {
+                return Err(TenantLookupError::Discovery {
+                    domain: domain.to_string(),
+                    source,
+                })
+            }
+        };
+        let issuer = ProviderMetadata::parse(&self.authority, &body)
+            .map_err(|reason| TenantLookupError::Discovery {
+                domain: domain.to_string(),
+                source: IdentityError::Document {
+                    url: url.to_string(),
+                    reason,
+                },
+            })?
+            .issuer;
+        let tenant = tenant_of_issuer(&issuer).ok_or_else(|| TenantLookupError::Issuer {
+            domain: domain.to_string(),
+        })?;
+        tracing::debug!(tenant = %tenant, "resolved the domain to its tenant");
+        Ok(tenant)
+    }
+
     fn discovery_url(&self) -> Url {
         let mut url = self.authority.clone();
         let path = format!(
@@ -334,9 +453,30 @@ impl IdentityClient {
             .map_err(http_error)?;
         let status = response.status();
         if !status.is_success() {
+            // An error body is read only for its OAuth `error` and `error_codes`; a large,
+            // unreadable or foreign body leaves them empty.
+            #[derive(Deserialize)]
+            struct OAuthError {
+                error: String,
+                #[serde(default)]
+                error_codes: Vec<u32>,
+            }
+            let small = response
+                .content_length()
+                .is_none_or(|len| len <= MAX_ERROR_BYTES as u64);
+            let body = if small {
+                response.bytes().await.ok()
+            } else {
+                None
+            };
+            let parsed = body
+                .filter(|b| b.len() <= MAX_ERROR_BYTES)
+                .and_then(|b| serde_json::from_slice::<OAuthError>(&b).ok());
             return Err(IdentityError::Status {
                 url: url.to_string(),
                 status: status.as_u16(),
+                error: parsed.as_ref().map(|p| p.error.clone()),
+                codes: parsed.map(|p| p.error_codes).unwrap_or_default(),
             });
         }
         let too_big = || IdentityError::Document {
@@ -449,6 +589,88 @@ mod tests {
 
         assert!(matches!(err, IdentityError::Http { .. }), "{err:?}");
         assert!(err.is_transient());
+    }
+
+    fn domain(raw: &str) -> TenantDomain {
+        match crate::domain::TenantRef::parse("tenant", raw).unwrap() {
+            crate::domain::TenantRef::Domain(d) => d,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_domain_resolves_to_the_tenant_id_in_its_discovery_issuer() {
+        let provider = Provider::start("organizations").await;
+        provider.verify_domain("contoso.com", "72f988bf-86f1-41af-91ab-2d7cd011db47");
+        let client = provider.client();
+
+        let tenant = client.resolve_tenant(&domain("contoso.com")).await.unwrap();
+
+        assert_eq!(tenant.as_str(), "72f988bf-86f1-41af-91ab-2d7cd011db47");
+        assert_eq!(provider.discovery_hits(), 1, "only the domain's document");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_domain_is_told_apart_from_an_outage() {
+        let provider = Provider::start("organizations").await;
+        let client = provider.client();
+
+        let unknown = client
+            .resolve_tenant(&domain("nobody.example"))
+            .await
+            .unwrap_err();
+        provider.fail_discovery(503);
+        let outage = client
+            .resolve_tenant(&domain("nobody.example"))
+            .await
+            .unwrap_err();
+
+        assert!(
+            matches!(&unknown, TenantLookupError::UnknownDomain(d) if d == "nobody.example"),
+            "{unknown:?}"
+        );
+        assert!(!unknown.is_transient());
+        assert!(outage.is_transient(), "{outage:?}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_identity_platform_makes_resolution_transient() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let client = IdentityClient::new(
+            reqwest::Client::new(),
+            Url::parse(&format!("http://127.0.0.1:{port}/organizations/v2.0")).unwrap(),
+        );
+
+        let err = client
+            .resolve_tenant(&domain("contoso.com"))
+            .await
+            .unwrap_err();
+
+        assert!(err.is_transient(), "{err:?}");
+    }
+
+    #[test]
+    fn only_a_v2_issuer_naming_a_guid_gives_a_tenant() {
+        let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        assert_eq!(
+            tenant_of_issuer(&format!("https://login.microsoftonline.com/{tid}/v2.0"))
+                .unwrap()
+                .as_str(),
+            tid
+        );
+        assert!(tenant_of_issuer(&format!("http://127.0.0.1:7071/sim/{tid}/v2.0/")).is_some());
+        for bad in [
+            "https://login.microsoftonline.com/{tenantid}/v2.0".to_owned(),
+            format!("https://sts.windows.net/{tid}/"),
+            "https://login.microsoftonline.com/contoso.com/v2.0".to_owned(),
+            "https://login.microsoftonline.com/v2.0".to_owned(),
+            "not a url".to_owned(),
+        ] {
+            assert!(tenant_of_issuer(&bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -162,6 +162,11 @@ struct FixtureState {
     jwks: Mutex<Value>,
     replies: Mutex<VecDeque<Reply>>,
     token_requests: Mutex<Vec<(String, HashMap<String, String>)>>,
+    /// The `{tenant}` path segment of each token request.
+    token_tenants: Mutex<Vec<String>>,
+    /// Verified domains (a `{tenant}` with a dot) and their tenant ids; any other domain is
+    /// unknown (400 `invalid_tenant`, AADSTS90002, as Microsoft answers).
+    domains: Mutex<HashMap<String, String>>,
 }
 
 /// A running fixture provider.
@@ -234,6 +239,20 @@ impl Provider {
         self.state.replies.lock().unwrap().push_back(reply);
     }
 
+    /// Lets `domain` resolve to tenant `tid` through its discovery document.
+    pub fn verify_domain(&self, domain: &str, tid: &str) {
+        self.state
+            .domains
+            .lock()
+            .unwrap()
+            .insert(domain.to_owned(), tid.to_owned());
+    }
+
+    /// The `{tenant}` path segment of each token request.
+    pub fn token_tenants(&self) -> Vec<String> {
+        self.state.token_tenants.lock().unwrap().clone()
+    }
+
     pub fn fail_discovery(&self, status: u16) {
         *self.state.discovery_failure.lock().unwrap() = Some(status);
     }
@@ -268,9 +287,22 @@ async fn discovery(State(st): State<Arc<FixtureState>>, Path(tenant): Path<Strin
             .into_response();
     }
     let base = &st.base;
-    let issuer = match tenant.as_str() {
-        "organizations" | "common" => format!("{base}/{{tenantid}}/v2.0"),
-        t => format!("{base}/{t}/v2.0"),
+    let known = st.domains.lock().unwrap().get(&tenant).cloned();
+    let issuer = match (tenant.as_str(), known) {
+        ("organizations" | "common", _) => format!("{base}/{{tenantid}}/v2.0"),
+        (_, Some(tid)) => format!("{base}/{tid}/v2.0"),
+        (t, None) if t.contains('.') => {
+            return Reply::json(
+                400,
+                json!({
+                    "error": "invalid_tenant",
+                    "error_description": format!("AADSTS90002: Tenant '{t}' not found."),
+                    "error_codes": [90002],
+                }),
+            )
+            .into_response()
+        }
+        (t, None) => format!("{base}/{t}/v2.0"),
     };
     axum::Json(json!({
         "issuer": issuer,
@@ -297,8 +329,14 @@ async fn jwks(State(st): State<Arc<FixtureState>>) -> Response {
     axum::Json(doc).into_response()
 }
 
-async fn token(State(st): State<Arc<FixtureState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn token(
+    State(st): State<Arc<FixtureState>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     st.token_hits.fetch_add(1, Ordering::SeqCst);
+    st.token_tenants.lock().unwrap().push(tenant);
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

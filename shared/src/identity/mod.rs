@@ -1,14 +1,18 @@
 //! OAuth 2.0 and OpenID Connect against the Microsoft identity platform (or any OpenID provider):
 //! discovery, the authorize and admin-consent URLs, the token endpoint, and id_token validation.
 //!
-//! Every endpoint comes from OpenID discovery at the configured authority, so the same code talks
-//! to `login.microsoftonline.com`, to the simulator, or to a test fixture. Discovery and the
+//! Every endpoint of the configured authority comes from its OpenID discovery document, so the same
+//! code talks to `login.microsoftonline.com`, to the simulator, or to a test fixture. Endpoints of
+//! one named tenant (admin consent, a tenant's discovery document, its token endpoint) are built
+//! from the authority's host as Microsoft documents them: `{host}/{tenant}/...`. Discovery and the
 //! signing keys are cached in memory per container; an id_token signed with a key we have not seen
 //! refetches the keys once (Entra rotates them), never more per token.
 //!
 //! - [`pkce`]: PKCE `S256` and the random `state` / `nonce` values.
-//! - [`discovery`]: the discovery document, the JWKS, and their caches.
-//! - [`token`]: code redemption and refresh, with error classification and bounded retries.
+//! - [`discovery`]: the discovery document, the JWKS, and their caches; a tenant's domain resolved
+//!   to its id through that tenant's discovery document.
+//! - [`token`]: code redemption, refresh and the app-only (client credentials) token, with error
+//!   classification and bounded retries.
 //! - [`id_token`]: RS256-only id_token validation with Microsoft's multi-tenant issuer rule.
 //!
 //! Tokens, the client secret, authorization codes and PKCE verifiers are never logged: they are
@@ -29,7 +33,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
-pub use discovery::{IdentityError, ProviderMetadata};
+pub use discovery::{IdentityError, ProviderMetadata, TenantLookupError};
 pub use id_token::{IdTokenClaims, IdTokenError, CLOCK_SKEW};
 pub use pkce::{random_token, s256_challenge, Pkce};
 pub use token::{TokenError, TokenResponse};
@@ -239,6 +243,17 @@ impl IdentityClient {
         Ok(url)
     }
 
+    /// `{base}/{tenant}/{tail...}`: an endpoint of one tenant (a tenant id, a domain, or
+    /// `organizations`), as Microsoft documents them all under the same host. Each part is
+    /// percent-encoded, so a hostile tenant value cannot add path segments.
+    pub(crate) fn tenant_url(&self, tenant: &str, tail: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push(tenant).extend(tail);
+        }
+        url
+    }
+
     /// The tenant-wide admin consent URL: `{base}/{tenant}/v2.0/adminconsent`.
     ///
     /// `tenant` is a tenant GUID, a verified domain or `organizations` (Microsoft's docs say never
@@ -253,15 +268,7 @@ impl IdentityClient {
         state: &str,
         scopes: &[&str],
     ) -> Url {
-        let mut url = self.base.clone();
-        if let Ok(mut segments) = url.path_segments_mut() {
-            // `push` percent-encodes, so a hostile tenant value cannot add path segments.
-            segments
-                .pop_if_empty()
-                .push(tenant)
-                .push("v2.0")
-                .push("adminconsent");
-        }
+        let mut url = self.tenant_url(tenant, &["v2.0", "adminconsent"]);
         let scope = scopes
             .iter()
             .map(|s| graph_scope(s))

@@ -1,4 +1,5 @@
-//! The token endpoint: redeeming an authorization code and refreshing, with `client_secret_post`.
+//! The token endpoint: redeeming an authorization code, refreshing, and the app's own
+//! (client credentials) token in one tenant, with `client_secret_post`.
 //!
 //! Failures are classified by the OAuth `error` field and Microsoft's `error_codes`, never by the
 //! description text (Microsoft rewrites it). Transient failures (5xx, 429, `temporarily_unavailable`,
@@ -13,12 +14,21 @@ use serde::Deserialize;
 use url::Url;
 
 use super::{ClientCredentials, IdentityClient, IdentityError, GRAPH_RESOURCE};
+use crate::domain::TenantId;
 
 /// Token responses are a few KiB; refuse anything huge.
 const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
 /// AADSTS90055 TenantThrottlingError: the tenant is being throttled; back off and retry.
 const TENANT_THROTTLED: u32 = 90055;
+/// AADSTS700016: the application was not found in the directory (no service principal there).
+const APP_NOT_IN_TENANT: u32 = 700016;
+/// AADSTS90002: the tenant does not exist.
+const TENANT_NOT_FOUND: u32 = 90002;
+
+/// The scope of an app-only token for Microsoft Graph: the resource plus `/.default`, the only
+/// form the client credentials grant accepts.
+pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
 
 /// Used when a provider omits `expires_in` (RFC 6749 makes it optional): short, so that the
 /// token is refreshed early rather than sent after it expired.
@@ -83,6 +93,15 @@ pub enum TokenError {
         #[source]
         source: Option<reqwest::Error>,
     },
+    /// The app is not installed in the tenant it asked an app-only token for: no service
+    /// principal there (`unauthorized_client`, AADSTS700016), or no such tenant (AADSTS90002).
+    /// Only produced by [`IdentityClient::app_token`].
+    #[error("the app is not installed in the tenant ({error}{}): {description}", codes_suffix(.codes))]
+    NotInTenant {
+        error: String,
+        codes: Vec<u32>,
+        description: String,
+    },
     /// Any other OAuth error: a malformed request, a code already redeemed (AADSTS54005), a PKCE
     /// mismatch (AADSTS501481), consent or interaction required while redeeming a code.
     #[error("the token request was rejected ({error}{}): {description}", codes_suffix(.codes))]
@@ -120,6 +139,7 @@ impl TokenError {
         match self {
             Self::InvalidGrant { codes, .. }
             | Self::InvalidClient { codes, .. }
+            | Self::NotInTenant { codes, .. }
             | Self::Transient { codes, .. }
             | Self::Rejected { codes, .. } => codes,
             Self::Protocol { .. } | Self::Discovery(_) => &[],
@@ -162,6 +182,8 @@ enum Grant {
     /// A dead code means "start the sign-in again", not "the connection is broken".
     AuthorizationCode,
     RefreshToken,
+    /// The app's own token: `unauthorized_client` says the app is not in that tenant.
+    ClientCredentials,
 }
 
 impl IdentityClient {
@@ -214,7 +236,35 @@ impl IdentityClient {
         self.token_request(&form, Grant::RefreshToken, scopes).await
     }
 
-    #[tracing::instrument(skip_all, fields(grant = ?grant))]
+    /// Asks `tenant`'s token endpoint (`{host}/{tenant}/oauth2/v2.0/token`) for an app-only
+    /// Microsoft Graph token with the client credentials grant and `/.default`.
+    ///
+    /// Microsoft issues one whenever the app's service principal exists in the tenant, even
+    /// without any application permission (the token then has no `roles`), so a token issued
+    /// proves the app is installed there, and [`TokenError::NotInTenant`] that it is not. The
+    /// token grants nothing this connector uses; callers only look at whether one was issued.
+    pub async fn app_token(
+        &self,
+        creds: &ClientCredentials,
+        tenant: &TenantId,
+    ) -> Result<TokenResponse, TokenError> {
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", creds.client_id.as_str()),
+            ("client_secret", creds.client_secret.expose_secret()),
+            ("scope", GRAPH_DEFAULT_SCOPE),
+        ];
+        let endpoint = self.tenant_url(tenant.as_str(), &["oauth2", "v2.0", "token"]);
+        self.token_request_at(
+            &endpoint,
+            &form,
+            Grant::ClientCredentials,
+            &[GRAPH_DEFAULT_SCOPE],
+        )
+        .await
+    }
+
+    /// A token request at the authority's discovered token endpoint.
     async fn token_request(
         &self,
         form: &[(&str, &str)],
@@ -222,11 +272,21 @@ impl IdentityClient {
         requested: &[&str],
     ) -> Result<TokenResponse, TokenError> {
         let metadata = self.metadata_arc().await.map_err(TokenError::Discovery)?;
+        self.token_request_at(&metadata.token_endpoint, form, grant, requested)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(grant = ?grant))]
+    async fn token_request_at(
+        &self,
+        endpoint: &Url,
+        form: &[(&str, &str)],
+        grant: Grant,
+        requested: &[&str],
+    ) -> Result<TokenResponse, TokenError> {
         let mut attempt = 1;
         loop {
-            let result = self
-                .token_attempt(&metadata.token_endpoint, form, grant, requested)
-                .await;
+            let result = self.token_attempt(endpoint, form, grant, requested).await;
             let Err(error @ TokenError::Transient { .. }) = result else {
                 return result;
             };
@@ -345,6 +405,18 @@ fn classify(status: u16, body: &[u8], grant: Grant, retry_after: Option<Duration
         return transient(Some(body));
     }
     let description = body.error_description.unwrap_or_default();
+    if grant == Grant::ClientCredentials
+        && (body.error == "unauthorized_client"
+            || body.error == "invalid_tenant"
+            || body.error_codes.contains(&APP_NOT_IN_TENANT)
+            || body.error_codes.contains(&TENANT_NOT_FOUND))
+    {
+        return TokenError::NotInTenant {
+            error: body.error,
+            codes: body.error_codes,
+            description,
+        };
+    }
     match (body.error.as_str(), grant) {
         ("invalid_client", _) => TokenError::InvalidClient {
             error: body.error,
@@ -568,6 +640,102 @@ mod tests {
         assert_eq!(form["client_secret"], "s3cret~value&x=y");
         assert_eq!(form["scope"], "Mail.Read offline_access");
         assert!(!form.contains_key("code"));
+    }
+
+    fn tenant() -> TenantId {
+        TenantId::parse("tenant", "72f988bf-86f1-41af-91ab-2d7cd011db47").unwrap()
+    }
+
+    #[tokio::test]
+    async fn app_token_posts_the_client_credentials_grant_to_the_tenants_endpoint() {
+        let provider = Provider::start("organizations").await;
+        provider.reply(Reply::json(
+            200,
+            json!({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": "app-token"}),
+        ));
+
+        let tokens = provider
+            .client()
+            .app_token(&creds(), &tenant())
+            .await
+            .unwrap();
+
+        assert_eq!(tokens.access_token.expose_secret(), "app-token");
+        assert!(tokens.refresh_token.is_none());
+        assert_eq!(tokens.scopes, [".default"]);
+        assert_eq!(
+            provider.token_tenants(),
+            ["72f988bf-86f1-41af-91ab-2d7cd011db47"]
+        );
+        assert_eq!(
+            provider.discovery_hits(),
+            0,
+            "the tenant's endpoint is not discovered"
+        );
+        let (_, form) = &provider.token_requests()[0];
+        assert_eq!(form["grant_type"], "client_credentials");
+        assert_eq!(form["client_id"], "client-1");
+        assert_eq!(form["client_secret"], "s3cret~value&x=y");
+        assert_eq!(form["scope"], "https://graph.microsoft.com/.default");
+    }
+
+    #[tokio::test]
+    async fn app_token_for_a_tenant_without_the_app_is_not_in_tenant() {
+        for (status, error, code) in [
+            (400, "unauthorized_client", 700016),
+            (400, "invalid_request", 90002),
+        ] {
+            let provider = Provider::start("organizations").await;
+            provider.reply(error_reply(status, error, &[code]));
+
+            let err = provider
+                .client()
+                .app_token(&creds(), &tenant())
+                .await
+                .unwrap_err();
+
+            assert!(
+                matches!(&err, TokenError::NotInTenant { codes, .. } if codes == &[code]),
+                "{error}: {err:?}"
+            );
+            assert!(!err.is_transient() && !err.needs_reauth());
+            assert_eq!(provider.token_hits(), 1, "never retried");
+        }
+    }
+
+    #[tokio::test]
+    async fn app_token_keeps_bad_credentials_and_outages_apart_from_not_in_tenant() {
+        let provider = Provider::start("organizations").await;
+        provider.reply(error_reply(401, "invalid_client", &[7000215]));
+        let bad_secret = provider
+            .client()
+            .app_token(&creds(), &tenant())
+            .await
+            .unwrap_err();
+        for _ in 0..3 {
+            provider.reply(Reply::text(503, "Service Unavailable"));
+        }
+        let outage = provider
+            .client()
+            .app_token(&creds(), &tenant())
+            .await
+            .unwrap_err();
+
+        assert!(
+            matches!(bad_secret, TokenError::InvalidClient { .. }),
+            "{bad_secret:?}"
+        );
+        assert!(outage.is_transient(), "{outage:?}");
+    }
+
+    #[tokio::test]
+    async fn unauthorized_client_outside_client_credentials_stays_a_rejection() {
+        let provider = Provider::start("organizations").await;
+        provider.reply(error_reply(400, "unauthorized_client", &[700016]));
+
+        let err = redeem(&provider).await.unwrap_err();
+
+        assert!(matches!(err, TokenError::Rejected { .. }), "{err:?}");
     }
 
     #[test]

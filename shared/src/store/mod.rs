@@ -26,6 +26,7 @@ pub mod tokens;
 pub mod uploads;
 
 pub use idempotency::IdempotencyStart;
+pub use oauth::{ConsentStatus, TenantConsent};
 pub use page::Page;
 pub use subscriptions::{client_state_hash, SubscriptionRecord};
 pub use tenants::TenantPolicyRecord;

@@ -109,11 +109,12 @@ async fn directory_info(State(sim): State<SimRef>) -> Response {
         "baseUrl": sim.base_url,
         "clientId": sim.client_id,
         "tenants": TENANTS.iter().map(|t| json!({
-            "id": t.id, "domain": t.domain, "displayName": t.display_name,
+            "id": t.id, "domain": t.domain, "initialDomain": t.initial_domain, "displayName": t.display_name,
             "userConsent": sim_user_consent(&st, t).as_str(),
             "adminConsentWorkflow": t.admin_consent_workflow,
             "assignmentRequired": t.assignment_required,
             "adminConsentedScopes": st.admin_consents.get(t.id).map(|s| s.iter().copied().collect::<Vec<_>>()).unwrap_or_default(),
+            "servicePrincipal": st.service_principals.contains(t.id),
         })).collect::<Vec<_>>(),
         "users": USERS.iter().map(|u| json!({
             "id": u.id, "tenantId": u.tenant_id, "userPrincipalName": u.upn, "displayName": u.display_name,

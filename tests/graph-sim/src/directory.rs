@@ -79,7 +79,10 @@ impl UserConsent {
 #[derive(Debug, Clone)]
 pub struct Tenant {
     pub id: &'static str,
+    /// The tenant's custom verified domain (its users' addresses).
     pub domain: &'static str,
+    /// The `*.onmicrosoft.com` domain Microsoft gives every tenant when it is created.
+    pub initial_domain: &'static str,
     pub display_name: &'static str,
     /// The user consent setting the tenant starts with (the control API can change it).
     pub user_consent: UserConsent,
@@ -112,6 +115,7 @@ pub const TENANTS: &[Tenant] = &[
     Tenant {
         id: CONTOSO_TENANT_ID,
         domain: "contoso.example",
+        initial_domain: "contoso.onmicrosoft.com",
         display_name: "Contoso",
         user_consent: UserConsent::MicrosoftManaged,
         admin_consent_workflow: false,
@@ -121,6 +125,7 @@ pub const TENANTS: &[Tenant] = &[
     Tenant {
         id: FABRIKAM_TENANT_ID,
         domain: "fabrikam.example",
+        initial_domain: "fabrikam.onmicrosoft.com",
         display_name: "Fabrikam",
         user_consent: UserConsent::Disabled,
         admin_consent_workflow: false,
@@ -130,6 +135,7 @@ pub const TENANTS: &[Tenant] = &[
     Tenant {
         id: NORTHWIND_TENANT_ID,
         domain: "northwind.example",
+        initial_domain: "northwind.onmicrosoft.com",
         display_name: "Northwind Traders",
         user_consent: UserConsent::MicrosoftManaged,
         admin_consent_workflow: true,
@@ -139,6 +145,7 @@ pub const TENANTS: &[Tenant] = &[
     Tenant {
         id: TAILSPIN_TENANT_ID,
         domain: "tailspin.example",
+        initial_domain: "tailspin.onmicrosoft.com",
         display_name: "Tailspin Toys",
         user_consent: UserConsent::Allowed,
         admin_consent_workflow: false,
@@ -318,11 +325,13 @@ pub const USERS: &[User] = &[
     },
 ];
 
-/// A tenant by GUID or verified domain (case-insensitive).
+/// A tenant by GUID or either of its domains (case-insensitive).
 pub fn tenant(key: &str) -> Option<&'static Tenant> {
-    TENANTS
-        .iter()
-        .find(|t| t.id.eq_ignore_ascii_case(key) || t.domain.eq_ignore_ascii_case(key))
+    TENANTS.iter().find(|t| {
+        [t.id, t.domain, t.initial_domain]
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(key))
+    })
 }
 
 /// A user by object id or UPN/mail address (case-insensitive).

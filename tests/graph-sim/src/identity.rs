@@ -1,5 +1,6 @@
 //! The identity platform: OIDC discovery, JWKS, /authorize with a JavaScript-free sign-in and
-//! consent page, /token (authorization code with PKCE, refresh with rotation), admin consent.
+//! consent page, /token (authorization code with PKCE, refresh with rotation, client credentials),
+//! admin consent.
 
 use std::collections::HashMap;
 
@@ -594,6 +595,8 @@ async fn authorize_submit(
             .entry(user.id.to_string())
             .or_default()
             .extend(newly);
+        // A user's consent installs the app in the tenant as much as an admin's does.
+        st.service_principals.insert(tenant.id.to_string());
         st.flows.remove(flow_id);
     }
     issue_code(&sim, user, flow.scopes.restrict(&granted), &flow)
@@ -816,6 +819,7 @@ async fn token(
             };
             issue_tokens(&sim, &grant.user_id, &grant.tenant_id, scopes, None)
         }
+        Some("client_credentials") => client_credentials_grant(&sim, auth, &pairs, &client_id),
         Some(other) => bad(
             "unsupported_grant_type",
             70003,
@@ -827,6 +831,118 @@ async fn token(
             "The request body must contain the following parameter: 'grant_type'.",
         ),
     }
+}
+
+/// Microsoft Graph's application id: `{it}/.default` names the same resource as the URI.
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// The client credentials grant: an app-only token in one tenant, issued whenever the app's
+/// service principal exists there. The app has no application permissions, so the token has no
+/// `roles` (Microsoft issues such tokens: "authentication but not authorization").
+fn client_credentials_grant(
+    sim: &SimRef,
+    auth: Authority,
+    pairs: &[(String, String)],
+    client_id: &str,
+) -> Response {
+    let bad = |error: &str, code: u32, text: &str| {
+        identity_error(StatusCode::BAD_REQUEST, error, code, text)
+    };
+    let Authority::Tenant(tenant) = auth else {
+        return bad(
+            "invalid_request",
+            50059,
+            "No tenant-identifying information found in either the request or implied by any provided credentials.",
+        );
+    };
+    let Some(raw_scope) = first(pairs, "scope") else {
+        return bad(
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'scope'.",
+        );
+    };
+    for scope in raw_scope.split_whitespace() {
+        let Some(resource) = scope.strip_suffix("/.default") else {
+            return bad(
+                "invalid_scope",
+                1002012,
+                &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+            );
+        };
+        let graph = resource.trim_end_matches('/');
+        if !graph.eq_ignore_ascii_case("https://graph.microsoft.com")
+            && !graph.eq_ignore_ascii_case(GRAPH_APP_ID)
+        {
+            return bad(
+                "invalid_resource",
+                500011,
+                &format!("The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.", tenant.display_name),
+            );
+        }
+    }
+    if !sim.st().service_principals.contains(tenant.id) {
+        return bad(
+            "unauthorized_client",
+            700016,
+            &format!("Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", tenant.display_name),
+        );
+    }
+    let mut resp = axum::Json(json!({
+        "token_type": "Bearer",
+        "expires_in": ACCESS_TOKEN_LIFETIME_SECS,
+        "ext_expires_in": ACCESS_TOKEN_LIFETIME_SECS,
+        "access_token": app_token(sim, tenant),
+    }))
+    .into_response_ok();
+    resp.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store, no-cache"),
+    );
+    resp
+}
+
+/// An app-only access token for Microsoft Graph, shaped like Graph's (v1.0 claims): `idtyp`
+/// `app`, `appid`, the service principal's `oid`, `tid`; no `roles`, no `scp`.
+fn app_token(sim: &SimRef, tenant: &Tenant) -> String {
+    let now = sim.now().timestamp();
+    let digest = Sha256::digest(format!("{}:{}", sim.client_id, tenant.id).as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    let service_principal = uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string();
+    let sts = format!("https://sts.windows.net/{}/", tenant.id);
+    let claims = json!({
+        "aud": "https://graph.microsoft.com",
+        "iss": sts,
+        "idp": sts,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ACCESS_TOKEN_LIFETIME_SECS,
+        "app_displayname": APP_NAME,
+        "appid": sim.client_id,
+        "appidacr": "1",
+        "idtyp": "app",
+        "oid": service_principal,
+        "sub": service_principal,
+        "tid": tenant.id,
+        "uti": random_token(16),
+        "ver": "1.0",
+    });
+    sign(sim, &claims)
+}
+
+fn sign(sim: &SimRef, claims: &serde_json::Value) -> String {
+    let key = sim
+        .keys
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .current()
+        .clone();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some(key.kid.clone());
+    jsonwebtoken::encode(&header, claims, &key.encoding).expect("RS256 signing")
 }
 
 fn issue_tokens(
@@ -911,15 +1027,7 @@ fn id_token(sim: &SimRef, user: &User, scopes: &ScopeSet, nonce: Option<&str>) -
         claims["name"] = json!(user.display_name);
         claims["preferred_username"] = json!(user.upn);
     }
-    let key = sim
-        .keys
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .current()
-        .clone();
-    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(key.kid.clone());
-    jsonwebtoken::encode(&header, &claims, &key.encoding).expect("RS256 signing")
+    sign(sim, &claims)
 }
 
 async fn admin_consent(
@@ -1078,6 +1186,7 @@ async fn admin_consent_submit(
             .entry(user.tenant_id.to_string())
             .or_default()
             .extend(granted.iter().copied());
+        st.service_principals.insert(user.tenant_id.to_string());
         st.flows.remove(flow_id);
     }
     let scope = flow.scopes.response_string();

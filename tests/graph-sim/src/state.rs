@@ -109,6 +109,10 @@ pub struct State {
     pub user_consents: HashMap<String, BTreeSet<&'static str>>,
     /// Tenant-wide admin consent (tenant id -> scopes).
     pub admin_consents: HashMap<String, BTreeSet<&'static str>>,
+    /// Tenants where the app's service principal (enterprise application) exists: created by
+    /// the first consent in the tenant, an administrator's or a user's, and kept when the
+    /// permission grants are removed, as in Entra.
+    pub service_principals: BTreeSet<String>,
     /// User consent settings changed through the control API (tenant id -> setting); a tenant
     /// not listed has its seeded setting.
     pub user_consent: HashMap<String, crate::directory::UserConsent>,
@@ -150,6 +154,7 @@ impl State {
             access_tokens: HashMap::new(),
             user_consents: HashMap::new(),
             admin_consents: HashMap::new(),
+            service_principals: BTreeSet::new(),
             user_consent: HashMap::new(),
             mailboxes,
             delta_tokens: HashMap::new(),

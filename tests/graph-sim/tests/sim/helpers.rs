@@ -208,6 +208,25 @@ impl TestSim {
             .unwrap()
     }
 
+    /// The app's own token in `tenant` (client credentials grant) with `scope`, if any.
+    pub async fn app_token(&self, tenant: &str, scope: Option<&str>) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", self.sim.client_id()),
+            ("client_secret", self.sim.client_secret()),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.http
+            .post(format!("{}/{tenant}/oauth2/v2.0/token", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&form).unwrap())
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn sign_in_with(&self, login: &str, scope: &str, granted: Option<&[&str]>) -> Tokens {
         let (code, verifier) = self.get_code(login, scope, granted).await;
         let resp = self.redeem(&code, &verifier).await;

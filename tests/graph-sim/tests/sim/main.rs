@@ -1,6 +1,7 @@
 //! Behaviour tests of the simulator over HTTP, as the connector and its tests use it.
 
 mod calendar;
+mod client_credentials;
 mod faults;
 mod fidelity;
 mod helpers;

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod admin_consent;
 mod bench_connect;
 mod bench_scheduling;
 mod bench_send_memory;

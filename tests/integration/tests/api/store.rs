@@ -3,7 +3,9 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
 use m365_connector::domain::{AppUserId, PageLimit};
-use m365_connector::store::{keys, IdempotencyStart, StoreError, StoredTokens};
+use m365_connector::store::{
+    keys, ConsentStatus, IdempotencyStart, StoreError, StoredTokens, TenantConsent,
+};
 
 use crate::helpers::{connection_for, stack, unique};
 
@@ -220,6 +222,76 @@ async fn an_expired_or_unknown_oauth_state_is_rejected() {
         .await
         .unwrap();
     assert_eq!(unknown, None);
+}
+
+fn consent(tenant: &str, status: ConsentStatus) -> TenantConsent {
+    let now = Utc::now();
+    TenantConsent {
+        tenant_id: tenant.to_owned(),
+        status,
+        scopes: vec!["Mail.Read".into()],
+        recorded_at: now,
+        confirmed_at: (status == ConsentStatus::Granted).then_some(now),
+    }
+}
+
+#[tokio::test]
+async fn a_claimed_tenant_consent_never_replaces_a_granted_one() {
+    let stack = stack().await;
+    let tenant = uuid::Uuid::new_v4().to_string();
+
+    let first = stack
+        .store
+        .put_tenant_consent(&consent(&tenant, ConsentStatus::Claimed))
+        .await
+        .unwrap();
+    let confirmed = stack
+        .store
+        .put_tenant_consent(&consent(&tenant, ConsentStatus::Granted))
+        .await
+        .unwrap();
+    let later = stack
+        .store
+        .put_tenant_consent(&consent(&tenant, ConsentStatus::Claimed))
+        .await
+        .unwrap();
+
+    assert_eq!(first, ConsentStatus::Claimed);
+    assert_eq!(confirmed, ConsentStatus::Granted);
+    assert_eq!(later, ConsentStatus::Granted, "the confirmation stands");
+    let stored = stack.store.tenant_consent(&tenant).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConsentStatus::Granted);
+    assert!(stored.confirmed_at.is_some());
+    assert_eq!(stored.scopes, ["Mail.Read"]);
+}
+
+#[tokio::test]
+async fn a_tenant_consent_recorded_before_statuses_existed_reads_as_claimed() {
+    let stack = stack().await;
+    let tenant = uuid::Uuid::new_v4().to_string();
+    stack
+        .aws
+        .dynamodb
+        .put_item()
+        .table_name(stack.store.table())
+        .item(keys::PK, AttributeValue::S(keys::tenant_pk(&tenant)))
+        .item(keys::SK, AttributeValue::S(keys::CONSENT.into()))
+        .item("entity", AttributeValue::S("tenant_consent".into()))
+        .item("tenant_id", AttributeValue::S(tenant.clone()))
+        .item("scopes", AttributeValue::L(vec![]))
+        .item(
+            "granted_at",
+            AttributeValue::S("2025-01-02T03:04:05+00:00".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let stored = stack.store.tenant_consent(&tenant).await.unwrap().unwrap();
+
+    assert_eq!(stored.status, ConsentStatus::Claimed);
+    assert!(stored.confirmed_at.is_none());
+    assert_eq!(stored.recorded_at.to_rfc3339(), "2025-01-02T03:04:05+00:00");
 }
 
 #[tokio::test]
