@@ -49,17 +49,7 @@ impl Store {
             keys::GSI1_SK.into(),
             s(keys::connect_result_expiry(&expires_at, result_id)),
         );
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        conditional("PutItem", result)?
-            .map(drop)
-            .map_err(|_| StoreError::Conflict("connect result exists"))
+        self.put_new(item, "connect result exists").await
     }
 
     /// A saved result and when it expires (possibly already: the caller decides).

@@ -102,6 +102,22 @@ impl Store {
         &self.table
     }
 
+    /// Writes an item that must not exist yet (PutItem `attribute_not_exists(pk)`): an existing
+    /// one is a [`StoreError::Conflict`] saying `what` exists.
+    pub(crate) async fn put_new(&self, item: Item, what: &'static str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        conditions::conditional("PutItem", result)?
+            .map(drop)
+            .map_err(|_| StoreError::Conflict(what))
+    }
+
     /// One item by its key (GetItem). `consistent` where a write just before must be seen
     /// (connections, tokens, cursors); eventually consistent reads cost half.
     pub(crate) async fn get_item(

@@ -91,17 +91,7 @@ impl Store {
             ttl: expires_at.timestamp(),
             payload,
         })?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        conditional("PutItem", result)?
-            .map(drop)
-            .map_err(|_| StoreError::Conflict("OAuth state exists"))
+        self.put_new(item, "OAuth state exists").await
     }
 
     /// Binds a pending OAuth state to one browser, once: records the hash of the secret the

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::conditions::conditional;
 use super::{from_item, keys, to_item, Store, StoreError};
 use crate::domain::ConnectionId;
 
@@ -41,17 +40,7 @@ impl Store {
             ttl: record.expires_at.timestamp(),
             record: record.clone(),
         })?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        conditional("PutItem", result)?
-            .map(drop)
-            .map_err(|_| StoreError::Conflict("upload exists"))
+        self.put_new(item, "upload exists").await
     }
 
     /// A connection's staged upload, unless unknown or expired.
