@@ -1,18 +1,29 @@
 # The two commands: `make dev` runs the whole stack locally, `make test` runs every check.
-# Both bootstrap a git-ignored virtualenv (.venv) with moto[server], cargo-lambda and cfn-lint.
+# Both bootstrap a git-ignored virtualenv (.venv) with the Python tools of requirements.txt
+# (moto[server], cargo-lambda, cfn-lint, the API contract's validator, fuzzer and client generator);
+# a change of requirements.txt reinstalls them.
 
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-sync fire events connect admin-consent invoke
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-sync fire events connect admin-consent invoke client browser
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) scripts/stack.py test
+
+# The typed Python client in examples/python-client, regenerated from openapi.yaml (commit it;
+# `make test` fails when it differs from what the contract generates).
+client: $(STAMP)
+	$(PY) scripts/stack.py client
+
+# `make test` renders GET /docs in headless Chromium: Debian's package (root, as on CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 # Against a running `make dev` (another terminal):
 #   make admin-consent LOGIN=admin@contoso.example                    a tenant admin consents for the tenant
@@ -38,10 +49,10 @@ invoke: $(STAMP)
 
 venv: $(STAMP)
 
-$(STAMP):
-	python3 -m venv $(VENV)
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet $(PY_PACKAGES)
+	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
 lint-template: $(STAMP)
