@@ -1,0 +1,11 @@
+use lambda_http::{run, service_fn, Error};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    m365_connector::telemetry::init();
+    let docs = docs::Docs::load()?;
+    run(service_fn(|request| async {
+        Ok::<_, Error>(docs::handle(&docs, request))
+    }))
+    .await
+}
