@@ -1,4 +1,5 @@
-//! Support for the integration tests and benchmarks: metering of AWS SDK calls.
+//! Support for the integration tests and benchmarks: metering of AWS SDK calls, and the checker
+//! of the published contract ([`contract`]).
 //!
 //! [`Meter`] is an AWS SDK interceptor that counts and times every operation by service and
 //! operation name; [`metered_clients`] builds the connector's clients with it attached, so a
@@ -18,6 +19,8 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use m365_connector::aws::AwsClients;
+
+pub mod contract;
 
 /// Calls and total time of one (service, operation).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

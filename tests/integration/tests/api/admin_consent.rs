@@ -20,7 +20,7 @@ async fn start(h: &Harness, tenant: &str) -> (u16, Value) {
         &[],
         Some(json!({"tenant": tenant, "return_url": RETURN_URL})),
     );
-    let response = connections::handle(&h.connector, request).await;
+    let response = crate::helpers::call::connections(&h.connector, request).await;
     let status = response.status().as_u16();
     (status, body(response).await)
 }
@@ -31,7 +31,7 @@ async fn callback(
     h: &Harness,
     params: &[(&str, &str)],
 ) -> std::collections::HashMap<String, String> {
-    let response = oauth::handle(
+    let response = crate::helpers::call::oauth(
         &h.connector,
         api_request("GET", "/oauth/admin-consent/callback", params, None, false),
     )

@@ -4,7 +4,6 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
-use connections as connections_fn;
 use m365_connector::app::Connector;
 use m365_connector::connect::claim::{claim, ClaimRequest};
 use m365_connector::connect::result::RESULT_LIFETIME;
@@ -107,7 +106,7 @@ async fn a_callback_without_its_browser_cookie_or_with_another_flows_is_a_page_a
     // so the code cannot be replayed from the browser that started the sign-in.
     let late = h.callback_with(&back, Some(&h.cookies())).await;
     assert_eq!(late.status(), 400);
-    let list = connections_fn::handle(
+    let list = crate::helpers::call::connections(
         &h.connector,
         h.api("GET", "/connections", &[("user_id", &user)], None),
     )
@@ -163,7 +162,7 @@ async fn a_claim_by_another_app_user_is_refused_and_discards_the_result() {
     let (status, problem) = h.claim_status(result, &starter).await;
     assert_eq!(status, 410, "{problem}");
     for user in [&starter, &other] {
-        let list = connections_fn::handle(
+        let list = crate::helpers::call::connections(
             &h.connector,
             h.api("GET", "/connections", &[("user_id", user)], None),
         )
@@ -265,7 +264,7 @@ async fn an_unclaimed_result_expires_and_leaves_nothing_behind() {
         .unwrap();
     assert!(swept >= 1);
     assert_eq!(h.items_with_pk(&pk).await, 0, "nothing left");
-    let list = connections_fn::handle(
+    let list = crate::helpers::call::connections(
         &h.connector,
         h.api("GET", "/connections", &[("user_id", &user)], None),
     )
@@ -313,7 +312,7 @@ async fn a_mailbox_owned_by_another_app_user_moves_only_on_an_explicit_transfer(
     assert_eq!(moved[0]["detail"]["from_user_id"], owner.as_str());
     assert_eq!(moved[0]["detail"]["to_user_id"], newcomer.as_str());
     assert_eq!(moved[0]["detail"]["connection"]["id"], id.as_str());
-    let list = connections_fn::handle(
+    let list = crate::helpers::call::connections(
         &h.connector,
         h.api("GET", "/connections", &[("user_id", &owner)], None),
     )
@@ -358,7 +357,7 @@ async fn failures_after_the_state_is_consumed_land_on_the_app_and_a_retry_succee
     request
         .headers_mut()
         .insert("cookie", h.cookies().parse().unwrap());
-    let answer = oauth::handle(&broken, request).await;
+    let answer = crate::helpers::call::oauth(&broken, request).await;
     assert_eq!(
         answer.status(),
         302,
@@ -377,7 +376,7 @@ async fn failures_after_the_state_is_consumed_land_on_the_app_and_a_retry_succee
         &[],
         Some(json!({"result": result, "user_id": user})),
     );
-    let answer = connections_fn::handle(&broken, request).await;
+    let answer = crate::helpers::call::connections(&broken, request).await;
     assert_eq!(answer.status(), 503);
     assert!(answer.headers().contains_key("retry-after"));
 
@@ -393,7 +392,7 @@ async fn failures_after_the_state_is_consumed_land_on_the_app_and_a_retry_succee
         &[],
         Some(json!({"result": result, "user_id": user})),
     );
-    let answer = connections_fn::handle(&broken, request).await;
+    let answer = crate::helpers::call::connections(&broken, request).await;
     assert_eq!(answer.status(), 200);
     let id = body(answer).await["connection"]["id"]
         .as_str()

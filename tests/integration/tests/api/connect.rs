@@ -92,7 +92,7 @@ async fn reconnecting_the_same_mailbox_keeps_the_connection_id() {
     let first = h.connect(&user, "bob@contoso.example").await;
     let second = h.connect(&user, "bob@contoso.example").await;
     assert_eq!(first["connection_id"], second["connection_id"]);
-    let list = connections::handle(
+    let list = crate::helpers::call::connections(
         &h.connector,
         h.api("GET", "/connections", &[("user_id", &user)], None),
     )
@@ -183,7 +183,7 @@ async fn erin_needs_admin_consent_first_then_connects() {
         &[],
         Some(json!({"tenant": graph_sim::FABRIKAM_TENANT_ID, "return_url": RETURN_URL})),
     );
-    let response = connections::handle(&h.connector, request).await;
+    let response = crate::helpers::call::connections(&h.connector, request).await;
     assert_eq!(response.status(), 201);
     let consent_url = body(response).await["consent_url"]
         .as_str()
@@ -201,7 +201,7 @@ async fn erin_needs_admin_consent_first_then_connects() {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let response = oauth::handle(
+    let response = crate::helpers::call::oauth(
         &h.connector,
         api_request("GET", "/oauth/admin-consent/callback", &params, None, false),
     )
@@ -243,7 +243,7 @@ async fn replayed_unknown_and_tampered_states_are_rejected_and_write_nothing() {
         request
             .headers_mut()
             .insert("cookie", cookies.parse().unwrap());
-        let response = oauth::handle(&h.connector, request).await;
+        let response = crate::helpers::call::oauth(&h.connector, request).await;
         assert_eq!(response.status(), 400, "state {bad_state:?}");
         // A person's browser gets a page, not a JSON document.
         assert_eq!(
@@ -253,7 +253,7 @@ async fn replayed_unknown_and_tampered_states_are_rejected_and_write_nothing() {
         let page = String::from_utf8(response.body().to_vec()).unwrap();
         assert!(page.contains("connect your mailbox again"), "{page}");
     }
-    let listed = connections::handle(
+    let listed = crate::helpers::call::connections(
         &h.connector,
         h.api("GET", "/connections", &[("user_id", &user)], None),
     )
@@ -291,10 +291,10 @@ async fn a_failed_code_exchange_redirects_with_an_error_and_writes_nothing() {
     request
         .headers_mut()
         .insert("cookie", h.cookies().parse().unwrap());
-    let response = oauth::handle(&h.connector, request).await;
+    let response = crate::helpers::call::oauth(&h.connector, request).await;
     let landing = query_of(&location(&response));
     assert_eq!(landing["error"], "token_exchange_failed");
-    let list = connections::handle(
+    let list = crate::helpers::call::connections(
         &h.connector,
         h.api("GET", "/connections", &[("user_id", &user)], None),
     )
@@ -381,8 +381,11 @@ async fn bad_input_to_the_api_is_a_clear_4xx() {
         ("PUT", "/connections", None, 405, None),
     ];
     for (method, path, payload, status, field) in cases {
-        let response =
-            connections::handle(&h.connector, h.api(method, path, &[], payload.clone())).await;
+        let response = crate::helpers::call::connections(
+            &h.connector,
+            h.api(method, path, &[], payload.clone()),
+        )
+        .await;
         assert_eq!(response.status(), status, "{method} {path} {payload:?}");
         assert_eq!(
             response.headers()["content-type"],
@@ -400,13 +403,17 @@ async fn bad_input_to_the_api_is_a_clear_4xx() {
         .headers_mut()
         .insert("content-type", "application/json".parse().unwrap());
     assert_eq!(
-        connections::handle(&h.connector, request).await.status(),
+        crate::helpers::call::connections(&h.connector, request)
+            .await
+            .status(),
         400
     );
     // No API key.
     let anonymous = api_request("POST", "/connections", &[], Some(json!({})), false);
     assert_eq!(
-        connections::handle(&h.connector, anonymous).await.status(),
+        crate::helpers::call::connections(&h.connector, anonymous)
+            .await
+            .status(),
         401
     );
 }
@@ -422,7 +429,7 @@ async fn deleting_a_connection_forgets_everything_and_is_idempotent() {
     let id = landing["connection_id"].clone();
     h.events().await;
 
-    let response = connections::handle(
+    let response = crate::helpers::call::connections(
         &h.connector,
         h.api("DELETE", &format!("/connections/{id}"), &[], None),
     )
@@ -459,13 +466,13 @@ async fn deleting_a_connection_forgets_everything_and_is_idempotent() {
         1
     );
 
-    let again = connections::handle(
+    let again = crate::helpers::call::connections(
         &h.connector,
         h.api("DELETE", &format!("/connections/{id}"), &[], None),
     )
     .await;
     assert_eq!(again.status(), 204);
-    let gone = connections::handle(
+    let gone = crate::helpers::call::connections(
         &h.connector,
         h.api("GET", &format!("/connections/{id}"), &[], None),
     )
@@ -685,7 +692,7 @@ async fn a_user_not_assigned_to_the_app_lands_with_user_not_assigned() {
             "login_hint": "oscar@northwind.example", "prompt": "none"}),
         ),
     );
-    let response = connections::handle(&h.connector, request).await;
+    let response = crate::helpers::call::connections(&h.connector, request).await;
     assert_eq!(response.status(), 201);
     let start = body(response).await["start_url"]
         .as_str()

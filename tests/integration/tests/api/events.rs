@@ -87,7 +87,7 @@ async fn the_connections_handler_answers_each_sample_event_as_named() {
     let state = m365_connector::app::Connector::new(stack.config.clone(), &stack.aws);
     for (name, body) in event_files("connections") {
         let request = lambda_http::request::from_str(&body).unwrap();
-        let response = connections::handle(&state, request).await;
+        let response = crate::helpers::call::connections(&state, request).await;
         let status = response.status().as_u16();
         let expected = expected_status(&name);
         if expected == 200 {
@@ -120,7 +120,8 @@ async fn the_oauth_handler_rejects_each_sample_callback_as_named() {
     let connector = m365_connector::app::Connector::new(stack.config.clone(), &stack.aws);
     for (name, body) in event_files("oauth") {
         let response =
-            oauth::handle(&connector, lambda_http::request::from_str(&body).unwrap()).await;
+            crate::helpers::call::oauth(&connector, lambda_http::request::from_str(&body).unwrap())
+                .await;
         assert_eq!(response.status().as_u16(), expected_status(&name), "{name}");
         // These routes answer a person's browser: a page, not a JSON document.
         assert_eq!(
@@ -143,7 +144,8 @@ async fn a_user_without_connections_gets_an_empty_list() {
     let body = body.replace("recruiter-42", &user);
 
     let response =
-        connections::handle(&state, lambda_http::request::from_str(&body).unwrap()).await;
+        crate::helpers::call::connections(&state, lambda_http::request::from_str(&body).unwrap())
+            .await;
 
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
@@ -158,8 +160,11 @@ async fn the_graph_webhook_handler_answers_each_sample_event_as_named() {
     let stack = stack().await;
     let connector = m365_connector::app::Connector::new(stack.config.clone(), &stack.aws);
     for (name, body) in event_files("graph-webhook") {
-        let response =
-            graph_webhook::handle(&connector, lambda_http::request::from_str(&body).unwrap()).await;
+        let response = crate::helpers::call::graph_webhook(
+            &connector,
+            lambda_http::request::from_str(&body).unwrap(),
+        )
+        .await;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -182,6 +187,16 @@ async fn the_graph_webhook_handler_answers_each_sample_event_as_named() {
             assert_eq!(status, expected_status(&name), "{name}");
             assert_eq!(content_type.as_deref(), Some("application/problem+json"));
         }
+    }
+}
+
+#[test]
+fn the_docs_handler_answers_each_sample_event_as_named() {
+    let files = event_files("docs");
+    assert_eq!(files.len(), 3);
+    for (name, body) in files {
+        let response = crate::helpers::call::docs(lambda_http::request::from_str(&body).unwrap());
+        assert_eq!(response.status().as_u16(), expected_status(&name), "{name}");
     }
 }
 

@@ -1,11 +1,94 @@
 //! Shared set-up: the local stack's configuration and clients, built from the environment that
 //! `make test` (scripts/stack.py) exports.
+//!
+//! The published contract is checked here, in one place: every handler call of these tests goes
+//! through [`call`], which checks the answer against `openapi.yaml` (the operation of its route
+//! key, the response of its status: media type, headers, body schema), and every event
+//! [`Harness::events`] drains is checked against its schema in `schemas/events/`. A test that has
+//! only a body checks it with [`checked`]. The checker itself is
+//! `integration_tests::contract` (shared with the end-to-end suite).
 
 use chrono::Utc;
 use m365_connector::aws::AwsClients;
 use m365_connector::config::Config;
 use m365_connector::domain::{AppUserId, Capability, Connection, ConnectionId, ConnectionStatus};
 use m365_connector::store::Store;
+
+/// The handlers as the tests call them: each answer is checked against the contract.
+pub mod call {
+    use lambda_http::{Body, Request, Response};
+    use m365_connector::app::Connector;
+    use m365_connector::sending::SendSettings;
+
+    pub async fn connections(c: &Connector, request: Request) -> Response<Body> {
+        let route = super::route_key_of(&request);
+        super::checked_response(&route, ::connections::handle(c, request).await)
+    }
+
+    pub async fn oauth(c: &Connector, request: Request) -> Response<Body> {
+        let route = super::route_key_of(&request);
+        super::checked_response(&route, ::oauth::handle(c, request).await)
+    }
+
+    pub async fn send_mail(
+        c: &Connector,
+        settings: &SendSettings,
+        request: Request,
+    ) -> Response<Body> {
+        let route = super::route_key_of(&request);
+        super::checked_response(&route, ::send_mail::handle(c, settings, request).await)
+    }
+
+    pub async fn scheduling(c: &Connector, request: Request) -> Response<Body> {
+        let route = super::route_key_of(&request);
+        super::checked_response(&route, ::scheduling::handle(c, request).await)
+    }
+
+    pub async fn graph_webhook(c: &Connector, request: Request) -> Response<Body> {
+        let route = super::route_key_of(&request);
+        super::checked_response(&route, ::graph_webhook::handle(c, request).await)
+    }
+
+    pub fn docs(request: Request) -> Response<Body> {
+        let route = super::route_key_of(&request);
+        let docs = ::docs::Docs::load().expect("openapi.yaml converts to JSON");
+        super::checked_response(&route, ::docs::handle(&docs, request))
+    }
+}
+
+/// The route the request is: its method and the template of the route key API Gateway delivered
+/// it on (`$default` when none matched).
+pub fn route_key_of(request: &lambda_http::Request) -> String {
+    match m365_connector::edge::route_key(request).and_then(|key| key.split_once(' ')) {
+        Some((_, template)) => format!("{} {template}", request.method()),
+        None => "$default".to_owned(),
+    }
+}
+
+/// Checks a handler's answer to a request on `route` (a route key) against openapi.yaml and
+/// returns it; a drift fails the test that got it, naming the route, the status and the mismatch.
+pub fn checked_response(
+    route: &str,
+    response: lambda_http::Response<lambda_http::Body>,
+) -> lambda_http::Response<lambda_http::Body> {
+    use integration_tests::contract::{contract, header_pairs, Answer};
+    let answer = Answer {
+        status: response.status().as_u16(),
+        headers: header_pairs(response.headers()),
+        body: response.body().as_ref(),
+    };
+    if let Err(e) = contract().check_response(route, &answer) {
+        panic!("the answer drifted from the published contract: {e}");
+    }
+    response
+}
+
+/// Checks a JSON body that `route` answered with `status` against openapi.yaml.
+pub fn checked(route: &str, status: u16, body: &serde_json::Value) {
+    if let Err(e) = integration_tests::contract::contract().check_body(route, status, body) {
+        panic!("the answer drifted from the published contract: {e}");
+    }
+}
 
 pub struct Stack {
     pub config: Config,
@@ -214,9 +297,16 @@ impl Harness {
         .await;
     }
 
-    /// Every event published so far (drains the capture queue).
+    /// Every event published so far (drains the capture queue), each checked against its
+    /// schema in `schemas/events/`.
     pub async fn events(&self) -> Vec<serde_json::Value> {
-        drain(&self.stack, &self.events_queue).await
+        let events = drain(&self.stack, &self.events_queue).await;
+        for event in &events {
+            if let Err(e) = integration_tests::contract::contract().check_event(event) {
+                panic!("an event drifted from its published schema: {e}");
+            }
+        }
+        events
     }
 
     /// Every sync job enqueued so far (drains the queue).
@@ -539,7 +629,7 @@ impl Harness {
             &[],
             Some(json!({"user_id": user, "return_url": RETURN_URL, "login_hint": login_hint, "transfer": transfer})),
         );
-        let response = connections::handle(&self.connector, request).await;
+        let response = call::connections(&self.connector, request).await;
         assert_eq!(response.status(), 201);
         let b = body(response).await;
         assert!(b["expires_at"].is_string());
@@ -561,7 +651,7 @@ impl Harness {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        oauth::handle(
+        call::oauth(
             &self.connector,
             api_request("GET", "/oauth/start", &params, None, false),
         )
@@ -599,7 +689,7 @@ impl Harness {
                 .headers_mut()
                 .insert("cookie", cookies.parse().unwrap());
         }
-        oauth::handle(&self.connector, request).await
+        call::oauth(&self.connector, request).await
     }
 
     /// The default browser's cookies, as its `Cookie` header.
@@ -627,7 +717,7 @@ impl Harness {
             &[],
             Some(json!({"result": result, "user_id": user})),
         );
-        connections::handle(&self.connector, request).await
+        call::connections(&self.connector, request).await
     }
 
     /// Delivers the simulator's redirect to our callback in the default browser, then does what
@@ -673,7 +763,7 @@ impl Harness {
     }
 
     pub async fn get_connection(&self, id: &str) -> Value {
-        let response = connections::handle(
+        let response = call::connections(
             &self.connector,
             self.api("GET", &format!("/connections/{id}"), &[], None),
         )

@@ -12,6 +12,7 @@ mod bench_send_memory;
 mod bench_sync;
 mod claims;
 mod connect;
+mod contract;
 mod events;
 mod layout;
 mod scheduling;

@@ -44,7 +44,7 @@ async fn call(
             .headers_mut()
             .insert("idempotency-key", key.parse().unwrap());
     }
-    let response = scheduling::handle(&h.connector, request).await;
+    let response = crate::helpers::call::scheduling(&h.connector, request).await;
     let status = response.status().as_u16();
     let raw = response.body().as_ref().to_vec();
     let value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
@@ -622,7 +622,7 @@ async fn the_scheduling_handler_answers_each_sample_event_as_named() {
         };
         let request =
             lambda_http::request::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let response = scheduling::handle(&connector, request).await;
+        let response = crate::helpers::call::scheduling(&connector, request).await;
         assert_eq!(response.status().as_u16(), expected, "{name}");
         assert_eq!(
             response.headers()["content-type"],

@@ -14,7 +14,7 @@ use crate::helpers::{body, connection_for, stack, unique, with_key, Harness, RET
 
 /// The functions behind an API key, by their template.yaml logical id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Function {
+pub(crate) enum Function {
     Connections,
     SendMail,
     Scheduling,
@@ -29,7 +29,7 @@ impl Function {
 }
 
 /// Every app-facing route and the scope it needs (README, "API keys and scopes").
-const ROUTES: &[(Function, &str, &str, &str)] = &[
+pub(crate) const ROUTES: &[(Function, &str, &str, &str)] = &[
     (
         Function::Connections,
         "GET",
@@ -178,12 +178,12 @@ async fn call(
     request: lambda_http::Request,
 ) -> lambda_http::Response<lambda_http::Body> {
     match function {
-        Function::Connections => connections::handle(&h.connector, request).await,
+        Function::Connections => crate::helpers::call::connections(&h.connector, request).await,
         Function::SendMail => {
             let settings = m365_connector::sending::SendSettings::default();
-            send_mail::handle(&h.connector, &settings, request).await
+            crate::helpers::call::send_mail(&h.connector, &settings, request).await
         }
-        Function::Scheduling => scheduling::handle(&h.connector, request).await,
+        Function::Scheduling => crate::helpers::call::scheduling(&h.connector, request).await,
     }
 }
 

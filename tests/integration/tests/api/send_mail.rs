@@ -53,7 +53,7 @@ async fn post(
             .headers_mut()
             .insert("idempotency-key", key.parse().unwrap());
     }
-    send_mail::handle(&h.connector, settings, request).await
+    crate::helpers::call::send_mail(&h.connector, settings, request).await
 }
 
 /// Waits (polling) until the simulated Exchange has submitted every message it accepted: it
@@ -562,7 +562,7 @@ async fn exchange_refusals_of_a_send_are_their_own_problems_and_not_retried() {
 }
 
 async fn upload(h: &Harness, connection: &str, name: &str, data: Vec<u8>) -> String {
-    let created = send_mail::handle(
+    let created = crate::helpers::call::send_mail(
         &h.connector,
         &settings(),
         h.api(
@@ -722,7 +722,7 @@ async fn the_send_mail_handler_answers_each_sample_event_as_named() {
         };
         let request =
             lambda_http::request::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let response = send_mail::handle(&connector, &settings(), request).await;
+        let response = crate::helpers::call::send_mail(&connector, &settings(), request).await;
         assert_eq!(response.status().as_u16(), expected, "{name}");
         assert_eq!(
             response.headers()["content-type"],

@@ -51,7 +51,7 @@ pub async fn start_webhook_server(connector: Arc<Connector>) -> String {
                 "isBase64Encoded": false
             });
             let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-            let response = graph_webhook::handle(&connector, request).await;
+            let response = crate::helpers::call::graph_webhook(&connector, request).await;
             let (parts, body) = response.into_parts();
             axum::response::Response::from_parts(parts, axum::body::Body::from(body.to_vec()))
         }
@@ -277,7 +277,7 @@ pub async fn stored_messages(h: &Harness, id: &str, query: &[(&str, &str)]) -> V
         if let Some(c) = cursor.as_deref() {
             q.push(("cursor", c));
         }
-        let response = connections::handle(
+        let response = crate::helpers::call::connections(
             &h.connector,
             h.api("GET", &format!("/connections/{id}/messages"), &q, None),
         )
@@ -367,7 +367,7 @@ async fn connecting_a_mailbox_subscribes_both_folders_and_backfills_its_mail() {
 
     let from_y = messages.iter().find(|m| m["subject"] == "from y").unwrap();
     let message_id = from_y["id"].as_str().unwrap();
-    let response = connections::handle(
+    let response = crate::helpers::call::connections(
         &h.connector,
         h.api(
             "GET",
@@ -388,7 +388,7 @@ async fn reading_unknown_messages_or_connections_is_a_404_and_bad_queries_a_400(
     let h = harness_with_webhook().await;
     let id = connect_and_sync(&h, ALICE).await;
     let get = |path: String, q: Vec<(&'static str, &'static str)>| {
-        connections::handle(&h.connector, h.api("GET", &path, &q, None))
+        crate::helpers::call::connections(&h.connector, h.api("GET", &path, &q, None))
     };
     let missing = get(format!("/connections/{id}/messages/AAMkNOPE"), vec![]).await;
     assert_eq!(missing.status(), 404);

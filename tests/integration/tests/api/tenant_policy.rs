@@ -41,7 +41,7 @@ async fn harness() -> Harness {
 }
 
 async fn call(h: &Harness, request: lambda_http::Request) -> (u16, Value) {
-    let response = connections::handle(&h.connector, request).await;
+    let response = crate::helpers::call::connections(&h.connector, request).await;
     (response.status().as_u16(), body(response).await)
 }
 
@@ -88,7 +88,7 @@ async fn send(h: &Harness, id: &str, subject: &str, key: &str) -> Response<Body>
     request
         .headers_mut()
         .insert("idempotency-key", key.parse().unwrap());
-    send_mail::handle(&h.connector, &SendSettings::default(), request).await
+    crate::helpers::call::send_mail(&h.connector, &SendSettings::default(), request).await
 }
 
 /// Messages of a simulated mailbox's folder with `subject`, once Exchange submitted everything.

@@ -42,7 +42,8 @@ async fn reading_a_message_body_after_graph_revoked_the_token_refreshes_once_and
         "/connections/{id}/messages/{}",
         message["id"].as_str().unwrap()
     );
-    let response = connections::handle(&h.connector, h.api("GET", &path, &[], None)).await;
+    let response =
+        crate::helpers::call::connections(&h.connector, h.api("GET", &path, &[], None)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         body(response).await["body"]["content"],
@@ -69,7 +70,8 @@ async fn a_revoked_token_whose_refresh_is_rejected_asks_for_a_reconnect() {
         "/connections/{id}/messages/{}",
         message["id"].as_str().unwrap()
     );
-    let response = connections::handle(&h.connector, h.api("GET", &path, &[], None)).await;
+    let response =
+        crate::helpers::call::connections(&h.connector, h.api("GET", &path, &[], None)).await;
     assert_eq!(response.status(), 409);
     assert_eq!(
         body(response).await["type"],
@@ -91,7 +93,7 @@ async fn free_busy_and_booking_after_graph_revoked_the_token_refresh_once_and_an
                 .headers_mut()
                 .insert("idempotency-key", key.parse().unwrap());
         }
-        scheduling::handle(&h.connector, request)
+        crate::helpers::call::scheduling(&h.connector, request)
     };
     for (path, payload, key, status) in [
         (
@@ -163,7 +165,7 @@ async fn a_send_after_graph_revoked_the_token_refreshes_once_and_delivers_exactl
         "idempotency-key",
         crate::helpers::unique("revoked-send").parse().unwrap(),
     );
-    let response = send_mail::handle(
+    let response = crate::helpers::call::send_mail(
         &h.connector,
         &m365_connector::sending::SendSettings::default(),
         request,

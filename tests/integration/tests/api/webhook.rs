@@ -79,7 +79,7 @@ fn batch(items: &[Value]) -> String {
 }
 
 async fn post(h: &Harness, path: &str, body: &str) -> lambda_http::Response<lambda_http::Body> {
-    graph_webhook::handle(&h.connector, webhook_request(path, "", Some(body))).await
+    crate::helpers::call::graph_webhook(&h.connector, webhook_request(path, "", Some(body))).await
 }
 
 /// Every message on the test's sync queue as (message group, job), drained.
@@ -276,8 +276,11 @@ async fn a_validation_request_gets_the_exact_decoded_token_back_as_plain_text() 
                 format!("validationToken={form}"),
                 format!("validationToken={percent}"),
             ] {
-                let response =
-                    graph_webhook::handle(&h.connector, webhook_request(path, &query, None)).await;
+                let response = crate::helpers::call::graph_webhook(
+                    &h.connector,
+                    webhook_request(path, &query, None),
+                )
+                .await;
 
                 assert_eq!(response.status(), 200, "{query}");
                 assert_eq!(
@@ -301,8 +304,11 @@ async fn an_overlong_validation_token_is_a_400_naming_the_field() {
     let h = Harness::start().await;
     let query = format!("validationToken={}", "x".repeat(1025));
 
-    let response =
-        graph_webhook::handle(&h.connector, webhook_request(NOTIFICATIONS, &query, None)).await;
+    let response = crate::helpers::call::graph_webhook(
+        &h.connector,
+        webhook_request(NOTIFICATIONS, &query, None),
+    )
+    .await;
 
     assert_eq!(response.status(), 400);
     let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
@@ -329,13 +335,18 @@ async fn a_malformed_batch_is_a_400_and_an_oversized_one_a_413() {
 #[tokio::test]
 async fn other_paths_and_methods_are_refused() {
     let h = Harness::start().await;
-    let response =
-        graph_webhook::handle(&h.connector, webhook_request("/webhooks/other", "", None)).await;
+    let response = crate::helpers::call::graph_webhook(
+        &h.connector,
+        webhook_request("/webhooks/other", "", None),
+    )
+    .await;
     assert_eq!(response.status(), 404);
     let mut request = webhook_request(NOTIFICATIONS, "validationToken=x", None);
     *request.method_mut() = lambda_http::http::Method::GET;
     assert_eq!(
-        graph_webhook::handle(&h.connector, request).await.status(),
+        crate::helpers::call::graph_webhook(&h.connector, request)
+            .await
+            .status(),
         405
     );
 }
@@ -354,8 +365,11 @@ async fn a_failed_enqueue_is_a_503_so_that_graph_retries() {
     let broken = m365_connector::app::Connector::new(config, &h.stack.aws);
     let body = batch(&[change(&sub, "state", &tenant, "m1")]);
 
-    let response =
-        graph_webhook::handle(&broken, webhook_request(NOTIFICATIONS, "", Some(&body))).await;
+    let response = crate::helpers::call::graph_webhook(
+        &broken,
+        webhook_request(NOTIFICATIONS, "", Some(&body)),
+    )
+    .await;
 
     assert_eq!(response.status(), 503);
     let raw = String::from_utf8(response.body().as_ref().to_vec()).unwrap();

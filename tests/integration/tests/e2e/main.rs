@@ -13,12 +13,17 @@
 //! observe, and used only for what a person or Microsoft would do (deliver mail, fire a lifecycle
 //! event, move the clock, fire the schedule).
 //!
+//! Every answer of the connector's API (`Dev::api`, the browser's requests to the connector) is
+//! checked against the published contract, openapi.yaml, and every event the sink received against
+//! its schema in `schemas/events/` (`integration_tests::contract`).
+//!
 //! `make test` starts the stack and runs this with its settings (`BASE_URL`, `API_KEY`, `SIM_URL`,
 //! `CONTROL_URL`, `RETURN_URL`); `cargo test --workspace` does not run it (`test = false`).
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use integration_tests::contract::{contract, header_pairs, Answer};
 use serde_json::{json, Value};
 
 const ALICE: &str = "alice@contoso.example";
@@ -77,6 +82,13 @@ impl Browser {
             }
         }
         let response = request.send().await.unwrap();
+        if let Some(rest) = url.strip_prefix(&self.base) {
+            // Its pages are read by the caller (if at all): their headers and media type are
+            // checked here, with a stand-in for the HTML.
+            let status = response.status().as_u16();
+            let body: &[u8] = if status == 302 { b"" } else { b"(page)" };
+            check_answer("GET", rest, status, response.headers(), body);
+        }
         if url.starts_with(&self.base) {
             for raw in response.headers().get_all("set-cookie") {
                 let raw = raw.to_str().unwrap();
@@ -135,6 +147,27 @@ impl Browser {
     }
 }
 
+/// Checks one answer of the connector against openapi.yaml.
+fn check_answer(
+    method: &str,
+    path: &str,
+    status: u16,
+    headers: &reqwest::header::HeaderMap,
+    body: &[u8],
+) {
+    let route = contract()
+        .route_of(method, path)
+        .unwrap_or_else(|| panic!("{method} {path} is no operation of openapi.yaml"));
+    let answer = Answer {
+        status,
+        headers: header_pairs(headers),
+        body,
+    };
+    if let Err(e) = contract().check_response(&route, &answer) {
+        panic!("the answer drifted from the published contract: {e}");
+    }
+}
+
 fn query(url: &str) -> HashMap<String, String> {
     url::Url::parse(url)
         .unwrap()
@@ -175,6 +208,7 @@ impl Dev {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> (u16, Value) {
+        let response_method = method.clone();
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -187,7 +221,15 @@ impl Dev {
         }
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let text = response.text().await.unwrap();
+        check_answer(
+            response_method.as_str(),
+            path,
+            status,
+            &headers,
+            text.as_bytes(),
+        );
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
@@ -217,12 +259,19 @@ impl Dev {
         response.json().await.unwrap()
     }
 
-    /// Every event the local EventBridge sink has received so far.
+    /// Every event the local EventBridge sink has received so far, each checked against its
+    /// schema.
     async fn events(&self) -> Vec<Value> {
-        self.control_get("/events?after=0").await["events"]
+        let events = self.control_get("/events?after=0").await["events"]
             .as_array()
             .cloned()
-            .unwrap()
+            .unwrap();
+        for event in &events {
+            if let Err(e) = contract().check_event(event) {
+                panic!("an event drifted from its published schema: {e}");
+            }
+        }
+        events
     }
 
     /// `POST /connections` as the app; returns the start URL.
