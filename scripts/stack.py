@@ -14,7 +14,10 @@ function of template.yaml behind its own trigger, as deployed.
     stack.py connect ADDRESS [USER]   play the browser through the connect flow
     stack.py admin-consent ADMIN      play a tenant admin granting consent for the tenant
     stack.py test   every check, then the end-to-end suite against `stack.py dev` over HTTP
-    stack.py e2e    only the end-to-end suite (starts and stops its own `stack.py dev`)
+    stack.py e2e    only the end-to-end suite (starts and stops its own `stack.py dev`), then on the
+                    same stack: /docs in headless Chromium, the generated client's example, and the
+                    Schemathesis conformance run of openapi.yaml
+    stack.py client regenerate examples/python-client from openapi.yaml
     stack.py env    provision a moto server already running at $AWS_ENDPOINT_URL and print the env
     stack.py serve NAME  a private moto + simulator until killed; exports in .local/NAME.env
 
@@ -663,6 +666,13 @@ class ApiGateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = handle_any
 
+            def __getattr__(self, name):
+                # Any other method (TRACE, ...) is routed too, as API Gateway does: no route
+                # has it, so it is API Gateway's 404, never a 501 of this server.
+                if name.startswith("do_"):
+                    return self.handle_any
+                raise AttributeError(name)
+
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -979,9 +989,11 @@ def cmd_test():
             ("cargo clippy", ["cargo", "clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
             ("cargo test", ["cargo", "test", "--workspace"]),
             ("cfn-lint", [str(VENV_BIN / "cfn-lint"), "template.yaml"]),
+            ("openapi.yaml is valid OpenAPI 3.1", [str(VENV_BIN / "openapi-spec-validator"), "openapi.yaml"]),
         ]
         for title, args in steps:
             failures += run_step(title, lambda: subprocess.run(args, cwd=ROOT, env=run_env).returncode)
+        failures += run_step("the committed Python client is generated from openapi.yaml", check_client)
     finally:
         procs.stop()
         log.close()
@@ -1024,7 +1036,21 @@ def run_e2e():
         env = dict(os.environ, **read_env(state / "dev.env"))
         rc = subprocess.run(["cargo", "test", "-p", "integration-tests", "--test", "e2e", "--",
                              "--nocapture", "--test-threads=1"], cwd=ROOT, env=env).returncode
-        if rc != 0:
+        # The contract against the same stack, once the suite is done with it (the conformance run
+        # last: it sends thousands of generated requests, some of them destructive).
+        failed = [] if rc == 0 else ["end-to-end suite"]
+        failed += run_step("GET /docs in headless Chromium", lambda: check_docs_page(env, state))
+        # The suite moved the simulator's clock days ahead; back to real time, as a fresh `make dev`
+        # has it (tokens it issues must not be "not valid yet" for the connector).
+        sim_clock_back(env["SIM_URL"])
+        failed += run_step("the generated client's example (examples/connect_and_read.py)",
+                           lambda: subprocess.run([sys.executable, str(ROOT / "examples" / "connect_and_read.py")],
+                                                  cwd=ROOT, env=dict(env, STACK_DIR=str(state))).returncode)
+        failed += run_step("Schemathesis: every operation of openapi.yaml against the stack",
+                           lambda: conformance(env, state))
+        rc = 1 if failed else 0
+        if failed:
+            print(f"failed against the stack: {', '.join(failed)}")
             print(f"--- the stack's output (tail; logs in {state}/logs):\n{tail(state / 'stack.out', 60)}")
     finally:
         if dev.poll() is None:
@@ -1040,6 +1066,148 @@ def run_e2e():
         print(f"make dev did not stop cleanly on Ctrl-C: exit {stopped}, ports still taken: {busy or 'none'}")
         return rc or 1
     return rc
+
+
+# ---------------------------------------------------------------- the published contract
+CLIENT_DIR = ROOT / "examples" / "python-client"
+CLIENT_PACKAGE = "m365_connector_client"
+
+
+def generate_client(into):
+    """Generates the typed client from openapi.yaml into `into`/m365_connector_client (the
+    generator and its formatter are pinned in requirements.txt, so the output is reproducible)."""
+    target = Path(into) / CLIENT_PACKAGE
+    shutil.rmtree(target, ignore_errors=True)
+    done = subprocess.run([str(VENV_BIN / "openapi-python-client"), "generate", "--path", str(ROOT / "openapi.yaml"),
+                           "--meta", "none", "--output-path", str(target)],
+                          cwd=into, env=dict(os.environ, PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}"),
+                          capture_output=True, text=True)
+    shutil.rmtree(target / ".ruff_cache", ignore_errors=True)
+    if done.returncode != 0 or "Warning" in done.stdout:
+        print(done.stdout + done.stderr)
+        return 1
+    return 0
+
+
+def cmd_client():
+    """`stack.py client`: regenerates examples/python-client from openapi.yaml."""
+    rc = generate_client(CLIENT_DIR)
+    if rc == 0:
+        print(f"generated {CLIENT_DIR / CLIENT_PACKAGE} from openapi.yaml")
+    return rc
+
+
+def check_client():
+    """The committed client is exactly what openapi.yaml generates now."""
+    import filecmp
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        if generate_client(tmp):
+            print("openapi-python-client could not generate a complete client from openapi.yaml")
+            return 1
+        fresh, committed = Path(tmp) / CLIENT_PACKAGE, CLIENT_DIR / CLIENT_PACKAGE
+
+        def files(root):
+            return {p.relative_to(root) for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+
+        differ = sorted(str(f) for f in files(fresh) ^ files(committed))
+        differ += sorted(str(f) for f in files(fresh) & files(committed)
+                         if not filecmp.cmp(fresh / f, committed / f, shallow=False))
+    if differ:
+        print(f"examples/python-client is not what openapi.yaml generates ({', '.join(differ[:10])}); "
+              "run `make client` and commit the result")
+        return 1
+    print("examples/python-client matches openapi.yaml")
+    return 0
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def check_docs_page(env, state):
+    """Renders GET /docs in headless Chromium (after its scripts ran): the page's title and an
+    operation of the contract must be in the DOM; the screenshot is kept in the stack's folder."""
+    browser = chromium()
+    if browser is None:
+        print("no Chromium: `make test` installs Debian's `chromium` (make browser)")
+        return 1
+    url = f"{env['BASE_URL']}/docs"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+             "--hide-scrollbars", "--virtual-time-budget=15000", "--window-size=1280,1600"]
+    shot = state / "docs.png"
+    shot.unlink(missing_ok=True)
+    subprocess.run([browser, *flags, f"--screenshot={shot}", url], capture_output=True, timeout=120)
+    dom = subprocess.run([browser, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    (state / "docs.html").write_text(dom)
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    wanted = [spec["info"]["title"], spec["paths"]["/connections"]["post"]["summary"],
+              spec["paths"]["/connections/{id}/messages"]["post"]["summary"]]
+    title = re.search(r"<title>([^<]*)</title>", dom)
+    missing = [w for w in wanted if html.escape(w, quote=False) not in dom]
+    if not title or title.group(1) != spec["info"]["title"] or missing or not shot.exists():
+        print(f"/docs did not render: title {title.group(1) if title else None!r}, missing {missing}, "
+              f"screenshot {'kept' if shot.exists() else 'not taken'} (DOM in {state / 'docs.html'})")
+        return 1
+    print(f"/docs renders: title {title.group(1)!r}, operations shown ({', '.join(wanted[1:])}); "
+          f"screenshot {shot}")
+    return 0
+
+
+# Checks of the conformance run: no 5xx; statuses, media types, headers and bodies as documented;
+# generated invalid input refused with a 4xx (whose body the schema checks make a problem).
+CONFORMANCE_CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
+                      "response_headers_conformance", "response_schema_conformance", "negative_data_rejection"]
+
+
+def sim_clock_back(sim_url):
+    def advance(seconds):
+        request = urllib.request.Request(f"{sim_url}/_sim/clock/advance", data=json.dumps({"seconds": seconds}).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())["offsetSeconds"]
+    advance(-advance(0))
+
+
+def conformance(env, state):
+    """Schemathesis against the running stack: every operation of openapi.yaml, valid and invalid
+    inputs (examples, boundary values, fuzzing), a bounded number of cases, with the dev API key.
+    Ids in paths are generated, so no test data of the suite is touched; the OAuth routes are
+    fuzzed with generated states (their success path needs Microsoft's redirect and the browser's
+    cookie, which only a browser flow has: the end-to-end suite and the example cover it)."""
+    report = state / "schemathesis"
+    shutil.rmtree(report, ignore_errors=True)
+    # The connection the example made (tests/conformance/schemathesis.toml puts it in the paths).
+    request = urllib.request.Request(f"{env['BASE_URL']}/connections?user_id=example-recruiter",
+                                     headers={"Authorization": f"Bearer {env['API_KEY']}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        connections = json.loads(response.read())["connections"]
+    if not connections:
+        print("no connection of example-recruiter (the example connects it first)")
+        return 1
+    args = [str(VENV_BIN / "schemathesis"), "--config-file", str(ROOT / "tests" / "conformance" / "schemathesis.toml"),
+            "run", str(ROOT / "openapi.yaml"),
+            "--url", env["BASE_URL"], "--header", f"Authorization: Bearer {env['API_KEY']}",
+            "--checks", ",".join(CONFORMANCE_CHECKS),
+            "--phases", "examples,coverage,fuzzing",
+            "--max-examples", os.environ.get("CONFORMANCE_EXAMPLES", "12"),
+            "--seed", os.environ.get("CONFORMANCE_SEED", "20261130"),
+            "--workers", "2", "--max-redirects", "0", "--request-timeout", "35",
+            "--generation-database", "none", "--no-color", "--output-truncate", "true",
+            "--suppress-health-check", "too_slow,filter_too_much,data_too_large",
+            "--report", "junit", "--report-dir", str(report)]
+    started = time.time()
+    done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, CONFORMANCE_CONNECTION_ID=connections[0]["id"]))
+    (report / "output.txt").parent.mkdir(parents=True, exist_ok=True)
+    (report / "output.txt").write_text(done.stdout + done.stderr)
+    print(done.stdout[-12000:] + done.stderr[-2000:])
+    print(f"conformance run: {time.time() - started:.0f}s, exit {done.returncode}; full output in {report}/output.txt")
+    return done.returncode
 
 
 def cmd_dev():
@@ -1346,7 +1514,7 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve, "bench": cmd_bench,
                 "fire": cmd_fire, "events": cmd_events, "connect": cmd_connect, "e2e": run_e2e,
-                "admin-consent": cmd_admin_consent}
+                "admin-consent": cmd_admin_consent, "client": cmd_client}
     if command not in handlers:
-        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|admin-consent ADMIN|e2e")
+        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|admin-consent ADMIN|e2e|client")
     sys.exit(handlers[command]())

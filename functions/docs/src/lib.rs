@@ -23,7 +23,8 @@ const CACHE_SHORT: &str = "public, max-age=300";
 const CACHE_LONG: &str = "public, max-age=86400";
 /// The page loads its script, the contract and Redoc's styles from this origin only; Redoc
 /// injects inline styles and runs its search index in a worker started from a blob.
-const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+const PAGE_POLICY: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
 img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; \
 base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 

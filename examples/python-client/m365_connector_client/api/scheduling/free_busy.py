@@ -1,0 +1,304 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.free_busy import FreeBusy
+from ...models.free_busy_request import FreeBusyRequest
+from ...models.problem_400 import Problem400
+from ...models.problem_401 import Problem401
+from ...models.problem_403 import Problem403
+from ...models.problem_404 import Problem404
+from ...models.problem_409 import Problem409
+from ...models.problem_413 import Problem413
+from ...models.problem_500 import Problem500
+from ...models.problem_503 import Problem503
+from ...types import Response
+
+
+def _get_kwargs(
+    id: UUID,
+    *,
+    body: FreeBusyRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/connections/{id}/free-busy".format(
+            id=quote(str(id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    FreeBusy
+    | Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem500
+    | Problem503
+    | None
+):
+    if response.status_code == 200:
+        response_200 = FreeBusy.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem413.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 500:
+        response_500 = Problem500.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem503.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    FreeBusy
+    | Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem500
+    | Problem503
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: FreeBusyRequest,
+) -> Response[
+    FreeBusy
+    | Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem500
+    | Problem503
+]:
+    """Free/busy of up to 100 attendees
+
+     Read through the connection's calendar (getSchedule). Times in the answer are in `time_zone`. An
+    address Graph cannot resolve is `unknown`, an on-premises mailbox `unsupported`; neither is ever
+    reported free.
+
+    Args:
+        id (UUID):
+        body (FreeBusyRequest): A window of at most one year; no address twice (case-insensitive).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[FreeBusy | Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem500 | Problem503]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: FreeBusyRequest,
+) -> (
+    FreeBusy
+    | Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem500
+    | Problem503
+    | None
+):
+    """Free/busy of up to 100 attendees
+
+     Read through the connection's calendar (getSchedule). Times in the answer are in `time_zone`. An
+    address Graph cannot resolve is `unknown`, an on-premises mailbox `unsupported`; neither is ever
+    reported free.
+
+    Args:
+        id (UUID):
+        body (FreeBusyRequest): A window of at most one year; no address twice (case-insensitive).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        FreeBusy | Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem500 | Problem503
+    """
+
+    return sync_detailed(
+        id=id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: FreeBusyRequest,
+) -> Response[
+    FreeBusy
+    | Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem500
+    | Problem503
+]:
+    """Free/busy of up to 100 attendees
+
+     Read through the connection's calendar (getSchedule). Times in the answer are in `time_zone`. An
+    address Graph cannot resolve is `unknown`, an on-premises mailbox `unsupported`; neither is ever
+    reported free.
+
+    Args:
+        id (UUID):
+        body (FreeBusyRequest): A window of at most one year; no address twice (case-insensitive).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[FreeBusy | Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem500 | Problem503]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: FreeBusyRequest,
+) -> (
+    FreeBusy
+    | Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem500
+    | Problem503
+    | None
+):
+    """Free/busy of up to 100 attendees
+
+     Read through the connection's calendar (getSchedule). Times in the answer are in `time_zone`. An
+    address Graph cannot resolve is `unknown`, an on-premises mailbox `unsupported`; neither is ever
+    reported free.
+
+    Args:
+        id (UUID):
+        body (FreeBusyRequest): A window of at most one year; no address twice (case-insensitive).
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        FreeBusy | Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem500 | Problem503
+    """
+
+    return (
+        await asyncio_detailed(
+            id=id,
+            client=client,
+            body=body,
+        )
+    ).parsed

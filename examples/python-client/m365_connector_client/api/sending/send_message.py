@@ -1,0 +1,363 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem_400 import Problem400
+from ...models.problem_401 import Problem401
+from ...models.problem_403 import Problem403
+from ...models.problem_404 import Problem404
+from ...models.problem_409 import Problem409
+from ...models.problem_413 import Problem413
+from ...models.problem_422 import Problem422
+from ...models.problem_500 import Problem500
+from ...models.problem_503 import Problem503
+from ...models.problem_507 import Problem507
+from ...models.send_request import SendRequest
+from ...models.sent import Sent
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    id: UUID,
+    *,
+    body: SendRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/connections/{id}/messages".format(
+            id=quote(str(id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem422
+    | Problem500
+    | Problem503
+    | Problem507
+    | Sent
+    | None
+):
+    if response.status_code == 202:
+        response_202 = Sent.from_dict(response.json())
+
+        return response_202
+
+    if response.status_code == 400:
+        response_400 = Problem400.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem401.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem403.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem404.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem409.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem413.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 422:
+        response_422 = Problem422.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 500:
+        response_500 = Problem500.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem503.from_dict(response.json())
+
+        return response_503
+
+    if response.status_code == 507:
+        response_507 = Problem507.from_dict(response.json())
+
+        return response_507
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem422
+    | Problem500
+    | Problem503
+    | Problem507
+    | Sent
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: SendRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem422
+    | Problem500
+    | Problem503
+    | Problem507
+    | Sent
+]:
+    """Send a message as the connected user
+
+     Exactly once with an `Idempotency-Key`: the same key and body answer the first response
+    again with `Idempotent-Replayed: true`; the same key with another body is a 422; a
+    duplicate while the first is still running is a 409 with `Retry-After`. Inline
+    attachments may total 3 MB (decoded); larger files go through
+    `POST /connections/{id}/uploads`. The request body may be 6 MiB. Exchange sends after
+    answering: the message reaches Sent Items a moment after the 202.
+
+    Args:
+        id (UUID):
+        idempotency_key (str | Unset): 1-255 printable ASCII characters (spaces inside allowed),
+            not only spaces.
+        body (SendRequest): A new message. At least one recipient in `to`, `cc` or `bcc`, at most
+            500 in all.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: SendRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem422
+    | Problem500
+    | Problem503
+    | Problem507
+    | Sent
+    | None
+):
+    """Send a message as the connected user
+
+     Exactly once with an `Idempotency-Key`: the same key and body answer the first response
+    again with `Idempotent-Replayed: true`; the same key with another body is a 422; a
+    duplicate while the first is still running is a 409 with `Retry-After`. Inline
+    attachments may total 3 MB (decoded); larger files go through
+    `POST /connections/{id}/uploads`. The request body may be 6 MiB. Exchange sends after
+    answering: the message reaches Sent Items a moment after the 202.
+
+    Args:
+        id (UUID):
+        idempotency_key (str | Unset): 1-255 printable ASCII characters (spaces inside allowed),
+            not only spaces.
+        body (SendRequest): A new message. At least one recipient in `to`, `cc` or `bcc`, at most
+            500 in all.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent
+    """
+
+    return sync_detailed(
+        id=id,
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: SendRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[
+    Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem422
+    | Problem500
+    | Problem503
+    | Problem507
+    | Sent
+]:
+    """Send a message as the connected user
+
+     Exactly once with an `Idempotency-Key`: the same key and body answer the first response
+    again with `Idempotent-Replayed: true`; the same key with another body is a 422; a
+    duplicate while the first is still running is a 409 with `Retry-After`. Inline
+    attachments may total 3 MB (decoded); larger files go through
+    `POST /connections/{id}/uploads`. The request body may be 6 MiB. Exchange sends after
+    answering: the message reaches Sent Items a moment after the 202.
+
+    Args:
+        id (UUID):
+        idempotency_key (str | Unset): 1-255 printable ASCII characters (spaces inside allowed),
+            not only spaces.
+        body (SendRequest): A new message. At least one recipient in `to`, `cc` or `bcc`, at most
+            500 in all.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent]
+    """
+
+    kwargs = _get_kwargs(
+        id=id,
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    id: UUID,
+    *,
+    client: AuthenticatedClient,
+    body: SendRequest,
+    idempotency_key: str | Unset = UNSET,
+) -> (
+    Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem409
+    | Problem413
+    | Problem422
+    | Problem500
+    | Problem503
+    | Problem507
+    | Sent
+    | None
+):
+    """Send a message as the connected user
+
+     Exactly once with an `Idempotency-Key`: the same key and body answer the first response
+    again with `Idempotent-Replayed: true`; the same key with another body is a 422; a
+    duplicate while the first is still running is a 409 with `Retry-After`. Inline
+    attachments may total 3 MB (decoded); larger files go through
+    `POST /connections/{id}/uploads`. The request body may be 6 MiB. Exchange sends after
+    answering: the message reaches Sent Items a moment after the 202.
+
+    Args:
+        id (UUID):
+        idempotency_key (str | Unset): 1-255 printable ASCII characters (spaces inside allowed),
+            not only spaces.
+        body (SendRequest): A new message. At least one recipient in `to`, `cc` or `bcc`, at most
+            500 in all.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent
+    """
+
+    return (
+        await asyncio_detailed(
+            id=id,
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar
+
+from attrs import define as _attrs_define
+
+from ..models.problem_401_status import Problem401Status
+from ..models.problem_401_type import Problem401Type
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="Problem401")
+
+
+@_attrs_define
+class Problem401:
+    """A problem with status 401.
+
+    Attributes:
+        type_ (Problem401Type):
+        title (str):
+        status (Problem401Status):
+        detail (str | Unset):
+        field (str | Unset):
+        required_scope (str | Unset):
+    """
+
+    type_: Problem401Type
+    title: str
+    status: Problem401Status
+    detail: str | Unset = UNSET
+    field: str | Unset = UNSET
+    required_scope: str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        type_ = self.type_.value
+
+        title = self.title
+
+        status = self.status.value
+
+        detail = self.detail
+
+        field = self.field
+
+        required_scope = self.required_scope
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update(
+            {
+                "type": type_,
+                "title": title,
+                "status": status,
+            }
+        )
+        if detail is not UNSET:
+            field_dict["detail"] = detail
+        if field is not UNSET:
+            field_dict["field"] = field
+        if required_scope is not UNSET:
+            field_dict["required_scope"] = required_scope
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        type_ = Problem401Type(d.pop("type"))
+
+        title = d.pop("title")
+
+        status = Problem401Status(d.pop("status"))
+
+        detail = d.pop("detail", UNSET)
+
+        field = d.pop("field", UNSET)
+
+        required_scope = d.pop("required_scope", UNSET)
+
+        problem_401 = cls(
+            type_=type_,
+            title=title,
+            status=status,
+            detail=detail,
+            field=field,
+            required_scope=required_scope,
+        )
+
+        return problem_401
