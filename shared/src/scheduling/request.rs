@@ -147,6 +147,14 @@ impl TryFrom<FreeBusyBody> for FreeBusyQuery {
             DEFAULT_INTERVAL_MINUTES,
             INTERVAL_MINUTES,
         )?;
+        // Graph refuses an availability view interval longer than the window
+        // (`ErrorInvalidMergedFreeBusyInterval`): the client's to fix, not our 500.
+        if interval > window.duration() {
+            return Err(ParseError::new(
+                "interval_minutes",
+                "must not be longer than the window from start to end",
+            ));
+        }
         Ok(Self {
             attendees,
             window,
@@ -501,6 +509,11 @@ mod tests {
             ("time_zone", json!({"time_zone": "CEST+1"})),
             ("interval_minutes", json!({"interval_minutes": 4})),
             ("interval_minutes", json!({"interval_minutes": 1441})),
+            (
+                "interval_minutes",
+                json!({"start": "2027-01-12T08:00:00+01:00", "end": "2027-01-12T18:00:00+01:00",
+                       "interval_minutes": 1439}),
+            ),
             ("attendees", json!({"attendees": []})),
             ("attendees", json!({"attendees": many})),
             (

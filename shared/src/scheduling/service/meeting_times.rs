@@ -32,6 +32,9 @@ pub async fn meeting_times(
     let everyone: Vec<EmailAddress> = q.required.iter().chain(&q.optional).cloned().collect();
     // Busy items just outside the window still matter through the buffers.
     let margin = q.buffer_before.max(q.buffer_after);
+    // Slots come from the busy items; the view's interval only has to be one Graph accepts for
+    // this window: at most the window (which is at least the 5-minute shortest meeting).
+    let interval = Duration::minutes(60).min(q.window.duration() + margin * 2);
     let everyone = &everyone;
     let schedules = with_access_token(c, id, |token| async move {
         read_schedules(
@@ -40,7 +43,7 @@ pub async fn meeting_times(
             everyone,
             q.window.start - margin,
             q.window.end + margin,
-            Duration::minutes(60),
+            interval,
             q.zone,
         )
         .await

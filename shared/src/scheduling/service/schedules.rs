@@ -12,18 +12,25 @@ pub struct AttendeeSchedule {
 }
 
 /// Splits `[start, end)` into windows of at most [`MAX_CALL_WINDOW`], each a whole number of
-/// intervals long so that the availability views concatenate.
+/// intervals long so that the availability views concatenate. A tail shorter than one interval
+/// joins the window before it: Graph refuses a window shorter than its interval
+/// (`ErrorInvalidMergedFreeBusyInterval`), and the joined window, a day at most over
+/// `MAX_CALL_WINDOW`, stays under Graph's 42 days. (A whole window shorter than the interval is
+/// the caller's to refuse or avoid.)
 pub fn time_chunks(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     interval: Duration,
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let per_chunk = interval * (MAX_CALL_WINDOW.num_minutes() / interval.num_minutes()) as i32;
-    let mut out = Vec::new();
+    let mut out: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
     let mut cursor = start;
     while cursor < end {
         let next = (cursor + per_chunk).min(end);
-        out.push((cursor, next));
+        match out.last_mut() {
+            Some(last) if next - cursor < interval => last.1 = next,
+            _ => out.push((cursor, next)),
+        }
         cursor = next;
     }
     out
@@ -342,6 +349,20 @@ mod tests {
         assert_eq!(chunks.last().unwrap().1, start + Duration::days(90));
         let odd = time_chunks(start, start + Duration::days(50), Duration::minutes(7));
         assert_eq!((odd[0].1 - odd[0].0).num_minutes() % 7, 0);
+    }
+
+    #[test]
+    fn a_tail_shorter_than_an_interval_joins_the_window_before_it() {
+        let start = DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let end = start + MAX_CALL_WINDOW + Duration::minutes(10);
+        let chunks = time_chunks(start, end, Duration::minutes(60));
+        assert_eq!(chunks, vec![(start, end)]);
+        assert!(end - start < Duration::days(42));
+        // A tail of a whole interval or more stays a window of its own.
+        let end = start + MAX_CALL_WINDOW + Duration::minutes(60);
+        assert_eq!(time_chunks(start, end, Duration::minutes(60)).len(), 2);
     }
 
     #[test]
