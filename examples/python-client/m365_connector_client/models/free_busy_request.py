@@ -20,7 +20,8 @@ class FreeBusyRequest:
         start (datetime.datetime): An RFC 3339 date-time with an offset (`Z` or `+01:00`).
         end (datetime.datetime): An RFC 3339 date-time with an offset (`Z` or `+01:00`).
         time_zone (str): An IANA time zone name (`Europe/Berlin`); a Windows name is refused.
-        interval_minutes (int | None | Unset):  Default: 30.
+        interval_minutes (int | None | Unset): Minutes per digit of `availability_view`; at most the window (Graph
+            refuses a longer one). Default: 30.
     """
 
     attendees: list[str]
