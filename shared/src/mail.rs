@@ -176,7 +176,7 @@ pub async fn get(
     }
     let live = tokens::with_access_token(c, id, |token| async move {
         c.graph
-            .get_message(&token, message_id.as_str())
+            .get_message(&token, message_id)
             .await
             .map_err(MailError::Graph)
     })

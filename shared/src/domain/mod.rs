@@ -15,7 +15,7 @@ pub use connection::{Capability, Connection, ConnectionStatus};
 pub use email::EmailAddress;
 pub use folder::Folder;
 pub use idempotency::IdempotencyKey;
-pub use ids::{AppUserId, ConnectionId, GraphId, PageLimit, SubscriptionId, TenantId};
+pub use ids::{AppUserId, ConnectionId, GraphId, PageLimit, PathSegment, SubscriptionId, TenantId};
 pub use tenant::TenantAccess;
 
 /// A validation failure, naming the request field at fault (`to[1].address`, `tenant`, ...).

@@ -278,8 +278,8 @@ impl Mailbox<'_> {
     /// A delta round for every folder, concurrently (they share the Graph cap and deadline).
     async fn catch_up(&self) -> Result<Outcome, SyncError> {
         let (inbox, sent) = tokio::join!(
-            self.sync_folder(Folder::Inbox.as_str()),
-            self.sync_folder(Folder::SentItems.as_str())
+            self.sync_folder(Folder::Inbox),
+            self.sync_folder(Folder::SentItems)
         );
         let (inbox, sent) = (inbox?, sent?);
         let mut stats = inbox.1;
@@ -305,12 +305,13 @@ impl Mailbox<'_> {
         Ok(Outcome::Done(stats))
     }
 
-    async fn sync_folder(&self, folder: &str) -> Result<(FolderEnd, Stats), SyncError> {
+    async fn sync_folder(&self, kind: Folder) -> Result<(FolderEnd, Stats), SyncError> {
+        let folder = kind.as_str();
         let id = &self.connection.id;
         let store = &self.c.store;
         let cutoff = Utc::now() - chrono::Duration::days(self.c.config.sync_lookback_days.into());
         let initial =
-            GraphClient::initial_delta_link(folder, self.options.delta_filter.then_some(cutoff));
+            GraphClient::initial_delta_link(kind, self.options.delta_filter.then_some(cutoff));
         let saved = store.get_cursor(id, folder).await?;
         let mut saved_link = saved.clone();
         let mut link = saved.unwrap_or_else(|| initial.clone());
@@ -379,7 +380,7 @@ impl Mailbox<'_> {
                             .await?;
                     }
                     store.put_cursor(id, folder, &delta, Utc::now()).await?;
-                    self.restore_returned(folder, &removed, cutoff, &mut stats)
+                    self.restore_returned(kind, &removed, cutoff, &mut stats)
                         .await?;
                     return Ok((FolderEnd::Complete, stats));
                 }
