@@ -1,20 +1,92 @@
-//! Hostile input against the real stack (moto + the Graph simulator): delta links that point at
-//! another host, and message or event ids made to change the Graph path they are put in.
+//! Hostile input against the real stack (moto + the Graph simulator): a received message far larger
+//! than anything the connector can store or publish, delta links that point at another host, and
+//! message or event ids made to change the Graph path they are put in.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_sdk_eventbridge::operation::put_events::PutEventsInput;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_types::config_bag::ConfigBag;
 use m365_connector::domain::{ConnectionId, Folder};
+use m365_connector::events::EventPublisher;
 use m365_connector::graph::messages::DeltaError;
 use m365_connector::graph::GraphError;
 use m365_connector::queue::SyncJob;
 use m365_connector::sync::{self, Outcome};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::helpers::{unique, Harness};
-use crate::sync::{deliver, harness_with_webhook, stored_messages, ALICE};
+use crate::helpers::{body, unique, Harness};
+use crate::sync::{deliver, harness_with_webhook, receive, stored_messages, ALICE};
+
+/// PutEvents' limit on the entries of one request (source, detail-type and detail in UTF-8):
+/// "The total entry size must be less than 256KB",
+/// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html
+const PUT_EVENTS_LIMIT: usize = 256 * 1024;
+
+/// Records the entry size of every PutEvents request the connector makes, measured as AWS does.
+#[derive(Debug, Clone, Default)]
+struct PutEventsSizes(Arc<Mutex<Vec<usize>>>);
+
+impl Intercept for PutEventsSizes {
+    fn name(&self) -> &'static str {
+        "PutEventsSizes"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(input) = context.input().downcast_ref::<PutEventsInput>() {
+            let size = input
+                .entries()
+                .iter()
+                .map(|e| {
+                    e.source().map_or(0, str::len)
+                        + e.detail_type().map_or(0, str::len)
+                        + e.detail().map_or(0, str::len)
+                        + e.resources().iter().map(String::len).sum::<usize>()
+                        + if e.time().is_some() { 14 } else { 0 }
+                })
+                .sum();
+            self.0.lock().unwrap().push(size);
+        }
+        Ok(())
+    }
+}
+
+/// Publishes the harness connector's events through a client that measures every request.
+async fn measure_put_events(h: &mut Harness) -> PutEventsSizes {
+    let sizes = PutEventsSizes::default();
+    let config = aws_config::load_from_env().await;
+    let client = aws_sdk_eventbridge::Client::from_conf(
+        aws_sdk_eventbridge::config::Builder::from(&config)
+            .interceptor(sizes.clone())
+            .build(),
+    );
+    h.connector.events = EventPublisher::new(client, &h.connector.config.event_bus_name);
+    sizes
+}
+
+/// Connects alice and runs the queued `connected` job once through the mail-sync function;
+/// returns the connection id and how many jobs the function reported failed.
+async fn connect_and_run_once(h: &Harness) -> (String, usize) {
+    let landing = h.connect(&unique("user"), ALICE).await;
+    assert_eq!(landing["status"], "active");
+    let records = receive(h).await;
+    assert_eq!(records.len(), 1, "the connected job");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let response = mail_sync::process(&h.connector, records, deadline).await;
+    (
+        landing["connection_id"].clone(),
+        response.batch_item_failures.len(),
+    )
+}
 
 async fn catch_up(h: &Harness, id: &str) -> Result<Outcome, sync::SyncError> {
     let job = SyncJob::CatchUp {
@@ -26,6 +98,137 @@ async fn catch_up(h: &Harness, id: &str) -> Result<Outcome, sync::SyncError> {
         tokio::time::Instant::now() + Duration::from_secs(120),
     )
     .await
+}
+
+#[tokio::test]
+async fn sync_stores_a_message_with_thousands_of_recipients_reduced_and_the_folder_moves_on() {
+    let mut h = harness_with_webhook().await;
+    let sizes = measure_put_events(&mut h).await;
+    // 4,000 To and 1,000 Cc addresses with 200-character display names (multi-byte, so bytes
+    // and characters differ) and a 30 KB subject: about 2.4 MB of recipients.
+    let name = |i: usize| format!("{i:04} {}", "é".repeat(195));
+    let to: Vec<Value> = (0..4000)
+        .map(|i| json!({"address": format!("to{i}@crowd.example"), "name": name(i)}))
+        .chain([json!({"address": ALICE, "name": "Alice"})])
+        .collect();
+    let cc: Vec<Value> = (0..1000)
+        .map(|i| json!({"address": format!("cc{i}@crowd.example"), "name": name(i)}))
+        .collect();
+    deliver(&h, ALICE, "before@ext.example", "before the flood").await;
+    h.control(
+        Method::POST,
+        &format!("/_sim/mailboxes/{ALICE}/messages"),
+        Some(
+            json!({"from": {"address": "flood@ext.example", "name": "F".repeat(5000)},
+                    "subject": "S".repeat(30 * 1024), "body": "hello", "to": to, "cc": cc}),
+        ),
+    )
+    .await;
+    deliver(&h, ALICE, "after@ext.example", "after the flood").await;
+
+    let (id, failed) = connect_and_run_once(&h).await;
+    assert_eq!(failed, 0, "the backfill must not fail on one message");
+
+    let messages = stored_messages(&h, &id, &[]).await;
+    assert_eq!(
+        messages.len(),
+        3,
+        "{:?}",
+        messages.iter().map(|m| &m["subject"]).collect::<Vec<_>>()
+    );
+    for subject in ["before the flood", "after the flood"] {
+        let m = messages.iter().find(|m| m["subject"] == subject).unwrap();
+        assert_eq!(m["truncated"], false, "{m}");
+        assert_eq!(m["to_count"], 1);
+        let message_id = m["id"].as_str().unwrap();
+        let response = connections::handle(
+            &h.connector,
+            h.api(
+                "GET",
+                &format!("/connections/{id}/messages/{message_id}"),
+                &[],
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            body(response).await["body"]["content"],
+            format!("body of {subject}")
+        );
+    }
+    let flood = messages
+        .iter()
+        .find(|m| m["from"]["address"] == "flood@ext.example")
+        .expect("the hostile message is stored");
+    assert_eq!(flood["truncated"], true);
+    assert_eq!(flood["to_count"], 4001);
+    assert_eq!(flood["cc_count"], 1000);
+    let to = flood["to"].as_array().unwrap();
+    let cc = flood["cc"].as_array().unwrap();
+    assert!(
+        !to.is_empty() && to.len() < 4001 && cc.len() < 1000,
+        "{} {}",
+        to.len(),
+        cc.len()
+    );
+    assert!(to
+        .iter()
+        .chain(cc)
+        .all(|r| r["name"].as_str().unwrap().chars().count() < 200));
+    assert!(flood["subject"].as_str().unwrap().len() < 30 * 1024);
+    assert!(flood["from"]["name"].as_str().unwrap().len() < 5000);
+    // Reading it through the API works too (the body live from Graph).
+    let flood_id = flood["id"].as_str().unwrap();
+    let response = connections::handle(
+        &h.connector,
+        h.api(
+            "GET",
+            &format!("/connections/{id}/messages/{flood_id}"),
+            &[],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let full = body(response).await;
+    assert_eq!(
+        (full["truncated"].clone(), full["to_count"].clone()),
+        (json!(true), json!(4001))
+    );
+
+    // Events: one per message, the hostile one reduced the same way, no request over the limit.
+    let events = h.events().await;
+    let created: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["detail-type"] == "message.created")
+        .collect();
+    assert_eq!(created.len(), 3);
+    let flood_event = created
+        .iter()
+        .find(|e| e["detail"]["message"]["id"] == flood_id)
+        .unwrap();
+    assert_eq!(flood_event["detail"]["message"]["truncated"], true);
+    assert_eq!(flood_event["detail"]["message"]["to_count"], 4001);
+    let sizes = sizes.0.lock().unwrap().clone();
+    assert!(!sizes.is_empty());
+    assert!(sizes.iter().all(|s| *s < PUT_EVENTS_LIMIT), "{sizes:?}");
+
+    // The cursor moved past the page: the next round fetches nothing new.
+    let outcome = catch_up(&h, &id).await.unwrap();
+    let Outcome::Done(stats) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(
+        (
+            stats.created,
+            stats.updated,
+            stats.deleted,
+            stats.quarantined
+        ),
+        (0, 0, 0, 0),
+        "{stats:?}"
+    );
 }
 
 /// A TCP listener standing in for another host: counts the connections it gets and whether any
