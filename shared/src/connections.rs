@@ -150,10 +150,15 @@ pub async fn delete(c: &Connector, id: &ConnectionId) -> Result<bool, Connection
             Ok(token) => {
                 let policy = crate::graph::GraphPolicy::cleanup();
                 for sub in &subscriptions {
-                    if let Err(e) = policy
-                        .run(|| c.graph.delete_subscription(&token, sub))
-                        .await
-                    {
+                    let deleted = match crate::graph::graph_id(sub) {
+                        Ok(sub) => {
+                            policy
+                                .run(|| c.graph.delete_subscription(&token, &sub))
+                                .await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = deleted {
                         // It expires on its own within three days; notifications for it
                         // will find no subscription record and be dropped.
                         tracing::warn!(subscription_id = %sub, error = %e, "could not delete subscription");

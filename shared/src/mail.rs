@@ -48,7 +48,8 @@ impl crate::graph::GraphCause for MailError {
 }
 
 /// The app-facing JSON of a stored message (the etag is internal); also the `message` of every
-/// `message.*` event.
+/// `message.*` event. `truncated` says the message was bounded (`crate::sync::bounds`): `to` and
+/// `cc` may hold fewer recipients than `to_count` and `cc_count`, and text may be shortened.
 pub fn view(r: &MessageRecord) -> serde_json::Value {
     serde_json::json!({
         "id": r.id,
@@ -66,6 +67,9 @@ pub fn view(r: &MessageRecord) -> serde_json::Value {
         "is_read": r.is_read,
         "web_link": r.web_link,
         "deleted": r.deleted,
+        "truncated": r.truncated,
+        "to_count": r.to_count.map_or(r.to.len(), |n| n as usize),
+        "cc_count": r.cc_count.map_or(r.cc.len(), |n| n as usize),
     })
 }
 
@@ -176,7 +180,7 @@ pub async fn get(
     }
     let live = tokens::with_access_token(c, id, |token| async move {
         c.graph
-            .get_message(&token, message_id.as_str())
+            .get_message(&token, message_id)
             .await
             .map_err(MailError::Graph)
     })

@@ -59,9 +59,7 @@ async fn route(
         }
         Route::Send => SendKind::New,
         Route::Reply => SendKind::Reply {
-            message_id: GraphId::parse("message_id", edge.param("message_id")?)?
-                .as_str()
-                .to_owned(),
+            message_id: GraphId::parse("message_id", edge.param("message_id")?)?,
             reply_all: false,
         },
     };

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{GraphClient, GraphError, GraphPolicy};
+use crate::domain::GraphId;
 
 /// Graph `dateTimeTimeZone`: a wall-clock time and the zone it is in (Windows or IANA name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,10 +201,10 @@ impl GraphClient {
     pub async fn update_event(
         &self,
         token: &SecretString,
-        id: &str,
+        id: &GraphId,
         patch: &serde_json::Value,
     ) -> Result<GraphEvent, GraphError> {
-        let url = self.url(&format!("me/events/{id}"));
+        let url = self.url(&format!("me/events/{}", id.segment()));
         let response = self
             .send_retrying(|| {
                 self.http
@@ -220,10 +221,10 @@ impl GraphClient {
     pub async fn cancel_event(
         &self,
         token: &SecretString,
-        id: &str,
+        id: &GraphId,
         comment: Option<&str>,
     ) -> Result<(), GraphError> {
-        let url = self.url(&format!("me/events/{id}/cancel"));
+        let url = self.url(&format!("me/events/{}/cancel", id.segment()));
         let body = serde_json::json!({ "comment": comment.unwrap_or_default() });
         self.send_retrying(|| {
             self.http

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{GraphClient, GraphError};
+use crate::domain::GraphId;
 
 const PREFER_IMMUTABLE: &str = "IdType=\"ImmutableId\"";
 
@@ -176,7 +177,7 @@ impl GraphClient {
     pub async fn create_reply(
         &self,
         token: &SecretString,
-        message_id: &str,
+        message_id: &GraphId,
         reply_all: bool,
         message: &DraftMessage,
     ) -> Result<MessageRef, GraphError> {
@@ -188,7 +189,7 @@ impl GraphClient {
         let response = self
             .post_json(
                 token,
-                &format!("me/messages/{}/{action}", segment(message_id)),
+                &format!("me/messages/{}/{action}", message_id.segment()),
                 &serde_json::json!({ "message": message }),
             )
             .send()
@@ -201,13 +202,13 @@ impl GraphClient {
     pub async fn add_attachment(
         &self,
         token: &SecretString,
-        draft_id: &str,
+        draft_id: &GraphId,
         attachment: &FileAttachment,
     ) -> Result<(), GraphError> {
         let response = self
             .post_json(
                 token,
-                &format!("me/messages/{}/attachments", segment(draft_id)),
+                &format!("me/messages/{}/attachments", draft_id.segment()),
                 attachment,
             )
             .send()
@@ -223,7 +224,7 @@ impl GraphClient {
     pub async fn attachment_count(
         &self,
         token: &SecretString,
-        draft_id: &str,
+        draft_id: &GraphId,
     ) -> Result<usize, GraphError> {
         #[derive(Deserialize)]
         struct Id {
@@ -234,7 +235,7 @@ impl GraphClient {
             .http
             .get(self.url(&format!(
                 "me/messages/{}/attachments?$select=id,name,size",
-                segment(draft_id)
+                draft_id.segment()
             )))
             .bearer_auth(token.expose_secret())
             .header("Prefer", PREFER_IMMUTABLE)
@@ -249,7 +250,7 @@ impl GraphClient {
     pub async fn create_upload_session(
         &self,
         token: &SecretString,
-        draft_id: &str,
+        draft_id: &GraphId,
         name: &str,
         content_type: &str,
         size: u64,
@@ -262,7 +263,7 @@ impl GraphClient {
                 token,
                 &format!(
                     "me/messages/{}/attachments/createUploadSession",
-                    segment(draft_id)
+                    draft_id.segment()
                 ),
                 &body,
             )
@@ -304,10 +305,14 @@ impl GraphClient {
     }
 
     /// `POST /me/messages/{id}/send` (202, no body).
-    pub async fn send_draft(&self, token: &SecretString, draft_id: &str) -> Result<(), GraphError> {
+    pub async fn send_draft(
+        &self,
+        token: &SecretString,
+        draft_id: &GraphId,
+    ) -> Result<(), GraphError> {
         let response = self
             .http
-            .post(self.url(&format!("me/messages/{}/send", segment(draft_id))))
+            .post(self.url(&format!("me/messages/{}/send", draft_id.segment())))
             .bearer_auth(token.expose_secret())
             .header("Prefer", PREFER_IMMUTABLE)
             .header("Content-Length", "0")
@@ -355,11 +360,6 @@ impl GraphClient {
             .into_iter()
             .find(|m| m.internet_message_id.as_deref() == Some(internet_message_id)))
     }
-}
-
-/// A Graph id as one URL path segment (ids are URL-safe base64, but never trust that).
-fn segment(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
 #[cfg(test)]

@@ -142,7 +142,8 @@ impl Job<'_> {
             }
             self.record().await?;
         }
-        let draft_id = self.progress.draft_id.clone().unwrap_or_default();
+        let draft_id =
+            crate::graph::graph_id(self.progress.draft_id.as_deref().unwrap_or_default())?;
 
         let first = self.progress.attached as usize;
         for extra in extras.iter().skip(first) {
@@ -305,9 +306,10 @@ impl Job<'_> {
             }
             self.progress.draft_id = Some(draft.id.clone());
             if !extras.is_empty() {
+                let draft_id = crate::graph::graph_id(&draft.id)?;
                 // Count what Graph has, in case the crash fell between an attach and its record.
                 let present = retry
-                    .run(|| self.c.graph.attachment_count(token, &draft.id))
+                    .run(|| self.c.graph.attachment_count(token, &draft_id))
                     .await?;
                 self.progress.attached =
                     u32::try_from(present.saturating_sub(in_draft).min(extras.len())).unwrap_or(0);

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::domain::{EmailAddress, ParseError};
+use crate::domain::{EmailAddress, GraphId, ParseError};
 
 /// Inline attachments may total this many bytes (decoded); larger files go through uploads.
 pub const MAX_INLINE_TOTAL: usize = 3 * 1024 * 1024;
@@ -121,7 +121,10 @@ pub struct SendBody {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SendKind {
     New,
-    Reply { message_id: String, reply_all: bool },
+    Reply {
+        message_id: GraphId,
+        reply_all: bool,
+    },
 }
 
 fn mailboxes(list: Vec<AddressIn>, field: &str) -> Result<Vec<Mailbox>, ParseError> {
@@ -335,7 +338,7 @@ pub fn fingerprint(kind: &SendKind, body: &serde_json::Value) -> String {
         SendKind::New => hasher.update(b"send\n"),
         SendKind::Reply { message_id, .. } => {
             hasher.update(b"reply\n");
-            hasher.update(message_id.as_bytes());
+            hasher.update(message_id.as_str().as_bytes());
             hasher.update(b"\n");
         }
     }
@@ -465,7 +468,7 @@ mod tests {
             fingerprint(&SendKind::New, &c)
         );
         let reply = SendKind::Reply {
-            message_id: "m1".into(),
+            message_id: GraphId::parse("message_id", "m1").unwrap(),
             reply_all: false,
         };
         assert_ne!(fingerprint(&SendKind::New, &a), fingerprint(&reply, &a));

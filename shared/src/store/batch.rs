@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
 
 use super::{dynamo, keys, s, Item, Store, StoreError};
@@ -184,7 +185,16 @@ impl Store {
             .request_items(&self.table, requests)
             .send()
             .await
-            .map_err(dynamo("BatchWriteItem"))?;
+            .map_err(|e| {
+                if e.code() == Some("ValidationException") {
+                    StoreError::Invalid {
+                        operation: "BatchWriteItem",
+                        source: Box::new(e),
+                    }
+                } else {
+                    dynamo("BatchWriteItem")(e)
+                }
+            })?;
         Ok(Answered {
             items: Vec::new(),
             unprocessed: out

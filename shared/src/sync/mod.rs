@@ -9,7 +9,9 @@
 //!
 //! Order per page: publish the page's events, then write its items with the link that fetched it
 //! (one BatchWriteItem per 25). A crash in between republishes with the same event ids on the next
-//! run (at least once, deduplicable) instead of losing events. A connection that is not `active`
+//! run (at least once, deduplicable) instead of losing events. Every record is bounded when it is
+//! made ([`bounds`]), and a message DynamoDB or EventBridge refuses even alone is quarantined
+//! ([`quarantine`]), so one message never stalls its folder. A connection that is not `active`
 //! is skipped; reconnecting enqueues `Connected`, which catches up.
 //!
 //! Graph calls follow [`GraphPolicy::background`], capped at [`MAX_CONCURRENT_GRAPH`] per mailbox:
@@ -17,7 +19,9 @@
 //! [`Outcome::RetryAfter`] so the queue redelivers it later. Near the deadline a run stops after
 //! its current page, saves the cursor and re-enqueues a `CatchUp` for itself.
 
+pub mod bounds;
 pub mod plan;
+mod quarantine;
 mod reconcile;
 pub mod renewal;
 mod subscriptions;
@@ -93,6 +97,8 @@ pub struct Stats {
     pub updated: usize,
     pub deleted: usize,
     pub restarted_folders: usize,
+    /// Messages left out because DynamoDB or EventBridge refused them even alone.
+    pub quarantined: usize,
 }
 
 impl Stats {
@@ -102,6 +108,15 @@ impl Stats {
         self.updated += other.updated;
         self.deleted += other.deleted;
         self.restarted_folders += other.restarted_folders;
+        self.quarantined += other.quarantined;
+    }
+
+    fn count(&mut self, kind: ChangeKind) {
+        match kind {
+            ChangeKind::Created => self.created += 1,
+            ChangeKind::Updated => self.updated += 1,
+            ChangeKind::Deleted => self.deleted += 1,
+        }
     }
 }
 
@@ -124,6 +139,16 @@ pub enum SyncError {
 }
 
 impl SyncError {
+    /// DynamoDB or EventBridge refused the content sent (see [`StoreError::is_refusal`],
+    /// [`PublishError::is_refusal`]): sending the same again fails the same way.
+    fn is_refusal(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_refusal(),
+            Self::Publish(e) => e.is_refusal(),
+            _ => false,
+        }
+    }
+
     /// The HTTP status of the Graph answer that ended the job, if Graph answered.
     fn graph_status(&self) -> Option<u16> {
         match self {
@@ -278,8 +303,8 @@ impl Mailbox<'_> {
     /// A delta round for every folder, concurrently (they share the Graph cap and deadline).
     async fn catch_up(&self) -> Result<Outcome, SyncError> {
         let (inbox, sent) = tokio::join!(
-            self.sync_folder(Folder::Inbox.as_str()),
-            self.sync_folder(Folder::SentItems.as_str())
+            self.sync_folder(Folder::Inbox),
+            self.sync_folder(Folder::SentItems)
         );
         let (inbox, sent) = (inbox?, sent?);
         let mut stats = inbox.1;
@@ -305,12 +330,13 @@ impl Mailbox<'_> {
         Ok(Outcome::Done(stats))
     }
 
-    async fn sync_folder(&self, folder: &str) -> Result<(FolderEnd, Stats), SyncError> {
+    async fn sync_folder(&self, kind: Folder) -> Result<(FolderEnd, Stats), SyncError> {
+        let folder = kind.as_str();
         let id = &self.connection.id;
         let store = &self.c.store;
         let cutoff = Utc::now() - chrono::Duration::days(self.c.config.sync_lookback_days.into());
         let initial =
-            GraphClient::initial_delta_link(folder, self.options.delta_filter.then_some(cutoff));
+            GraphClient::initial_delta_link(kind, self.options.delta_filter.then_some(cutoff));
         let saved = store.get_cursor(id, folder).await?;
         let mut saved_link = saved.clone();
         let mut link = saved.unwrap_or_else(|| initial.clone());
@@ -379,7 +405,7 @@ impl Mailbox<'_> {
                             .await?;
                     }
                     store.put_cursor(id, folder, &delta, Utc::now()).await?;
-                    self.restore_returned(folder, &removed, cutoff, &mut stats)
+                    self.restore_returned(kind, &removed, cutoff, &mut stats)
                         .await?;
                     return Ok((FolderEnd::Complete, stats));
                 }
@@ -398,6 +424,12 @@ impl Mailbox<'_> {
     }
 
     /// Publishes the events of planned writes, then writes them (plus the cursor, if given).
+    ///
+    /// When DynamoDB or EventBridge refuses the page's content (a refusal, not throttling or an
+    /// outage), the messages are applied one by one and each one refused alone is quarantined:
+    /// logged with its ids, counted, left out. The cursor is then saved as usual, so one message
+    /// never holds its folder back. Messages applied before the refusal are applied again, and
+    /// their events published again (consumers dedupe by `event_id`).
     async fn apply(
         &self,
         folder: &str,
@@ -405,17 +437,49 @@ impl Mailbox<'_> {
         cursor: Option<&str>,
         stats: &mut Stats,
     ) -> Result<(), SyncError> {
-        if !planned.is_empty() {
-            let events: Vec<(&str, serde_json::Value)> = planned
-                .iter()
-                .map(|p| (p.kind.detail_type(), p.event_detail()))
-                .collect();
-            self.c
-                .events
-                .publish_batch(&events)
-                .await
-                .map_err(SyncError::Publish)?;
+        let refused =
+            quarantine::apply_isolating(planned, SyncError::is_refusal, |some, together| {
+                self.apply_together(folder, some, cursor.filter(|_| together))
+            })
+            .await?;
+        let Some(refused) = refused else {
+            planned.iter().for_each(|p| stats.count(p.kind));
+            return Ok(());
+        };
+        tracing::warn!(
+            folder,
+            messages = planned.len(),
+            "the page was refused; applied its messages one by one"
+        );
+        for p in planned {
+            match refused.iter().find(|(r, _)| std::ptr::eq(*r, p)) {
+                None => stats.count(p.kind),
+                Some((_, e)) => {
+                    stats.quarantined += 1;
+                    // Ids only: never the subject, addresses or anything else of the message.
+                    let message_id: String = p.record.id.chars().take(160).collect();
+                    tracing::error!(folder, %message_id, change = p.kind.detail_type(), error = %e,
+                        "message quarantined: it cannot be stored or published; the folder moves on");
+                }
+            }
         }
+        if let Some(link) = cursor {
+            self.c
+                .store
+                .put_cursor(&self.connection.id, folder, link, Utc::now())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// One attempt at [`Self::apply`] for `planned` as a whole: builds the writes first (an item
+    /// that cannot be stored fails before its event is published), publishes, then writes.
+    async fn apply_together(
+        &self,
+        folder: &str,
+        planned: &[PlannedWrite],
+        cursor: Option<&str>,
+    ) -> Result<(), SyncError> {
         let mut writes = Vec::with_capacity(planned.len() + 1);
         if let Some(link) = cursor {
             writes.push(cursor_write(&self.connection.id, folder, link, Utc::now())?);
@@ -426,11 +490,17 @@ impl Mailbox<'_> {
                 &self.connection.email,
                 p.previous.as_ref(),
             )?);
-            match p.kind {
-                ChangeKind::Created => stats.created += 1,
-                ChangeKind::Updated => stats.updated += 1,
-                ChangeKind::Deleted => stats.deleted += 1,
-            }
+        }
+        if !planned.is_empty() {
+            let events: Vec<(&str, serde_json::Value)> = planned
+                .iter()
+                .map(|p| (p.kind.detail_type(), p.event_detail()))
+                .collect();
+            self.c
+                .events
+                .publish_batch(&events)
+                .await
+                .map_err(SyncError::Publish)?;
         }
         if !writes.is_empty() {
             self.c.store.write_batch(writes).await?;

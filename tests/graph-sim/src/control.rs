@@ -467,6 +467,18 @@ async fn delete_event(
 }
 
 async fn add_fault(State(sim): State<SimRef>, Json(spec): Json<FaultSpec>) -> Response {
+    if spec.kind == crate::faults::FaultKind::ForeignLink
+        && !spec
+            .origin
+            .as_deref()
+            .and_then(|o| url::Url::parse(o).ok())
+            .is_some_and(|u| u.has_host())
+    {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "foreignLink needs an 'origin' such as http://127.0.0.1:9",
+        );
+    }
     let mut st = sim.st();
     st.fault_seq += 1;
     let f = Fault::new(format!("fault-{}", st.fault_seq), spec);

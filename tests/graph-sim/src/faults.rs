@@ -1,6 +1,6 @@
-//! Fault injection: request faults (latency, 429, 503, per-mailbox concurrency) applied by the
-//! outer middleware, and notification faults (duplicate, drop, reorder, slow, failing) applied
-//! by the notification sender.
+//! Fault injection: request faults (latency, 429, 503, per-mailbox concurrency, paging links to
+//! another origin) applied by the outer middleware, and notification faults (duplicate, drop,
+//! reorder, slow, failing) applied by the notification sender.
 
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,10 @@ pub enum FaultKind {
     SlowNotifications,
     /// Treat notification POSTs as failed without sending them (Graph then retries).
     FailNotifications,
+    /// Answer as usual, but with `@odata.nextLink` / `@odata.deltaLink` pointing at `origin`
+    /// (scheme, host and port) instead of the simulator: a paging link to another host, which a
+    /// client must not follow with its bearer token.
+    ForeignLink,
 }
 
 impl FaultKind {
@@ -67,6 +71,9 @@ pub struct FaultSpec {
     pub ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+    /// `foreignLink`: the origin the links are rewritten to (e.g. `http://127.0.0.1:9`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -143,6 +150,7 @@ mod tests {
             retry_after: None,
             ms: None,
             limit: None,
+            origin: None,
         }
     }
 

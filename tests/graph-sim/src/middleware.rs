@@ -109,6 +109,7 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
         let mut latency_ms = 0u64;
         let mut failure: Option<GraphError> = None;
         let mut concurrency_limit: Option<usize> = None;
+        let mut foreign_origin: Option<String> = None;
         {
             let mut st = sim.st();
             for f in st.faults.iter_mut() {
@@ -125,6 +126,10 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
                         }
                         match kind {
                             FaultKind::Latency => latency_ms += f.spec.ms.unwrap_or(1000),
+                            FaultKind::ForeignLink => {
+                                fault_name = Some(format!("foreignLink:{}", f.id));
+                                foreign_origin = f.spec.origin.clone();
+                            }
                             FaultKind::Throttle if failure.is_none() => {
                                 fault_name = Some(format!("throttle:{}", f.id));
                                 let mut e = GraphError::new(
@@ -176,7 +181,11 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
         if let Some(e) = failure {
             break 'outcome e.into_response();
         }
-        next.run(req).await
+        let resp = next.run(req).await;
+        match foreign_origin {
+            Some(origin) => with_foreign_links(resp, &sim.base_url, &origin).await,
+            None => resp,
+        }
     };
     drop(_guard);
 
@@ -242,6 +251,31 @@ async fn finish_graph_error(resp: Response, request_id: &str, client_request_id:
         });
     }
     let mut parts = parts;
+    parts.headers.remove("content-length");
+    Response::from_parts(
+        parts,
+        Body::from(serde_json::to_vec(&v).unwrap_or_default()),
+    )
+}
+
+/// The `foreignLink` fault: the answer's `@odata.nextLink` / `@odata.deltaLink` moved from the
+/// simulator's origin to `origin` (same path and query), everything else unchanged.
+async fn with_foreign_links(resp: Response, base_url: &str, origin: &str) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    for key in ["@odata.nextLink", "@odata.deltaLink"] {
+        if let Some(link) = v.get(key).and_then(|l| l.as_str()) {
+            if let Some(rest) = link.strip_prefix(base_url) {
+                v[key] =
+                    serde_json::Value::String(format!("{}{rest}", origin.trim_end_matches('/')));
+            }
+        }
+    }
     parts.headers.remove("content-length");
     Response::from_parts(
         parts,

@@ -13,6 +13,7 @@ mod bench_sync;
 mod claims;
 mod connect;
 mod events;
+mod hostile;
 mod layout;
 mod scheduling;
 mod scopes;

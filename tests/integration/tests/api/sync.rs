@@ -833,7 +833,7 @@ async fn subscriptions_are_created_for_the_longest_lifetime_graph_allows_and_ove
         .graph
         .renew_subscription(
             &token,
-            subs[0]["id"].as_str().unwrap(),
+            &m365_connector::graph::graph_id(subs[0]["id"].as_str().unwrap()).unwrap(),
             chrono::Utc::now() + chrono::Duration::minutes(10_081),
         )
         .await;
