@@ -140,7 +140,7 @@ impl GraphClient {
     {
         GraphPolicy::interactive()
             .run(|| async {
-                let response = build().send().await.map_err(GraphError::Transport)?;
+                let response = build().send().await.map_err(GraphError::transport)?;
                 if response.status().is_success() {
                     Ok(response)
                 } else {
@@ -173,7 +173,7 @@ impl GraphClient {
                     .json(&body)
             })
             .await?;
-        let collection: ScheduleCollection = response.json().await.map_err(GraphError::Decode)?;
+        let collection: ScheduleCollection = response.json().await.map_err(GraphError::decode)?;
         Ok(collection.value)
     }
 
@@ -193,7 +193,7 @@ impl GraphClient {
                     .json(event)
             })
             .await?;
-        response.json().await.map_err(GraphError::Decode)
+        response.json().await.map_err(GraphError::decode)
     }
 
     /// `PATCH /me/events/{id}` (attendees get the update from Exchange).
@@ -212,7 +212,7 @@ impl GraphClient {
                     .json(patch)
             })
             .await?;
-        response.json().await.map_err(GraphError::Decode)
+        response.json().await.map_err(GraphError::decode)
     }
 
     /// `POST /me/events/{id}/cancel` (organiser only): attendees get a cancellation, with

@@ -208,7 +208,7 @@ impl GraphClient {
             .header("Prefer", IMMUTABLE_ID)
             .send()
             .await
-            .map_err(GraphError::Transport)
+            .map_err(GraphError::transport)
     }
 
     /// `GET /me/mailFolders/{folder}?$select=id`: the folder's id (what `parentFolderId` holds).
@@ -277,7 +277,7 @@ impl GraphClient {
             .header("Prefer", IMMUTABLE_ID)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if !response.status().is_success() {
             let e = Self::error(response).await;
             return Err(if is_sync_state_lost(&e) {
@@ -286,7 +286,7 @@ impl GraphClient {
                 DeltaError::Graph(e)
             });
         }
-        let raw: RawPage = response.json().await.map_err(GraphError::Decode)?;
+        let raw: RawPage = response.json().await.map_err(GraphError::decode)?;
         parse_page(raw)
     }
 
@@ -306,7 +306,7 @@ impl GraphClient {
             .header("Prefer", IMMUTABLE_ID)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 }

@@ -88,7 +88,7 @@ impl GraphClient {
             .json(&body)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -106,7 +106,7 @@ impl GraphClient {
             .json(&serde_json::json!({ "expirationDateTime": graph_time(expires_at) }))
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -123,7 +123,7 @@ impl GraphClient {
             .header(reqwest::header::CONTENT_LENGTH, 0)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() {
             return Ok(());
         }
