@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-sync fire events connect admin-consent invoke
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync fire events connect admin-consent invoke
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -68,6 +68,10 @@ bench-scheduling: $(STAMP)
 # Optimised, but without the release profile's fat LTO (minutes of linking on 2 cores).
 bench-webhook: $(STAMP)
 	$(PY) scripts/stack.py bench "CARGO_PROFILE_BENCH_LTO=false CARGO_PROFILE_BENCH_CODEGEN_UNITS=16 cargo bench -p graph-webhook --bench webhook"
+
+# One forged 1 MB POST to the public notification URL: DynamoDB calls and time, before and now.
+bench-forged-webhook: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_forged_webhook -- --ignored --nocapture"
 
 bench-sync: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_sync_backfill -- --ignored --nocapture"

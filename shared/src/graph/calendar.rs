@@ -141,7 +141,7 @@ impl GraphClient {
     {
         GraphPolicy::interactive()
             .run(|| async {
-                let response = build().send().await.map_err(GraphError::Transport)?;
+                let response = build().send().await.map_err(GraphError::transport)?;
                 if response.status().is_success() {
                     Ok(response)
                 } else {
@@ -174,7 +174,7 @@ impl GraphClient {
                     .json(&body)
             })
             .await?;
-        let collection: ScheduleCollection = response.json().await.map_err(GraphError::Decode)?;
+        let collection: ScheduleCollection = response.json().await.map_err(GraphError::decode)?;
         Ok(collection.value)
     }
 
@@ -194,7 +194,7 @@ impl GraphClient {
                     .json(event)
             })
             .await?;
-        response.json().await.map_err(GraphError::Decode)
+        response.json().await.map_err(GraphError::decode)
     }
 
     /// `PATCH /me/events/{id}` (attendees get the update from Exchange).
@@ -213,7 +213,7 @@ impl GraphClient {
                     .json(patch)
             })
             .await?;
-        response.json().await.map_err(GraphError::Decode)
+        response.json().await.map_err(GraphError::decode)
     }
 
     /// `POST /me/events/{id}/cancel` (organiser only): attendees get a cancellation, with

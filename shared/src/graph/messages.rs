@@ -208,7 +208,7 @@ impl GraphClient {
             .header("Prefer", IMMUTABLE_ID)
             .send()
             .await
-            .map_err(GraphError::Transport)
+            .map_err(GraphError::transport)
     }
 
     /// `GET /me/mailFolders/{folder}?$select=id`: the folder's id (what `parentFolderId` holds).
@@ -280,7 +280,7 @@ impl GraphClient {
             .header("Prefer", IMMUTABLE_ID)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if !response.status().is_success() {
             let e = Self::error(response).await;
             return Err(if is_sync_state_lost(&e) {
@@ -289,7 +289,7 @@ impl GraphClient {
                 DeltaError::Graph(e)
             });
         }
-        let raw: RawPage = response.json().await.map_err(GraphError::Decode)?;
+        let raw: RawPage = response.json().await.map_err(GraphError::decode)?;
         let page = parse_page(raw)?;
         self.follow(page.next.link())?;
         Ok(page)
@@ -311,7 +311,7 @@ impl GraphClient {
             .header("Prefer", IMMUTABLE_ID)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 }

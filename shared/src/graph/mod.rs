@@ -36,9 +36,9 @@ pub enum GraphError {
         retry_after: Option<Duration>,
     },
     #[error("Graph request failed")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] UrlFree),
     #[error("Graph response did not have the expected shape")]
-    Decode(#[source] reqwest::Error),
+    Decode(#[source] UrlFree),
     /// A `@odata.nextLink` / `@odata.deltaLink` whose scheme, host or port is not the configured
     /// Graph base URL's. It is never requested: the request would carry the bearer token.
     #[error("Graph returned a link to another origin ({origin}); it is not followed")]
@@ -46,6 +46,32 @@ pub enum GraphError {
     /// An id that cannot name a Graph resource in a URL (see [`GraphId`]).
     #[error("not a Graph id")]
     InvalidId(#[source] ParseError),
+}
+
+/// A `reqwest::Error` without the URL it was for: `reqwest` prints the URL in both `Display` and
+/// `Debug`, and some Graph URLs are credentials (an upload session's `uploadUrl` carries its own
+/// token) or carry state (`$skiptoken`, `$deltatoken`). Every transport or decoding error of the
+/// Graph client goes through this type, so no URL reaches a log through an error's cause chain.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct UrlFree(reqwest::Error);
+
+impl From<reqwest::Error> for UrlFree {
+    fn from(e: reqwest::Error) -> Self {
+        Self(e.without_url())
+    }
+}
+
+impl GraphError {
+    /// A failed request (connect, reset, timeout), its URL removed.
+    pub(crate) fn transport(e: reqwest::Error) -> Self {
+        Self::Transport(e.into())
+    }
+
+    /// A response body that did not parse, its URL removed.
+    pub(crate) fn decode(e: reqwest::Error) -> Self {
+        Self::Decode(e.into())
+    }
 }
 
 impl GraphError {
@@ -155,7 +181,7 @@ impl GraphClient {
             .bearer_auth(token.expose_secret())
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -164,7 +190,7 @@ impl GraphClient {
     ) -> Result<T, GraphError> {
         let status = response.status();
         if status.is_success() {
-            return response.json().await.map_err(GraphError::Decode);
+            return response.json().await.map_err(GraphError::decode);
         }
         Err(Self::error(response).await)
     }
@@ -238,7 +264,7 @@ impl GraphClient {
             .bearer_auth(token.expose_secret())
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() || response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(());
         }

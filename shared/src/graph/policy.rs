@@ -305,7 +305,7 @@ mod tests {
             .get("not a url")
             .build()
             .expect_err("an unparsable URL cannot be built");
-        GraphError::Transport(e)
+        GraphError::transport(e)
     }
 
     /// Runs `policy` over a call that fails with `errors` in turn (then succeeds); returns the

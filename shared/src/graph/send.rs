@@ -169,7 +169,7 @@ impl GraphClient {
             .post_json(token, "me/messages", message)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -194,7 +194,7 @@ impl GraphClient {
             )
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -213,7 +213,7 @@ impl GraphClient {
             )
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -241,7 +241,7 @@ impl GraphClient {
             .header("Prefer", PREFER_IMMUTABLE)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Ok(Self::decode::<List<Id>>(response).await?.value.len())
     }
 
@@ -269,7 +269,7 @@ impl GraphClient {
             )
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Ok(Self::decode::<UploadSessionBody>(response)
             .await?
             .upload_url)
@@ -297,7 +297,7 @@ impl GraphClient {
             .body(bytes)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -318,7 +318,7 @@ impl GraphClient {
             .header("Content-Length", "0")
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -352,7 +352,7 @@ impl GraphClient {
             .header("Prefer", PREFER_IMMUTABLE)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         let list: List<MessageRef> = Self::decode(response).await?;
         // Never trust that the filter was applied: match the id ourselves.
         Ok(list
@@ -390,5 +390,42 @@ mod tests {
                 "singleValueExtendedProperties": [{"id": "Boolean 0x0E01", "value": "true"}],
             })
         );
+    }
+
+    /// Every message of an error and of its causes, `Display` and `Debug`.
+    fn whole_chain(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = format!("{e} {e:?}");
+        let mut source = e.source();
+        while let Some(s) = source {
+            out.push_str(&format!(" | {s} {s:?}"));
+            source = s.source();
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn an_upload_session_url_never_reaches_the_error_of_a_failed_upload() {
+        // A port nothing listens on: the PUT fails in transport, as a reset or timeout would.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let upload_url =
+            format!("http://127.0.0.1:{port}/_upload/tempauth=secret-upload-token-4711");
+        let graph = GraphClient::new(
+            reqwest::Client::new(),
+            url::Url::parse(&format!("http://127.0.0.1:{port}/v1.0")).unwrap(),
+        );
+
+        let error = graph
+            .upload_range(&upload_url, 0, 4, bytes::Bytes::from_static(b"data"))
+            .await
+            .unwrap_err();
+
+        let chain = whole_chain(&error);
+        assert!(matches!(error, GraphError::Transport(_)), "{chain}");
+        assert!(!chain.contains("secret-upload-token"), "{chain}");
+        assert!(!chain.contains("/_upload/"), "{chain}");
     }
 }

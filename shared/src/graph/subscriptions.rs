@@ -89,7 +89,7 @@ impl GraphClient {
             .json(&body)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -107,7 +107,7 @@ impl GraphClient {
             .json(&serde_json::json!({ "expirationDateTime": graph_time(expires_at) }))
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -124,7 +124,7 @@ impl GraphClient {
             .header(reqwest::header::CONTENT_LENGTH, 0)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() {
             return Ok(());
         }

@@ -1,6 +1,7 @@
 //! DynamoDB's batch operations, with their limits and their unprocessed-item retries in one place.
 //!
-//! - [`Store::batch_get`]: BatchGetItem, at most [`BATCH_GET_MAX`] keys per call.
+//! - [`Store::batch_get`]: BatchGetItem, at most [`BATCH_GET_MAX`] keys per call, one call at a
+//!   time; [`Store::batch_get_concurrent`]: the same with several calls in flight.
 //! - [`Store::write_batch`]: BatchWriteItem, at most [`BATCH_WRITE_MAX`] requests per call, in the
 //!   order given.
 //!
@@ -109,18 +110,32 @@ where
 }
 
 impl Store {
-    /// BatchGetItem over any number of keys ([`BATCH_GET_MAX`] per call). The items come back in
-    /// no particular order; absent keys are simply missing.
+    /// BatchGetItem over any number of keys ([`BATCH_GET_MAX`] per call, one after the other).
+    /// The items come back in no particular order; absent keys are simply missing.
     pub(crate) async fn batch_get(&self, all: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::with_capacity(all.len());
-        for chunk in all.chunks(BATCH_GET_MAX) {
-            let (items, _) = retry_unprocessed(GET_EXHAUSTED, chunk.to_vec(), |pending| {
-                self.batch_get_once(pending)
-            })
-            .await?;
-            out.extend(items);
-        }
-        Ok(out)
+        self.batch_get_concurrent(all, 1).await
+    }
+
+    /// [`Store::batch_get`] with up to `concurrency` calls in flight at once: the latency of one
+    /// round trip per `concurrency` calls instead of one per call, and a bounded burst on the
+    /// table. The first failed call fails the whole lookup.
+    pub(crate) async fn batch_get_concurrent(
+        &self,
+        all: Vec<Item>,
+        concurrency: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        use futures::{StreamExt, TryStreamExt};
+        let answered: Vec<Vec<Item>> =
+            futures::stream::iter(all.chunks(BATCH_GET_MAX).map(<[Item]>::to_vec))
+                .map(|chunk| async move {
+                    retry_unprocessed(GET_EXHAUSTED, chunk, |pending| self.batch_get_once(pending))
+                        .await
+                        .map(|(items, _)| items)
+                })
+                .buffer_unordered(concurrency.max(1))
+                .try_collect()
+                .await?;
+        Ok(answered.into_iter().flatten().collect())
     }
 
     async fn batch_get_once(&self, keys_: Vec<Item>) -> Result<Answered<Item>, StoreError> {

@@ -1,6 +1,6 @@
 //! Graph subscription records: looked up by subscription id on every webhook (one BatchGetItem
-//! per notification batch), listed per connection, and found by expiry for renewal (the sharded
-//! gsi1 index, never a scan).
+//! per 100 distinct ids of a notification batch, in parallel), listed per connection, and found
+//! by expiry for renewal (the sharded gsi1 index, never a scan).
 
 use std::collections::HashMap;
 
@@ -11,6 +11,11 @@ use subtle::ConstantTimeEq;
 
 use super::{dynamo, from_item, keys, s, to_item, Item, Store, StoreError};
 use crate::domain::ConnectionId;
+
+/// BatchGetItem calls of one subscription lookup in flight at once. The webhook looks up at most
+/// 1,000 ids per POST (`webhook::MAX_SUBSCRIPTIONS`): 10 calls, in 3 round trips, never a burst of
+/// more than 400 keys at the table from one request.
+pub const LOOKUP_CONCURRENCY: usize = 4;
 
 /// What the connector keeps about one Graph subscription. The `clientState` itself is never
 /// stored, only its SHA-256.
@@ -108,7 +113,8 @@ impl Store {
     }
 
     /// The records of the given subscription ids (unknown ids are simply absent), with one
-    /// BatchGetItem per 100 distinct ids ([`Store::batch_get`]).
+    /// BatchGetItem per 100 distinct ids, [`LOOKUP_CONCURRENCY`] at a time
+    /// ([`Store::batch_get_concurrent`]).
     pub async fn get_subscriptions(
         &self,
         ids: &[&str],
@@ -126,7 +132,10 @@ impl Store {
             })
             .collect();
         let mut found = HashMap::new();
-        for item in self.batch_get(request_keys).await? {
+        for item in self
+            .batch_get_concurrent(request_keys, LOOKUP_CONCURRENCY)
+            .await?
+        {
             let record = from_item::<SubscriptionItem>(item)?.record;
             found.insert(record.id.clone(), record);
         }

@@ -72,6 +72,7 @@ pub fn routes() -> Router<SimRef> {
         .route("/_sim/clock", get(clock))
         .route("/_sim/clock/advance", post(advance_clock))
         .route("/_sim/requests", get(requests).delete(clear_requests))
+        .route("/_sim/issued-secrets", get(issued_secrets))
         .route(
             "/_sim/notifications",
             get(notifications).delete(clear_notifications),
@@ -691,6 +692,21 @@ async fn requests(State(sim): State<SimRef>, Query(q): Query<HashMap<String, Str
         })
         .cloned()
         .collect();
+    Json(json!({"count": value.len(), "value": value})).into_response()
+}
+
+/// Every credential the simulator issued or was handed, the app's client secret first: what a
+/// test run checks its logs against (README of the connector, "Secrets never in logs").
+async fn issued_secrets(State(sim): State<SimRef>) -> Response {
+    let st = sim.st();
+    let value: Vec<Value> =
+        std::iter::once(json!({"kind": "client_secret", "value": sim.client_secret}))
+            .chain(
+                st.issued_secrets
+                    .iter()
+                    .map(|s| json!({"kind": s.kind, "value": s.value})),
+            )
+            .collect();
     Json(json!({"count": value.len(), "value": value})).into_response()
 }
 

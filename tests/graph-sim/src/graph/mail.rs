@@ -1114,6 +1114,8 @@ async fn create_upload_session(
         check_not_full(mbx)?;
         let idx = mbx.find(&id).ok_or_else(GraphError::not_found)?;
         let message_id = mbx.messages[idx].immutable_id.clone();
+        st.remember_secret("upload_session_token", &token);
+        st.remember_secret("upload_url", format!("{}/_upload/{token}", sim.base_url));
         st.upload_sessions.insert(
             token.clone(),
             UploadSession {

@@ -7,6 +7,7 @@ mod helpers;
 
 mod admin_consent;
 mod bench_connect;
+mod bench_forged_webhook;
 mod bench_scheduling;
 mod bench_send_memory;
 mod bench_sync;
