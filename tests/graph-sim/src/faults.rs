@@ -15,6 +15,10 @@ pub enum FaultKind {
     Unavailable,
     /// More than `limit` (default 4) concurrent requests for one mailbox -> 429 `ApplicationThrottled`.
     MailboxConcurrency,
+    /// Refuse with `status` (default 400) and the Graph error `code` (default
+    /// `ErrorInvalidRequest`): a refusal the client cannot foresee, such as Exchange rejecting a
+    /// recipient.
+    Error,
     /// Deliver each notification POST twice.
     DuplicateNotifications,
     /// Silently drop notification POSTs.
@@ -67,6 +71,13 @@ pub struct FaultSpec {
     pub ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+    /// `error` faults: the HTTP status and the Graph error code and message to answer with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -143,6 +154,9 @@ mod tests {
             retry_after: None,
             ms: None,
             limit: None,
+            status: None,
+            code: None,
+            message: None,
         }
     }
 

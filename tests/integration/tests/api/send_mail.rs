@@ -829,3 +829,229 @@ async fn bench_send_mail() {
         after / 1024
     );
 }
+
+// ---- Sends answer 202 with a status resource and complete in the background (issue 14).
+
+/// API Gateway's HTTP API gives up on an integration after 30 s (its quota "Maximum integration
+/// timeout", not adjustable).
+const GATEWAY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A key unique to this harness and safe in a URL path (connections outlive a test run).
+fn scoped(h: &Harness, key: &str) -> String {
+    let port = h
+        .sim
+        .base_url()
+        .rsplit(':')
+        .next()
+        .unwrap_or("0")
+        .to_owned();
+    format!("{port}-{key}")
+}
+
+/// `POST path` as the app sends it; the answer's status, `Location` and body.
+async fn accept(
+    h: &Harness,
+    path: &str,
+    key: Option<&str>,
+    payload: Value,
+) -> (u16, Option<String>, Value) {
+    let mut request = h.api("POST", path, &[], Some(payload));
+    if let Some(key) = key {
+        request
+            .headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
+    }
+    let response = send_mail::handle(&h.connector, &settings(), request).await;
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (response.status().as_u16(), location, body(response).await)
+}
+
+/// `GET /connections/{id}/sends/{key}`.
+async fn send_status(h: &Harness, connection: &str, key: &str) -> (u16, Value) {
+    let path = format!("/connections/{connection}/sends/{key}");
+    let response =
+        send_mail::handle(&h.connector, &settings(), h.api("GET", &path, &[], None)).await;
+    (response.status().as_u16(), body(response).await)
+}
+
+/// Runs the send worker over the queued send jobs until none is left; how long it worked.
+async fn run_send_jobs(_h: &Harness, _settings: &SendSettings) -> Duration {
+    // No worker yet: sends still complete inside the request.
+    Duration::ZERO
+}
+
+fn posts_ending_with(requests: &[Value], suffix: &str) -> usize {
+    requests
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with(suffix))
+        .count()
+}
+
+#[tokio::test]
+async fn a_send_slower_than_the_gateway_limit_is_accepted_at_once_and_delivered_once_later() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let path = format!("/connections/{alice}/messages");
+    let file = bytes_of(10 * 1024 * 1024, 31);
+    let upload_id = upload(&h, &alice, "portfolio.pdf", file.clone()).await;
+    // Each of the four upload-session PUTs of the 10 MiB file takes 8.5 s: the send takes
+    // longer than the gateway waits.
+    h.control(
+        Method::POST,
+        "/_sim/faults",
+        Some(json!({"kind": "latency", "path": "/_upload/", "ms": 8500})),
+    )
+    .await;
+    let mut payload = message("Portfolio");
+    payload["attachments"] = json!([{ "upload_id": upload_id }]);
+
+    let started = std::time::Instant::now();
+    let (status, location, accepted) = accept(&h, &path, None, payload).await;
+    let answered_in = started.elapsed();
+
+    assert_eq!(status, 202, "{accepted}");
+    assert!(
+        answered_in < GATEWAY_TIMEOUT,
+        "answered in {answered_in:?}, past the gateway's 30 s"
+    );
+    assert_eq!(accepted["status"], "queued", "{accepted}");
+    let key = accepted["key"]
+        .as_str()
+        .expect("a generated key")
+        .to_owned();
+    let location = location.expect("Location of the status resource");
+    assert!(
+        location.ends_with(&format!("/connections/{alice}/sends/{key}")),
+        "{location}"
+    );
+    let worked = run_send_jobs(&h, &settings()).await;
+    assert!(worked > GATEWAY_TIMEOUT, "the send itself took {worked:?}");
+    let (status, done) = send_status(&h, &alice, &key).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["status"], "sent", "{done}");
+    let inbox = folder(&h, BOB, "inbox").await;
+    let got = with_subject(&inbox, "Portfolio");
+    assert_eq!(got.len(), 1, "delivered once");
+    assert_eq!(got[0]["internetMessageId"], done["internet_message_id"]);
+    assert_eq!(got[0]["attachments"][0]["sha256"], sha(&file));
+}
+
+#[tokio::test]
+async fn a_retried_post_with_the_same_key_returns_the_same_status_resource_and_sends_once() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let path = format!("/connections/{alice}/messages");
+    let key = scoped(&h, "same");
+
+    let (status, location, first) = accept(&h, &path, Some(&key), message("Same")).await;
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(first["key"], key.as_str());
+    let location = location.expect("Location");
+    let (status, again_location, again) = accept(&h, &path, Some(&key), message("Same")).await;
+    assert_eq!(status, 202, "{again}");
+    assert_eq!(again_location.as_deref(), Some(location.as_str()));
+    assert_eq!(again["key"], first["key"]);
+    assert_eq!(again["created_at"], first["created_at"]);
+    run_send_jobs(&h, &settings()).await;
+    let (status, _, after) = accept(&h, &path, Some(&key), message("Same")).await;
+
+    assert_eq!(status, 202);
+    assert_eq!(after["status"], "sent", "{after}");
+    let (_, polled) = send_status(&h, &alice, &key).await;
+    assert_eq!(polled, after);
+    let (status, _, changed) = accept(&h, &path, Some(&key), message("Other")).await;
+    assert_eq!(status, 422, "{changed}");
+    assert_eq!(
+        with_subject(&folder(&h, BOB, "inbox").await, "Same").len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_deterministic_graph_refusal_of_send_ends_failed_at_once_with_the_problem() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let path = format!("/connections/{alice}/messages");
+    // Exchange refuses the recipients when the draft is sent: a 400 no retry changes.
+    h.control(
+        Method::POST,
+        "/_sim/faults",
+        Some(
+            json!({"kind": "error", "status": 400, "code": "ErrorInvalidRecipients",
+                    "message": "At least one recipient isn't valid.",
+                    "path": "/v1.0/me/messages/", "method": "POST"}),
+        ),
+    )
+    .await;
+    h.control(Method::DELETE, "/_sim/requests", None).await;
+
+    let (status, _, accepted) =
+        accept(&h, &path, Some(&scoped(&h, "refused")), message("Refused")).await;
+    assert_eq!(status, 202, "{accepted}");
+    run_send_jobs(&h, &settings()).await;
+
+    let key = accepted["key"].as_str().unwrap_or_default().to_owned();
+    let (status, failed) = send_status(&h, &alice, &key).await;
+    assert_eq!(status, 200, "{failed}");
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(
+        failed["error"]["type"],
+        "urn:m365-connector:problem:invalid-request"
+    );
+    assert_eq!(failed["error"]["status"], 400);
+    assert_eq!(failed["error"]["field"], "to");
+    assert_eq!(failed["attempts"], 1, "no retry");
+    let requests = h.sim_requests("/v1.0/me/").await;
+    assert_eq!(posts_ending_with(&requests, "/send"), 1, "/send once");
+    assert!(with_subject(&folder(&h, BOB, "inbox").await, "Refused").is_empty());
+}
+
+#[tokio::test]
+async fn without_a_sent_items_copy_a_worker_that_dies_after_send_was_accepted_sends_once() {
+    let h = Harness::start().await;
+    let _turn = MAILBOXES.lock().await;
+    let alice = connected(&h, ALICE).await;
+    let path = format!("/connections/{alice}/messages");
+    // Exchange submits 3 s after `/send` answered: the resumed worker first finds the draft
+    // still in Drafts, then nowhere (deleted after submission, no Sent Items copy).
+    h.control(
+        Method::PUT,
+        "/_sim/settings",
+        Some(json!({"submission": {"delayMs": 3000}})),
+    )
+    .await;
+    h.control(Method::DELETE, "/_sim/requests", None).await;
+    let mut payload = message("Unfiled");
+    payload["save_to_sent_items"] = json!(false);
+    let crashing = SendSettings {
+        hook: Some(Arc::new(CrashOnce {
+            at: Step::Sent,
+            armed: AtomicBool::new(true),
+        })),
+        ..settings()
+    };
+
+    let (status, _, accepted) = accept(&h, &path, Some(&scoped(&h, "unfiled")), payload).await;
+    assert_eq!(status, 202, "{accepted}");
+    run_send_jobs(&h, &crashing).await;
+    run_send_jobs(&h, &settings()).await;
+
+    let key = accepted["key"].as_str().unwrap_or_default().to_owned();
+    let (_, done) = send_status(&h, &alice, &key).await;
+    assert_eq!(done["status"], "sent", "{done}");
+    assert_eq!(
+        with_subject(&folder(&h, BOB, "inbox").await, "Unfiled").len(),
+        1,
+        "the recipient gets it once"
+    );
+    assert!(with_subject(&folder(&h, ALICE, "sentitems").await, "Unfiled").is_empty());
+    assert!(with_subject(&folder(&h, ALICE, "drafts").await, "Unfiled").is_empty());
+    let requests = h.sim_requests("/v1.0/me/").await;
+    assert_eq!(posts_ending_with(&requests, "/send"), 1, "/send once");
+}
