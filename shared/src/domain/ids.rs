@@ -204,6 +204,20 @@ impl GraphId {
     }
 }
 
+/// Stored (e.g. in a queued send) as its plain string; read back only through [`GraphId::parse`].
+impl serde::Serialize for GraphId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GraphId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse("graph_id", &raw).map_err(serde::de::Error::custom)
+    }
+}
+
 /// An id rendered as one percent-encoded URL path segment: every byte outside RFC 3986's
 /// unreserved set (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`. Only [`GraphId::segment`] makes one, so
 /// its id is never empty nor a dot segment; with `/`, `?`, `#` and `%` encoded, it cannot end the

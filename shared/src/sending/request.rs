@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::domain::{EmailAddress, GraphId, ParseError};
@@ -18,7 +18,10 @@ pub const MAX_UPLOAD_SIZE: u64 = 150 * 1024 * 1024;
 pub const MAX_SEND_BODY: usize = 6 * 1024 * 1024;
 /// Exchange Online's recipient limit per message.
 pub const MAX_RECIPIENTS: usize = 500;
-const MAX_HEADERS: usize = 20;
+/// Graph refuses a message with more custom `internetMessageHeaders` (400
+/// `InvalidInternetMessageHeaderCollection`, "Maximum number of headers in one message should be
+/// less than or equal to 5"; Microsoft Q&A 762243, microsoftgraph/msgraph-sdk-dotnet#2208).
+const MAX_HEADERS: usize = 5;
 const MAX_NAME_LEN: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,8 +120,9 @@ pub struct SendBody {
     pub reply_all: Option<bool>,
 }
 
-/// What the request asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the request asks for (kept with a queued send's body, so the worker redoes the same).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SendKind {
     New,
     Reply {
@@ -446,6 +450,11 @@ mod tests {
             (
                 json!({"to": [{"address": "a@b.example"}], "reply_all": true}),
                 "reply_all",
+            ),
+            (
+                json!({"to": [{"address": "a@b.example"}], "headers": {
+                    "X-A": "1", "X-B": "2", "X-C": "3", "X-D": "4", "X-E": "5", "X-F": "6"}}),
+                "headers",
             ),
         ];
         for (body, field) in cases {

@@ -15,10 +15,11 @@
 //! | delta cursor        | `CONN#{id}`                     | `CURSOR#{folder}`        |                                         |                                 |     |
 //! | message metadata    | `CONN#{id}`                     | `MSG#{message id}`       | `MSGS#{id}` / `{received}#{message id}` | `WITH#{id}#{1st counterpart}` / `{received}#{message id}` | |
 //! | counterpart (2nd+)  | `WITH#{id}#{address}`           | `{received}#{message id}`|                                         | same as pk / sk                 |     |
-//! | idempotency record  | `CONN#{id}`                     | `IDEM#{sha256(key)}`     |                                         |                                 | yes |
+//! | idempotency record (a send's too) | `CONN#{id}`       | `IDEM#{sha256(key)}`     |                                         |                                 | yes |
 //! | staged upload       | `CONN#{id}`                     | `UPLOAD#{upload id}`     |                                         |                                 | yes |
 //!
-//! Staged upload objects live in the uploads bucket under [`upload_object_key`].
+//! Staged upload objects live in the uploads bucket under [`upload_object_key`], the requests of
+//! queued sends under [`send_payload_object_key`].
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
@@ -180,7 +181,13 @@ pub fn counterpart_pk(id: &ConnectionId, address: &str) -> String {
 
 /// Sort key of the idempotency record of an operation key (see [`booking_idempotency_key`]).
 pub fn idempotency_sk(key: &str) -> String {
-    format!("IDEM#{}", digest(key))
+    idempotency_sk_for_digest(&digest(key))
+}
+
+/// Sort key of the idempotency record whose key has the [`digest`] `key_digest` (a send's job
+/// names its send by that digest, never by the key).
+pub fn idempotency_sk_for_digest(key_digest: &str) -> String {
+    format!("IDEM#{key_digest}")
 }
 
 /// The operation key of a booking's idempotency record. Sends use the client's key as is; a
@@ -199,6 +206,12 @@ pub fn upload_object_key(id: &ConnectionId, upload_id: &str) -> String {
     format!("upload-{id}/{upload_id}")
 }
 
+/// S3 key of a queued send's request, in the uploads bucket until the send is over. The `send-`
+/// prefix is what the send functions' IAM policies are scoped to.
+pub fn send_payload_object_key(id: &ConnectionId, key_digest: &str) -> String {
+    format!("send-{id}/{key_digest}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +222,13 @@ mod tests {
         assert!(pk.starts_with("OAUTH#") && !pk.contains("very-secret-state"));
         assert_eq!(pk.len(), "OAUTH#".len() + 64);
         assert!(!idempotency_sk("key-1").contains("key-1"));
+        assert_eq!(
+            idempotency_sk("key-1"),
+            idempotency_sk_for_digest(&digest("key-1"))
+        );
+        let id = ConnectionId::new_random();
+        let object = send_payload_object_key(&id, &digest("key-1"));
+        assert!(object.starts_with("send-") && !object.contains("key-1"));
     }
 
     #[test]

@@ -15,6 +15,10 @@ pub enum FaultKind {
     Unavailable,
     /// More than `limit` (default 4) concurrent requests for one mailbox -> 429 `ApplicationThrottled`.
     MailboxConcurrency,
+    /// Refuse with `status` (default 400) and the Graph error `code` (default
+    /// `ErrorInvalidRequest`): a refusal the client cannot foresee, such as Exchange rejecting a
+    /// recipient.
+    Error,
     /// Deliver each notification POST twice.
     DuplicateNotifications,
     /// Silently drop notification POSTs.
@@ -74,6 +78,13 @@ pub struct FaultSpec {
     /// `foreignLink`: the origin the links are rewritten to (e.g. `http://127.0.0.1:9`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<String>,
+    /// `error` faults: the HTTP status and the Graph error code and message to answer with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -151,6 +162,9 @@ mod tests {
             ms: None,
             limit: None,
             origin: None,
+            status: None,
+            code: None,
+            message: None,
         }
     }
 

@@ -140,6 +140,22 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
                                 e.retry_after = Some(f.spec.retry_after.unwrap_or(5));
                                 failure = Some(e);
                             }
+                            FaultKind::Error if failure.is_none() => {
+                                fault_name = Some(format!("error:{}", f.id));
+                                let status = f
+                                    .spec
+                                    .status
+                                    .and_then(|s| StatusCode::from_u16(s).ok())
+                                    .unwrap_or(StatusCode::BAD_REQUEST);
+                                failure = Some(GraphError::new(
+                                    status,
+                                    f.spec.code.as_deref().unwrap_or("ErrorInvalidRequest"),
+                                    f.spec
+                                        .message
+                                        .clone()
+                                        .unwrap_or_else(|| "The request was refused.".into()),
+                                ));
+                            }
                             FaultKind::Unavailable if failure.is_none() => {
                                 fault_name = Some(format!("unavailable:{}", f.id));
                                 let mut e = GraphError::new(

@@ -78,6 +78,46 @@ async fn unavailable_fault_returns_503_with_graph_error_body() {
 }
 
 #[tokio::test]
+async fn error_fault_refuses_matching_calls_with_its_status_and_code() {
+    let t = spawn_sim().await;
+    let alice = t.sign_in("alice@contoso.example").await;
+    t.control(
+        Method::POST,
+        "/faults",
+        Some(
+            json!({"kind": "error", "status": 400, "code": "ErrorInvalidRecipients",
+                    "message": "At least one recipient isn't valid.", "path": "/v1.0/me/messages/",
+                    "method": "POST"}),
+        ),
+    )
+    .await;
+    let r = t
+        .graph(
+            Method::POST,
+            "/me/messages/AAMkAGI2TG93AAA=/send",
+            &alice.access,
+        )
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "ErrorInvalidRecipients");
+    assert_eq!(e["error"]["message"], "At least one recipient isn't valid.");
+    let listed = t
+        .graph(Method::GET, "/me/messages", &alice.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.status(),
+        200,
+        "other paths and methods are untouched"
+    );
+}
+
+#[tokio::test]
 async fn a_fifth_concurrent_request_for_one_mailbox_is_application_throttled() {
     let t = spawn_sim().await;
     let alice = t.sign_in("alice@contoso.example").await;

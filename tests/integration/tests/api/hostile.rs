@@ -391,7 +391,6 @@ async fn hostile_message_and_event_ids_never_change_the_graph_path() {
         "..%5C..",
         "%2E%2E%2Fcancel",
     ];
-    let send_settings = m365_connector::sending::SendSettings::default();
     for raw in hostile {
         let event_path = format!("/connections/{id}/events/{raw}");
         let patched = scheduling::handle(
@@ -416,7 +415,6 @@ async fn hostile_message_and_event_ids_never_change_the_graph_path() {
         .await;
         let replied = send_mail::handle(
             &h.connector,
-            &send_settings,
             h.api(
                 "POST",
                 &format!("/connections/{id}/messages/{raw}/reply"),

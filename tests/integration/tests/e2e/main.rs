@@ -352,6 +352,67 @@ impl Dev {
         created["internetMessageId"].as_str().unwrap().to_owned()
     }
 
+    /// `POST` of a send or reply as the app makes it: the status, the `Location` of the send's
+    /// status resource, the body, and how long the answer took.
+    async fn post_send(
+        &self,
+        path: &str,
+        body: Value,
+        key: &str,
+    ) -> (u16, String, Value, Duration) {
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            location,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+            took,
+        )
+    }
+
+    /// Polls a send's status resource (its `Location`) until the send worker finished it; the
+    /// final status, which must be `sent`.
+    async fn until_sent(&self, location: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let response = self
+                .http
+                .get(location)
+                .bearer_auth(&self.key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{location}");
+            let status: Value = response.json().await.unwrap();
+            match status["status"].as_str() {
+                Some("sent") => return status,
+                Some("queued" | "sending") => {}
+                _ => panic!("{location}: {status}"),
+            }
+            assert!(
+                started.elapsed() < VISIBLE_WITHIN,
+                "{location} not sent after {VISIBLE_WITHIN:?}: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Waits (polling) until the simulated Exchange has submitted every send it accepted: it
     /// sends asynchronously, after answering 202.
     async fn submitted(&self) {
@@ -832,51 +893,65 @@ async fn the_deployed_system_end_to_end() {
         .await;
     println!("the dead-lettered job's message arrived with the next sync: nothing lost");
 
-    // ---- send, with and without an upload, and reply
-    let (status, sent) = dev
-        .api(
-            reqwest::Method::POST,
+    // ---- send, with and without an upload, and reply: each answered 202 with its status
+    // resource at once, and sent by the send worker behind the send queue's event source mapping
+    let (status, location, accepted, _) = dev
+        .post_send(
             &format!("/connections/{alice}/messages"),
-            Some(json!({
+            json!({
                 "to": [{"address": BOB}],
                 "subject": "Interview next week",
                 "body": {"content_type": "text", "content": "Hi Bob, are you free?"}
-            })),
-            &[("idempotency-key", "e2e-send-1")],
+            }),
+            "e2e-send-1",
         )
         .await;
-    assert_eq!(status, 202, "{sent}");
-    let size = 3 * 1024 * 1024 + 512 * 1024;
-    let (status, upload) = dev
-        .api(
-            reqwest::Method::POST,
-            &format!("/connections/{alice}/uploads"),
-            Some(json!({"name": "cv.pdf", "content_type": "application/pdf", "size": size})),
-            &[],
-        )
-        .await;
-    assert_eq!(status, 201, "{upload}");
-    let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-    let mut put = dev.http.put(upload["upload_url"].as_str().unwrap());
-    for (k, v) in upload["upload_headers"].as_object().unwrap() {
-        put = put.header(k.as_str(), v.as_str().unwrap());
-    }
-    let put = put.body(bytes.clone()).send().await.unwrap();
-    assert!(put.status().is_success(), "upload PUT: {}", put.status());
-    let (status, with_cv) = dev
-        .api(
-            reqwest::Method::POST,
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["key"], "e2e-send-1");
+    assert!(
+        location.starts_with(&format!("{}/connections/{alice}/sends/", dev.base)),
+        "{location}"
+    );
+    let sent = dev.until_sent(&location).await;
+    assert_eq!(sent["internet_message_id"], accepted["internet_message_id"]);
+    let upload = |name: &'static str, size: usize| {
+        let dev = &dev;
+        let alice = alice.clone();
+        async move {
+            let (status, upload) = dev
+                .api(
+                    reqwest::Method::POST,
+                    &format!("/connections/{alice}/uploads"),
+                    Some(json!({"name": name, "content_type": "application/pdf", "size": size})),
+                    &[],
+                )
+                .await;
+            assert_eq!(status, 201, "{upload}");
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let mut put = dev.http.put(upload["upload_url"].as_str().unwrap());
+            for (k, v) in upload["upload_headers"].as_object().unwrap() {
+                put = put.header(k.as_str(), v.as_str().unwrap());
+            }
+            let put = put.body(bytes.clone()).send().await.unwrap();
+            assert!(put.status().is_success(), "upload PUT: {}", put.status());
+            (upload["upload_id"].as_str().unwrap().to_owned(), bytes)
+        }
+    };
+    let (cv_id, bytes) = upload("cv.pdf", 3 * 1024 * 1024 + 512 * 1024).await;
+    let (status, location, with_cv, _) = dev
+        .post_send(
             &format!("/connections/{alice}/messages"),
-            Some(json!({
+            json!({
                 "to": [{"address": BOB}],
                 "subject": "The candidate's CV",
                 "body": {"content_type": "html", "content": "<p>Attached.</p>"},
-                "attachments": [{"upload_id": upload["upload_id"]}]
-            })),
-            &[("idempotency-key", "e2e-send-2")],
+                "attachments": [{"upload_id": cv_id}]
+            }),
+            "e2e-send-2",
         )
         .await;
     assert_eq!(status, 202, "{with_cv}");
+    dev.until_sent(&location).await;
     // Exchange (and the simulator) submits after answering 202: wait for it by polling.
     dev.submitted().await;
     let bob_inbox_sim = dev
@@ -897,11 +972,11 @@ async fn the_deployed_system_end_to_end() {
     };
     by_subject("Interview next week");
     let cv = by_subject("The candidate's CV");
-    let sha = {
+    let sha = |bytes: &[u8]| {
         use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(&bytes))
+        hex::encode(sha2::Sha256::digest(bytes))
     };
-    assert_eq!(cv["attachments"][0]["sha256"], sha.as_str());
+    assert_eq!(cv["attachments"][0]["sha256"], sha(&bytes).as_str());
     // Bob replies to the synced copy of Alice's message.
     let interview_imid = sent["internet_message_id"].as_str().unwrap().to_owned();
     dev.await_visible(&bob, "inbox", &HashSet::from([interview_imid.clone()]))
@@ -912,18 +987,18 @@ async fn the_deployed_system_end_to_end() {
         .into_iter()
         .find(|m| m["internet_message_id"] == interview_imid.as_str())
         .unwrap();
-    let (status, reply) = dev
-        .api(
-            reqwest::Method::POST,
+    let (status, location, reply, _) = dev
+        .post_send(
             &format!(
                 "/connections/{bob}/messages/{}/reply",
                 synced["id"].as_str().unwrap()
             ),
-            Some(json!({"reply_all": false, "body": {"content_type": "text", "content": "Yes, Tuesday works."}})),
-            &[("idempotency-key", "e2e-reply-1")],
+            json!({"reply_all": false, "body": {"content_type": "text", "content": "Yes, Tuesday works."}}),
+            "e2e-reply-1",
         )
         .await;
     assert_eq!(status, 202, "{reply}");
+    let reply = dev.until_sent(&location).await;
     dev.submitted().await;
     let alice_inbox_sim = dev
         .sim(
@@ -941,6 +1016,36 @@ async fn the_deployed_system_end_to_end() {
         .clone();
     assert_eq!(replied["conversationId"], synced["conversation_id"]);
     println!("sent, sent with an uploaded attachment, replied");
+
+    // A send that takes longer than API Gateway waits (30 s): a 10 MiB portfolio whose four
+    // upload-session PUTs take 8.5 s each. The gateway's answer is the 202, at once; the worker
+    // (Timeout 150 s) sends it while the schedule steps below run.
+    let (portfolio_id, portfolio) = upload("portfolio.pdf", 10 * 1024 * 1024).await;
+    let slow = dev
+        .sim(
+            reqwest::Method::POST,
+            "/_sim/faults",
+            Some(json!({"kind": "latency", "path": "/_upload/", "ms": 8500})),
+        )
+        .await;
+    let slow_sent_at = Instant::now();
+    let (status, slow_location, slow_accepted, answered_in) = dev
+        .post_send(
+            &format!("/connections/{alice}/messages"),
+            json!({
+                "to": [{"address": BOB}],
+                "subject": "Portfolio",
+                "attachments": [{"upload_id": portfolio_id}]
+            }),
+            "e2e-send-slow",
+        )
+        .await;
+    assert_eq!(status, 202, "{slow_accepted}");
+    assert!(
+        answered_in < Duration::from_secs(30),
+        "the gateway's answer took {answered_in:?}"
+    );
+    println!("a send slower than the gateway's 30 s answered 202 in {answered_in:?}");
 
     // ---- free/busy, meeting times, book, reschedule, cancel
     let day = chrono::Utc::now().date_naive() + chrono::Duration::days(7);
@@ -1044,6 +1149,38 @@ async fn the_deployed_system_end_to_end() {
         .await;
     assert_eq!(bob_copy(&bob_events)["isCancelled"], true);
     println!("free/busy, meeting times, booked, rescheduled, cancelled");
+
+    // The slow send, meanwhile: sent once, byte-identical, well after the gateway would have
+    // given up.
+    let slow_done = dev.until_sent(&slow_location).await;
+    let slow_took = slow_sent_at.elapsed();
+    dev.sim(
+        reqwest::Method::DELETE,
+        &format!("/_sim/faults/{}", slow["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert!(slow_took > Duration::from_secs(30), "{slow_took:?}");
+    dev.submitted().await;
+    let bob_inbox_sim = dev
+        .sim(
+            reqwest::Method::GET,
+            &format!("/_sim/mailboxes/{BOB}/messages?folder=inbox"),
+            None,
+        )
+        .await;
+    let portfolios: Vec<&Value> = bob_inbox_sim["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["internetMessageId"] == slow_done["internet_message_id"])
+        .collect();
+    assert_eq!(portfolios.len(), 1, "delivered once");
+    assert_eq!(
+        portfolios[0]["attachments"][0]["sha256"],
+        sha(&portfolio).as_str()
+    );
+    println!("the slow send: 202 in {answered_in:?}, sent after {slow_took:?}, delivered once");
 
     // ---- disconnect
     let (status, _) = dev
