@@ -43,8 +43,9 @@ impl ConnectionItem {
     }
 }
 
-/// A connection's record item (also written inside transactions, see `claims`).
-pub(super) fn connection_item(c: &Connection) -> Result<Item, StoreError> {
+/// A connection's record item, as stored (also written inside transactions, see `claims`; and
+/// by benchmarks that fill a table directly through [`Store::write_batch`]).
+pub fn connection_item(c: &Connection) -> Result<Item, StoreError> {
     to_item(&ConnectionItem::new(c))
 }
 

@@ -82,13 +82,19 @@ impl SubscriptionItem {
     }
 }
 
+/// A subscription's item, as stored (for benchmarks that fill a table directly through
+/// [`Store::write_batch`]).
+pub fn subscription_item(r: &SubscriptionRecord) -> Result<Item, StoreError> {
+    to_item(&SubscriptionItem::new(r))
+}
+
 impl Store {
     /// Creates or replaces a subscription record (also after a renewal moved its expiry).
     pub async fn put_subscription(&self, r: &SubscriptionRecord) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(&SubscriptionItem::new(r))?))
+            .set_item(Some(subscription_item(r)?))
             .send()
             .await
             .map_err(dynamo("PutItem"))?;

@@ -30,6 +30,8 @@ pub struct Usage {
 #[derive(Debug, Clone, Default)]
 pub struct Meter {
     tallies: Arc<Mutex<BTreeMap<(String, String), Usage>>>,
+    /// When each (service, operation) was first called since the last reset, and that reset.
+    firsts: Arc<Mutex<(Option<Instant>, BTreeMap<(String, String), Instant>)>>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +69,14 @@ impl Intercept for Meter {
             .load::<Metadata>()
             .map(|m| (m.service().to_owned(), m.name().to_owned()))
             .unwrap_or_else(|| ("unknown".into(), "unknown".into()));
+        let started = Instant::now() - elapsed;
+        self.firsts
+            .lock()
+            .expect("meter lock")
+            .1
+            .entry((service.clone(), operation.clone()))
+            .and_modify(|first| *first = (*first).min(started))
+            .or_insert(started);
         let mut tallies = self.tallies.lock().expect("meter lock");
         let usage = tallies.entry((service, operation)).or_default();
         usage.calls += 1;
@@ -79,6 +89,20 @@ impl Meter {
     /// Forgets everything counted so far.
     pub fn reset(&self) {
         self.tallies.lock().expect("meter lock").clear();
+        *self.firsts.lock().expect("meter lock") = (Some(Instant::now()), BTreeMap::new());
+    }
+
+    /// How long after the last [`Meter::reset`] the first call of `operation` (e.g. "SendMessage")
+    /// of `service` started.
+    pub fn first_call(&self, service: &str, operation: &str) -> Option<Duration> {
+        let firsts = self.firsts.lock().expect("meter lock");
+        let since = firsts.0?;
+        firsts
+            .1
+            .iter()
+            .filter(|((s, o), _)| s.eq_ignore_ascii_case(service) && o == operation)
+            .map(|(_, at)| at.saturating_duration_since(since))
+            .min()
     }
 
     /// (service, operation) -> usage.

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod bench_connect;
+mod bench_renewal;
 mod bench_scheduling;
 mod bench_send_memory;
 mod bench_sync;
