@@ -26,12 +26,18 @@ pub struct Usage {
     pub time: Duration,
 }
 
+/// When the meter was last reset, and when each (service, operation) was first called since.
+#[derive(Debug, Default)]
+struct Firsts {
+    since: Option<Instant>,
+    calls: BTreeMap<(String, String), Instant>,
+}
+
 /// Counts and times AWS SDK operations. Clones share their tallies.
 #[derive(Debug, Clone, Default)]
 pub struct Meter {
     tallies: Arc<Mutex<BTreeMap<(String, String), Usage>>>,
-    /// When each (service, operation) was first called since the last reset, and that reset.
-    firsts: Arc<Mutex<(Option<Instant>, BTreeMap<(String, String), Instant>)>>,
+    firsts: Arc<Mutex<Firsts>>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,7 +79,7 @@ impl Intercept for Meter {
         self.firsts
             .lock()
             .expect("meter lock")
-            .1
+            .calls
             .entry((service.clone(), operation.clone()))
             .and_modify(|first| *first = (*first).min(started))
             .or_insert(started);
@@ -89,16 +95,19 @@ impl Meter {
     /// Forgets everything counted so far.
     pub fn reset(&self) {
         self.tallies.lock().expect("meter lock").clear();
-        *self.firsts.lock().expect("meter lock") = (Some(Instant::now()), BTreeMap::new());
+        *self.firsts.lock().expect("meter lock") = Firsts {
+            since: Some(Instant::now()),
+            calls: BTreeMap::new(),
+        };
     }
 
     /// How long after the last [`Meter::reset`] the first call of `operation` (e.g. "SendMessage")
     /// of `service` started.
     pub fn first_call(&self, service: &str, operation: &str) -> Option<Duration> {
         let firsts = self.firsts.lock().expect("meter lock");
-        let since = firsts.0?;
+        let since = firsts.since?;
         firsts
-            .1
+            .calls
             .iter()
             .filter(|((s, o), _)| s.eq_ignore_ascii_case(service) && o == operation)
             .map(|(_, at)| at.saturating_duration_since(since))

@@ -14,6 +14,7 @@ mod claims;
 mod connect;
 mod events;
 mod layout;
+mod renewal;
 mod scheduling;
 mod scopes;
 mod secrets_and_crypto;
