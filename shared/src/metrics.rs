@@ -17,7 +17,6 @@
 //! id, token, address or body can reach one.
 
 use std::future::Future;
-use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{json, Map, Value};
@@ -120,10 +119,9 @@ pub fn emit(values: &[(Metric, u64)], properties: &[(&'static str, &'static str)
             .push(text.clone())
     });
     if captured.is_err() {
-        // One write of the whole line under stdout's lock: never interleaved with a log line.
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(format!("{text}\n").as_bytes());
-        let _ = out.flush();
+        // The whole line under stdout's lock, so never interleaved with a log line; `println!`
+        // (not a raw write) so that the test harness captures it like any test output.
+        println!("{text}");
     }
 }
 
