@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync fire events connect admin-consent invoke
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync fire events connect admin-consent invoke bench-renewal
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -75,6 +75,10 @@ bench-forged-webhook: $(STAMP)
 
 bench-sync: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_sync_backfill -- --ignored --nocapture"
+
+# 100,000 connections and 200,000 subscriptions written into a private table, then one sweep.
+bench-renewal: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_renewal -- --ignored --nocapture"
 
 bench-send-memory: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_send_path_peak_memory -- --ignored --nocapture"

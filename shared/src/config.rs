@@ -47,6 +47,10 @@ pub const SYNC_LOOKBACK_DAYS: &str = "SYNC_LOOKBACK_DAYS";
 /// Messages per delta page asked of Graph (`Prefer: odata.maxpagesize`, default 99).
 pub const SYNC_PAGE_SIZE: &str = "SYNC_PAGE_SIZE";
 
+/// The CloudFormation stack's name: the `Stack` dimension of the connector's metrics (read by
+/// `metrics`, not part of [`Config`]; unset locally, where it is `local`).
+pub const STACK_NAME: &str = "STACK_NAME";
+
 const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/organizations/v2.0";
 const DEFAULT_GRAPH: &str = "https://graph.microsoft.com/v1.0";
 const DEFAULT_SECRETS_TTL: u64 = 300;

@@ -406,6 +406,17 @@ pub async fn accept(c: &Connector, batch: &Batch) -> Result<Outcome, WebhookErro
         outcome.connections = work.connections.len();
         outcome.jobs = jobs.len();
     }
+    use crate::metrics::{emit, Metric};
+    emit(
+        &[
+            (Metric::NotificationItems, outcome.items as u64),
+            (
+                Metric::ForgedNotificationItems,
+                outcome.dropped.total() as u64,
+            ),
+        ],
+        &[],
+    );
     // Counts only: no clientState, subscription or resource ids in the log.
     if outcome.dropped.total() > 0 || outcome.malformed > 0 || outcome.over_limit > 0 {
         tracing::warn!(

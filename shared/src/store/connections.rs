@@ -1,11 +1,19 @@
 //! Connection records (`CONN#{id}` / `META`, listed newest first through gsi1 and per app user
 //! through gsi2), the mailbox claim that keeps one connection per Microsoft mailbox, and deleting
 //! everything a connection owns.
+//!
+//! On gsi1 the connections are spread over [`keys::CONNECTION_SHARDS`] partitions
+//! (`CONNS#{shard}`), never one: the listing of all connections reads every shard at once and
+//! merges them by sort key (one Query per shard and page, each `Limit` = the page size: a page of
+//! 50 costs up to 13 small Queries in parallel, about the latency of one); the periodic catch-up
+//! reads only the shards of its slot. One index and no extra write per connection, where a second,
+//! unsharded listing index would keep the hot partition for writes.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
+use futures::stream::{self, Stream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::batch::Write;
@@ -33,7 +41,7 @@ impl ConnectionItem {
         Self {
             pk: keys::connection_pk(&c.id),
             sk: keys::META.into(),
-            gsi1pk: keys::ALL_CONNECTIONS.into(),
+            gsi1pk: keys::connection_listing_pk(&c.id),
             gsi1sk: order.clone(),
             gsi2pk: keys::user_connections_pk(&c.user_id),
             gsi2sk: order,
@@ -43,9 +51,18 @@ impl ConnectionItem {
     }
 }
 
-/// A connection's record item (also written inside transactions, see `claims`).
-pub(super) fn connection_item(c: &Connection) -> Result<Item, StoreError> {
+/// A connection's record item, as stored (also written inside transactions, see `claims`; and
+/// by benchmarks that fill a table directly through [`Store::write_batch`]).
+pub fn connection_item(c: &Connection) -> Result<Item, StoreError> {
     to_item(&ConnectionItem::new(c))
+}
+
+/// The connection id of an item projected to its `id`.
+fn connection_id_of(item: &Item) -> Result<ConnectionId, StoreError> {
+    item.get("id")
+        .and_then(|v| v.as_s().ok())
+        .and_then(|raw| ConnectionId::parse(raw).ok())
+        .ok_or(StoreError::CorruptAttribute("id"))
 }
 
 /// The item that keeps one connection per Microsoft mailbox (tenant + object id).
@@ -147,11 +164,14 @@ impl Store {
         limit: PageLimit,
         cursor: Option<&str>,
     ) -> Result<Result<Page<Connection>, ParseError>, StoreError> {
-        let (index, pk_name, pk) = match user {
-            Some(u) => (keys::GSI2, keys::GSI2_PK, keys::user_connections_pk(u)),
-            None => (keys::GSI1, keys::GSI1_PK, keys::ALL_CONNECTIONS.to_owned()),
+        let Some(user) = user else {
+            return self.list_all_connections(limit, cursor).await;
         };
-        let start = match cursor.map(|c| decode_cursor(c, pk_name, &pk)).transpose() {
+        let pk = keys::user_connections_pk(user);
+        let start = match cursor
+            .map(|c| decode_cursor(c, keys::GSI2_PK, &pk))
+            .transpose()
+        {
             Ok(start) => start,
             Err(e) => return Ok(Err(e)),
         };
@@ -159,9 +179,9 @@ impl Store {
             .client
             .query()
             .table_name(&self.table)
-            .index_name(index)
+            .index_name(keys::GSI2)
             .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_names("#pk", keys::GSI2_PK)
             .expression_attribute_values(":pk", s(pk))
             .scan_index_forward(false)
             .limit(i32::from(limit.get()))
@@ -179,50 +199,211 @@ impl Store {
         Ok(Ok(Page { items, next_cursor }))
     }
 
-    /// The ids of every connection of a Microsoft tenant.
-    ///
-    /// There is no tenant index: this queries the all-connections partition of gsi1 with a filter
-    /// on `tenant_id`. DynamoDB applies the filter after reading, so the cost is that of reading
-    /// every connection record (about one read unit per 8 KB, 1 MB per page: 100,000 connections
-    /// of ~1 KB are ~100 pages and ~12,500 read units), whatever the tenant's share. Only switching
-    /// a tenant off needs it, an administrator's rare action; a per-tenant index would cost a
-    /// write on every connection change and a template change for it. The projection keeps the
-    /// answer small, not the read.
-    pub async fn tenant_connection_ids(
+    /// Every connection, newest first: the newest `limit` of each gsi1 shard after the cursor,
+    /// read concurrently, merged by sort key. The cursor carries the sort key of the page's last
+    /// connection (cursors of the unsharded listing carry it too, so they keep working).
+    async fn list_all_connections(
         &self,
-        tenant_id: &str,
-    ) -> Result<Vec<ConnectionId>, StoreError> {
-        let mut ids = Vec::new();
-        let mut start = None;
-        loop {
+        limit: PageLimit,
+        cursor: Option<&str>,
+    ) -> Result<Result<Page<Connection>, ParseError>, StoreError> {
+        let after = match cursor
+            .map(|c| decode_cursor(c, keys::GSI1_PK, keys::UNSHARDED_CONNECTIONS))
+            .transpose()
+        {
+            Ok(key) => key.map(|k| k.get(keys::GSI1_SK).and_then(|v| v.as_s().ok()).cloned()),
+            Err(e) => return Ok(Err(e)),
+        };
+        let after = match after {
+            Some(None) => {
+                return Ok(Err(ParseError::new(
+                    "cursor",
+                    "is not a cursor returned by this listing",
+                )))
+            }
+            Some(Some(sk)) => Some(sk),
+            None => None,
+        };
+        let queries = keys::connection_listing_partitions().map(|pk| {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .expression_attribute_names("#pk", keys::GSI1_PK)
+                .expression_attribute_values(":pk", s(pk))
+                .scan_index_forward(false)
+                .limit(i32::from(limit.get()));
+            query = match &after {
+                Some(sk) => query
+                    .key_condition_expression("#pk = :pk AND #sk < :after")
+                    .expression_attribute_names("#sk", keys::GSI1_SK)
+                    .expression_attribute_values(":after", s(sk.clone())),
+                None => query.key_condition_expression("#pk = :pk"),
+            };
+            query.send()
+        });
+        let pages = futures::future::try_join_all(queries)
+            .await
+            .map_err(dynamo("Query"))?;
+        let mut more = false;
+        let mut merged = Vec::new();
+        for page in pages {
+            more |= page.last_evaluated_key.is_some();
+            for item in page.items.unwrap_or_default() {
+                merged.push(from_item::<ConnectionItem>(item)?);
+            }
+        }
+        merged.sort_by(|a, b| b.gsi1sk.cmp(&a.gsi1sk));
+        // A connection moved to its shard between two of the queries is seen twice.
+        merged.dedup_by(|a, b| a.gsi1sk == b.gsi1sk);
+        let limit = usize::from(limit.get());
+        more |= merged.len() > limit;
+        merged.truncate(limit);
+        let next_cursor = merged.last().filter(|_| more).and_then(|last| {
+            encode_cursor(&HashMap::from([
+                (keys::GSI1_PK.to_owned(), s(keys::UNSHARDED_CONNECTIONS)),
+                (keys::GSI1_SK.to_owned(), s(last.gsi1sk.clone())),
+            ]))
+        });
+        let items = merged.into_iter().map(|i| i.connection).collect();
+        Ok(Ok(Page { items, next_cursor }))
+    }
+
+    /// The ids of the active connections of gsi1 shard `shard`, a page (up to 1 MB read) at a
+    /// time: the periodic catch-up reads a slot's shards with it. Only `id` comes back; the
+    /// status is filtered by DynamoDB (after the read, so it does not lower the cost).
+    pub fn active_connections_in_shard(
+        &self,
+        shard: u8,
+    ) -> impl Stream<Item = Result<Vec<ConnectionId>, StoreError>> + '_ {
+        // State: `Some(start key)` while there are pages left.
+        stream::try_unfold(Some(None), move |state: Option<Option<Item>>| async move {
+            let Some(start) = state else {
+                return Ok(None);
+            };
             let out = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(keys::GSI1)
                 .key_condition_expression("#pk = :pk")
-                .filter_expression("tenant_id = :tenant")
+                .filter_expression("#status = :active")
                 .projection_expression("#id")
                 .expression_attribute_names("#pk", keys::GSI1_PK)
+                .expression_attribute_names("#status", "status")
                 .expression_attribute_names("#id", "id")
-                .expression_attribute_values(":pk", s(keys::ALL_CONNECTIONS))
-                .expression_attribute_values(":tenant", s(tenant_id))
+                .expression_attribute_values(":pk", s(keys::connections_shard_pk(shard)))
+                .expression_attribute_values(":active", s("active"))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(dynamo("Query"))?;
-            for item in out.items.unwrap_or_default() {
-                let raw = item.get("id").and_then(|v| v.as_s().ok());
-                let id = raw
-                    .and_then(|r| ConnectionId::parse(r).ok())
-                    .ok_or(StoreError::CorruptAttribute("id"))?;
-                ids.push(id);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(ids);
+            let ids = out
+                .items
+                .unwrap_or_default()
+                .iter()
+                .map(connection_id_of)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some((ids, out.last_evaluated_key.map(Some))))
+        })
+    }
+
+    /// Moves up to `max` connections still listed under the unsharded gsi1 partition (written
+    /// before the shards existed) to their shard: a Query of the old partition, then one
+    /// UpdateItem per connection that sets only `gsi1pk`, on condition that it is still the old
+    /// one (a concurrent rewrite of the record has moved it already). Returns how many it moved;
+    /// 0 once the old partition is empty, which then costs one empty Query.
+    pub async fn migrate_unsharded_connections(&self, max: usize) -> Result<usize, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("#pk = :pk")
+            .projection_expression("#id")
+            .expression_attribute_names("#pk", keys::GSI1_PK)
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_values(":pk", s(keys::UNSHARDED_CONNECTIONS))
+            .limit(i32::try_from(max).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(dynamo("Query"))?;
+        let ids = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(connection_id_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let moved = stream::iter(ids)
+            .map(|id| async move {
+                let result = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key(keys::PK, s(keys::connection_pk(&id)))
+                    .key(keys::SK, s(keys::META))
+                    .update_expression("SET #pk = :shard")
+                    .condition_expression("#pk = :unsharded")
+                    .expression_attribute_names("#pk", keys::GSI1_PK)
+                    .expression_attribute_values(":shard", s(keys::connection_listing_pk(&id)))
+                    .expression_attribute_values(":unsharded", s(keys::UNSHARDED_CONNECTIONS))
+                    .send()
+                    .await;
+                Ok::<_, StoreError>(match conditional("UpdateItem", result)? {
+                    Ok(_) => 1,
+                    Err(_) => 0,
+                })
+            })
+            .buffer_unordered(16)
+            .try_fold(0, |total, moved| async move { Ok(total + moved) })
+            .await?;
+        Ok(moved)
+    }
+
+    /// The ids of every connection of a Microsoft tenant.
+    ///
+    /// There is no tenant index: this queries every connection partition of gsi1 (the shards and,
+    /// until it is migrated, the unsharded one) with a filter on `tenant_id`. DynamoDB applies the
+    /// filter after reading, so the cost is that of reading every connection record (about one
+    /// read unit per 8 KB, 1 MB per page: 100,000 connections of ~1 KB are ~100 pages and ~12,500
+    /// read units), whatever the tenant's share. Only switching a tenant off needs it, an
+    /// administrator's rare action; a per-tenant index would cost a write on every connection
+    /// change and a template change for it. The projection keeps the answer small, not the read.
+    pub async fn tenant_connection_ids(
+        &self,
+        tenant_id: &str,
+    ) -> Result<Vec<ConnectionId>, StoreError> {
+        let mut ids = Vec::new();
+        for pk in keys::connection_listing_partitions() {
+            let mut start = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(keys::GSI1)
+                    .key_condition_expression("#pk = :pk")
+                    .filter_expression("tenant_id = :tenant")
+                    .projection_expression("#id")
+                    .expression_attribute_names("#pk", keys::GSI1_PK)
+                    .expression_attribute_names("#id", "id")
+                    .expression_attribute_values(":pk", s(pk.clone()))
+                    .expression_attribute_values(":tenant", s(tenant_id))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(dynamo("Query"))?;
+                for item in out.items.unwrap_or_default() {
+                    ids.push(connection_id_of(&item)?);
+                }
+                start = out.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
             }
         }
+        Ok(ids)
     }
 
     /// Moves an active connection to `reauth_required` with a reason. Returns true only for the

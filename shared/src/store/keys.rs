@@ -3,7 +3,7 @@
 //!
 //! | entity              | pk                              | sk                       | gsi1 (pk / sk)                          | gsi2 (pk / sk)                  | ttl |
 //! |---------------------|---------------------------------|--------------------------|-----------------------------------------|---------------------------------|-----|
-//! | connection          | `CONN#{id}`                     | `META`                   | `CONNS` / `{created}#{id}`              | `USER#{user_id}` / `{created}#{id}` |     |
+//! | connection          | `CONN#{id}`                     | `META`                   | `CONNS#{shard}` / `{created}#{id}`      | `USER#{user_id}` / `{created}#{id}` |     |
 //! | mailbox claim       | `MSUSER#{tenant}#{oid}`         | `META`                   |                                         |                                 |     |
 //! | token set           | `CONN#{id}`                     | `TOKENS`                 |                                         |                                 |     |
 //! | OAuth state         | `OAUTH#{sha256(state)}`         | `META`                   |                                         |                                 | yes |
@@ -58,8 +58,40 @@ pub fn connection_pk(id: &ConnectionId) -> String {
     format!("CONN#{id}")
 }
 
-/// gsi1 partition holding every connection, ordered by creation.
-pub const ALL_CONNECTIONS: &str = "CONNS";
+/// How many gsi1 partitions the connections are spread over (`CONNS#{shard}`), so that neither
+/// the writes of every connection change nor the periodic catch-up's reads meet in one partition
+/// (DynamoDB caps each partition, of a table or an index, at 1,000 write and 3,000 read units a
+/// second). A multiple of the catch-up slots: a slot's connections are whole shards (see
+/// `sync::renewal`), so a run reads only its own.
+pub const CONNECTION_SHARDS: u8 = 12;
+
+/// The one gsi1 partition that held every connection before they were sharded. Items written
+/// earlier stay there until the renewal sweep moves them (`Store::migrate_unsharded_connections`);
+/// listings read it too until then.
+pub const UNSHARDED_CONNECTIONS: &str = "CONNS";
+
+/// The shard of a connection: a stable hash of its id.
+pub fn connection_shard(id: &ConnectionId) -> u8 {
+    let hash = u64::from_str_radix(&digest(id.as_str())[..12], 16).unwrap_or(0);
+    (hash % u64::from(CONNECTION_SHARDS)) as u8
+}
+
+/// The gsi1 partition of connection shard `shard` (`0..CONNECTION_SHARDS`).
+pub fn connections_shard_pk(shard: u8) -> String {
+    format!("{UNSHARDED_CONNECTIONS}#{shard}")
+}
+
+/// The gsi1 partition a connection is listed under.
+pub fn connection_listing_pk(id: &ConnectionId) -> String {
+    connections_shard_pk(connection_shard(id))
+}
+
+/// Every gsi1 partition that may list connections: the shards, then the unsharded one.
+pub fn connection_listing_partitions() -> impl Iterator<Item = String> {
+    (0..CONNECTION_SHARDS)
+        .map(connections_shard_pk)
+        .chain([UNSHARDED_CONNECTIONS.to_owned()])
+}
 
 pub fn user_connections_pk(user: &AppUserId) -> String {
     format!("USER#{}", user.as_str())
@@ -239,6 +271,21 @@ mod tests {
             .map(|i| subscription_expiry_shard(&format!("sub-{i}")))
             .collect();
         assert_eq!(shards.len(), SUBSCRIPTION_EXPIRY_SHARDS as usize);
+    }
+
+    #[test]
+    fn connection_shards_are_stable_bounded_and_all_used() {
+        let id = ConnectionId::new_random();
+        assert_eq!(connection_listing_pk(&id), connection_listing_pk(&id));
+        let shards: std::collections::HashSet<u8> = (0..500)
+            .map(|_| connection_shard(&ConnectionId::new_random()))
+            .collect();
+        assert_eq!(shards.len(), CONNECTION_SHARDS as usize);
+        assert_eq!(connections_shard_pk(11), "CONNS#11");
+        assert_eq!(
+            connection_listing_partitions().last().as_deref(),
+            Some(UNSHARDED_CONNECTIONS)
+        );
     }
 
     #[test]

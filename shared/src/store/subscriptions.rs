@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use futures::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -87,13 +88,19 @@ impl SubscriptionItem {
     }
 }
 
+/// A subscription's item, as stored (for benchmarks that fill a table directly through
+/// [`Store::write_batch`]).
+pub fn subscription_item(r: &SubscriptionRecord) -> Result<Item, StoreError> {
+    to_item(&SubscriptionItem::new(r))
+}
+
 impl Store {
     /// Creates or replaces a subscription record (also after a renewal moved its expiry).
     pub async fn put_subscription(&self, r: &SubscriptionRecord) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(&SubscriptionItem::new(r))?))
+            .set_item(Some(subscription_item(r)?))
             .send()
             .await
             .map_err(dynamo("PutItem"))?;
@@ -184,16 +191,21 @@ impl Store {
         Ok(self.get_subscriptions(&refs).await?.into_values().collect())
     }
 
-    /// Subscriptions expiring before `deadline`, across every expiry shard of gsi1.
-    pub async fn subscriptions_expiring_before(
+    /// The subscriptions of expiry shard `shard` (`0..SUBSCRIPTION_EXPIRY_SHARDS`) that expire
+    /// before `deadline`, soonest first, a page (up to 1 MB read) at a time.
+    pub fn subscriptions_expiring_in_shard(
         &self,
+        shard: u8,
         deadline: DateTime<Utc>,
-    ) -> Result<Vec<SubscriptionRecord>, StoreError> {
+    ) -> impl Stream<Item = Result<Vec<SubscriptionRecord>, StoreError>> + '_ {
         let upper = keys::subscription_expiry_upper_bound(&deadline);
-        let mut out = Vec::new();
-        for shard in 0..keys::SUBSCRIPTION_EXPIRY_SHARDS {
-            let mut start = None;
-            loop {
+        // State: `Some(start key)` while there are pages left.
+        stream::try_unfold(Some(None), move |state: Option<Option<Item>>| {
+            let upper = upper.clone();
+            async move {
+                let Some(start) = state else {
+                    return Ok(None);
+                };
                 let page = self
                     .client
                     .query()
@@ -204,21 +216,20 @@ impl Store {
                         ":shard",
                         s(keys::subscription_expiry_shard_pk(shard)),
                     )
-                    .expression_attribute_values(":upper", s(upper.clone()))
+                    .expression_attribute_values(":upper", s(upper))
                     .set_exclusive_start_key(start)
                     .send()
                     .await
                     .map_err(dynamo("Query"))?;
-                for item in page.items.unwrap_or_default() {
-                    out.push(from_item::<SubscriptionItem>(item)?.record);
-                }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
+                let records = page
+                    .items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|item| from_item::<SubscriptionItem>(item).map(|i| i.record))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Some((records, page.last_evaluated_key.map(Some))))
             }
-        }
-        Ok(out)
+        })
     }
 }
 

@@ -280,7 +280,13 @@ impl Mailbox<'_> {
             SyncJob::Renew {
                 subscription_id, ..
             } => {
-                if self.renew(subscription_id).await? {
+                let renewed = self.renew(subscription_id).await.inspect_err(|e| {
+                    // Throttling only delays the job; anything else is a renewal that failed.
+                    if e.throttled(&self.policy).is_none() {
+                        renewal::record_failure("renew_job");
+                    }
+                })?;
+                if renewed {
                     self.catch_up().await
                 } else {
                     Ok(Outcome::Done(Stats::default()))

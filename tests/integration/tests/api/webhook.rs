@@ -156,6 +156,52 @@ async fn forged_notifications_enqueue_nothing_and_still_get_202() {
 }
 
 #[tokio::test]
+async fn a_batch_with_forged_items_emits_the_forged_item_metric_without_their_secrets() {
+    let h = Harness::start().await;
+    let tenant = uuid::Uuid::new_v4().to_string();
+    let connection = ConnectionId::new_random();
+    let sub = subscribe(&h, &connection, &tenant, "the-real-state").await;
+    let body = batch(&[
+        change(&sub, "the-real-state", &tenant, "m1"),
+        change(&sub, "a-guessed-state", &tenant, "m2"),
+        change(
+            &uuid::Uuid::new_v4().to_string(),
+            "another-guess",
+            &tenant,
+            "m3",
+        ),
+    ]);
+
+    let (response, lines) = m365_connector::metrics::capture(post(&h, NOTIFICATIONS, &body)).await;
+
+    assert_eq!(response.status(), 202);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line: Value = serde_json::from_str(&lines[0]).unwrap();
+    let directive = &line["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], "M365Connector");
+    assert_eq!(directive["Dimensions"], json!([["Stack"]]));
+    let names: Vec<&str> = directive["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["NotificationItems", "ForgedNotificationItems"]);
+    assert_eq!(line["NotificationItems"], 3);
+    assert_eq!(line["ForgedNotificationItems"], 2);
+    assert_eq!(line["level"], "WARN");
+    for secret in [
+        "the-real-state",
+        "a-guessed-state",
+        "another-guess",
+        sub.as_str(),
+        &tenant,
+    ] {
+        assert!(!lines[0].contains(secret), "{secret} in {}", lines[0]);
+    }
+}
+
+#[tokio::test]
 async fn notifications_for_three_mailboxes_enqueue_one_catch_up_per_mailbox_in_its_group() {
     let h = Harness::start().await;
     let tenant = uuid::Uuid::new_v4().to_string();
