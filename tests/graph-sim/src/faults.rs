@@ -2,6 +2,7 @@
 //! outer middleware, and notification faults (duplicate, drop, reorder, slow, failing) applied
 //! by the notification sender.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +68,10 @@ pub struct FaultSpec {
     pub ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+    /// Stop firing once the simulated clock reaches this time (RFC 3339): an outage of a given
+    /// length, which moving the clock (`/_sim/clock/advance`) ends early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,9 +115,11 @@ impl Fault {
             && self.spec.path.as_deref().is_none_or(|p| url.contains(p))
     }
 
-    /// Count one matching call and say whether the fault fires on it.
-    pub fn fire(&mut self) -> bool {
-        if self.spec.count.is_some_and(|c| self.hits >= c) {
+    /// Count one matching call at simulated time `now` and say whether the fault fires on it.
+    pub fn fire(&mut self, now: DateTime<Utc>) -> bool {
+        if self.spec.count.is_some_and(|c| self.hits >= c)
+            || self.spec.until.is_some_and(|u| now >= u)
+        {
             return false;
         }
         self.calls += 1;
@@ -143,6 +150,7 @@ mod tests {
             retry_after: None,
             ms: None,
             limit: None,
+            until: None,
         }
     }
 
@@ -155,7 +163,7 @@ mod tests {
                 ..spec(FaultKind::Throttle)
             },
         );
-        let fired: Vec<bool> = (0..6).map(|_| f.fire()).collect();
+        let fired: Vec<bool> = (0..6).map(|_| f.fire(Utc::now())).collect();
         assert_eq!(fired, vec![false, false, true, false, false, true]);
     }
 
@@ -168,8 +176,24 @@ mod tests {
                 ..spec(FaultKind::Unavailable)
             },
         );
-        let fired: Vec<bool> = (0..4).map(|_| f.fire()).collect();
+        let fired: Vec<bool> = (0..4).map(|_| f.fire(Utc::now())).collect();
         assert_eq!(fired, vec![true, true, false, false]);
+    }
+
+    #[test]
+    fn a_fault_with_an_end_stops_firing_once_the_simulated_clock_reaches_it() {
+        let start = Utc::now();
+        let mut f = Fault::new(
+            "f".into(),
+            FaultSpec {
+                until: Some(start + chrono::Duration::minutes(8)),
+                ..spec(FaultKind::Unavailable)
+            },
+        );
+        assert!(f.fire(start));
+        assert!(f.fire(start + chrono::Duration::minutes(7)));
+        assert!(!f.fire(start + chrono::Duration::minutes(8)));
+        assert_eq!(f.hits, 2);
     }
 
     #[test]
@@ -206,7 +230,7 @@ mod tests {
                 ..spec(FaultKind::Throttle)
             },
         );
-        assert!((0..20).all(|_| !never.fire()));
-        assert!((0..20).all(|_| always.fire()));
+        assert!((0..20).all(|_| !never.fire(Utc::now())));
+        assert!((0..20).all(|_| always.fire(Utc::now())));
     }
 }

@@ -110,6 +110,7 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
         let mut failure: Option<GraphError> = None;
         let mut concurrency_limit: Option<usize> = None;
         {
+            let now = sim.now();
             let mut st = sim.st();
             for f in st.faults.iter_mut() {
                 if !f.matches_request(&method, &path) {
@@ -120,7 +121,7 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
                         concurrency_limit = Some(f.spec.limit.unwrap_or(4));
                     }
                     kind => {
-                        if !f.fire() {
+                        if !f.fire(now) {
                             continue;
                         }
                         match kind {
