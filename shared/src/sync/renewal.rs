@@ -5,8 +5,14 @@
 //!   index, never a scan) get a `Renew` job on the mailbox's queue group. A 404 there means Graph
 //!   dropped the subscription; the sync engine recreates it and catches up.
 //! - Safety net: Graph drops notifications (slow endpoint, outage over 4 h), so every active
-//!   connection also gets a periodic `CatchUp`. Connections are spread over [`CATCH_UP_SLOTS`]
-//!   runs by a hash of their id, so each is caught up every 3 hours and the load is flat.
+//!   connection also gets a periodic `Periodic` job: subscribe any folder that has no
+//!   subscription (a `connected` job that ended in the dead-letter queue leaves none, and without
+//!   subscriptions no notification ever comes), then catch up. Connections are spread over
+//!   [`CATCH_UP_SLOTS`] runs by a hash of their id, so each is visited every 3 hours and the load
+//!   is flat.
+//!
+//! A subscription record whose connection is gone gets its `Renew` like any other; the sync
+//! engine then drops the record, so it is not found again.
 //!
 //! Dedup ids name the subscription's expiry or the run's slot, so a retried run enqueues nothing
 //! twice.
@@ -89,7 +95,7 @@ pub async fn sweep(c: &Connector, now: DateTime<Utc>) -> Result<Report, RenewalE
             {
                 let dedup = format!("periodic:{}:{run}", connection.id);
                 jobs.push((
-                    SyncJob::CatchUp {
+                    SyncJob::Periodic {
                         connection_id: connection.id,
                     },
                     dedup,

@@ -13,6 +13,8 @@ mod claims;
 mod connect;
 mod events;
 mod layout;
+mod purge;
+mod queue;
 mod scheduling;
 mod scopes;
 mod secrets_and_crypto;

@@ -563,7 +563,7 @@ async fn an_access_token_graph_revokes_early_is_refreshed_once_and_the_job_compl
 
 /// The worker for the end-to-end test: runs until `done` is set and the queue has been quiet
 /// for `quiet`.
-async fn work_until(h: &Harness, done: &std::sync::atomic::AtomicBool, quiet: Duration) {
+pub async fn work_until(h: &Harness, done: &std::sync::atomic::AtomicBool, quiet: Duration) {
     while !done.load(std::sync::atomic::Ordering::SeqCst) {
         run_worker(h, Duration::from_millis(200)).await;
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -1,7 +1,8 @@
 //! A tenant's access policy (`/tenants/{tenant}/policy`) against moto and the simulator: the
 //! default, bad input, `view_only` refusing sends through every connection of the tenant and
 //! hiding `mail_send`, `send_and_view` restoring it, `off` disconnecting the tenant's connections
-//! exactly as `DELETE /connections/{id}` does and refusing new ones, and the events.
+//! exactly as `DELETE /connections/{id}` does (marked `deleting`, purged by the sync queue's purge
+//! jobs) and refusing new ones, and the events.
 //!
 //! Each test has a table of its own (`sync::private_table`): a tenant's policy is one item per
 //! tenant, and switching the seeded tenant contoso off on the shared table would disconnect every
@@ -352,6 +353,11 @@ async fn off_disconnects_each_connection_of_the_tenant_as_delete_does_and_refuse
 
     assert_eq!(policy["access"], "off");
     assert_eq!(policy["disconnected"], 2);
+    for id in [&alice, &bob] {
+        assert_eq!(h.get_connection(id).await["status"], "deleting");
+    }
+    // The purge jobs run on the sync queue.
+    crate::sync::run_worker(&h, Duration::from_millis(300)).await;
     // The connect flow refuses the tenant: the pending result cannot be claimed (and is
     // discarded), and a new sign-in lands on the app with `tenant_access_off`.
     let (status, problem) = h.claim_status(&pending, &starter).await;
@@ -433,6 +439,8 @@ async fn off_disconnects_each_connection_of_the_tenant_as_delete_does_and_refuse
 async fn an_off_request_that_stopped_half_way_is_finished_by_repeating_it_and_announced_once() {
     let h = harness().await;
     let alice = connect(&h, ALICE).await;
+    // Not this test's subject: the first sync (no webhook here to validate subscriptions).
+    h.sync_jobs().await;
     // As a request that wrote the level and then failed before disconnecting anything left it.
     let record = TenantPolicyRecord {
         tenant_id: CONTOSO.into(),
@@ -458,6 +466,7 @@ async fn an_off_request_that_stopped_half_way_is_finished_by_repeating_it_and_an
     let policy = set(&h, CONTOSO, "off").await;
 
     assert_eq!(policy["disconnected"], 1);
+    crate::sync::run_worker(&h, Duration::from_millis(300)).await;
     let (status, _) = call(
         &h,
         h.api("GET", &format!("/connections/{alice}"), &[], None),
@@ -483,6 +492,7 @@ async fn an_off_request_that_stopped_half_way_is_finished_by_repeating_it_and_an
         .unwrap();
     let again = set(&h, CONTOSO, "off").await;
     assert_eq!(again["disconnected"], 1);
+    crate::sync::run_worker(&h, Duration::from_millis(300)).await;
     assert_eq!(again["updated_at"], policy["updated_at"]);
     assert_eq!(
         h.connector
