@@ -167,16 +167,6 @@ pub async fn items_naming(h: &Harness, id: &str) -> Vec<String> {
     }
 }
 
-async fn sim_subscriptions_of(h: &Harness, address: &str) -> usize {
-    let user = graph_sim::directory::user(address).unwrap().id;
-    h.control(Method::GET, "/_sim/subscriptions", None).await["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["userId"] == user)
-        .count()
-}
-
 fn deleted_events<'a>(events: &'a [Value], id: &str) -> Vec<&'a Value> {
     events
         .iter()
@@ -190,7 +180,7 @@ async fn deleting_a_mailbox_of_50000_messages_while_a_sync_races_it_leaves_no_it
     deliver(&h, ALICE, "before@external.example", "synced before").await;
     let id = connect_and_sync(&h, ALICE).await;
     let connection_id = ConnectionId::parse(&id).unwrap();
-    assert_eq!(sim_subscriptions_of(&h, ALICE).await, 2);
+    assert_eq!(h.sim_subscriptions_of(ALICE).await, 2);
     let filled = fill(&h, &connection_id, MAILBOX_SIZE).await;
     let bucket = stage_upload(&h, &connection_id).await;
     assert!(items_naming(&h, &id).await.len() > filled);
@@ -277,7 +267,7 @@ async fn deleting_a_mailbox_of_50000_messages_while_a_sync_races_it_leaves_no_it
         &left[..left.len().min(10)]
     );
     assert_eq!(objects_of(&h, &bucket, &connection_id).await, 0);
-    assert_eq!(sim_subscriptions_of(&h, ALICE).await, 0);
+    assert_eq!(h.sim_subscriptions_of(ALICE).await, 0);
     let (status, _) = call(&h, "GET", &format!("/connections/{id}/messages")).await;
     assert_eq!(status, 404);
     let (status, _) = call(&h, "DELETE", &format!("/connections/{id}")).await;
@@ -324,7 +314,7 @@ async fn a_purge_that_runs_out_of_time_continues_in_a_new_job_until_nothing_is_l
     assert_eq!((status, view["status"].as_str()), (200, Some("deleting")));
     let left = items_naming(&h, &id).await.len();
     assert!(left > 0, "part of the mailbox is still there");
-    assert_eq!(sim_subscriptions_of(&h, ALICE).await, 0, "revoked first");
+    assert_eq!(h.sim_subscriptions_of(ALICE).await, 0, "revoked first");
     let queued = receive(&h).await;
     assert_eq!(queued.len(), 1, "the purge enqueued its continuation");
     assert!(queued[0].body.as_deref().unwrap().contains("purge"));

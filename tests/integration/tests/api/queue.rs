@@ -20,8 +20,8 @@ use serde_json::json;
 
 use crate::helpers::{unique, Harness};
 use crate::sync::{
-    connect_and_sync, deliver, private_table, receive, run_worker, start_webhook_server,
-    stored_messages, ALICE,
+    connect_and_sync, deliver, private_table, queue_depth, receive, run_worker,
+    start_webhook_server, stored_messages, ALICE,
 };
 
 /// The template's redrive policy and visibility timeout.
@@ -148,57 +148,6 @@ async fn dead_lettered(h: &Harness, dlq: &str) -> Vec<String> {
     }
 }
 
-async fn dead_letter_depth(h: &Harness, dlq: &str) -> usize {
-    let attributes = h
-        .stack
-        .aws
-        .sqs
-        .get_queue_attributes()
-        .queue_url(dlq)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap_or_default();
-    attributes
-        .values()
-        .filter_map(|v| v.parse::<usize>().ok())
-        .sum()
-}
-
-/// Jobs in the sync queue, visible or in flight.
-async fn queue_depth(h: &Harness) -> usize {
-    let attributes = h
-        .stack
-        .aws
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&h.sync_queue)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap_or_default();
-    attributes
-        .values()
-        .filter_map(|v| v.parse::<usize>().ok())
-        .sum()
-}
-
-async fn sim_subscriptions_of(h: &Harness, address: &str) -> usize {
-    let user = graph_sim::directory::user(address).unwrap().id;
-    h.control(Method::GET, "/_sim/subscriptions", None).await["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["userId"] == user)
-        .count()
-}
-
 async fn fault_hits(h: &Harness, id: &str) -> u64 {
     h.control(Method::GET, "/_sim/faults", None).await["value"]
         .as_array()
@@ -256,7 +205,7 @@ async fn a_graph_outage_far_longer_than_five_receives_dead_letters_no_job() {
         started.elapsed().as_secs_f64()
     );
     assert_eq!(
-        dead_letter_depth(&h, &dlq).await,
+        queue_depth(&h, &dlq).await,
         0,
         "a job was dead-lettered by an outage ({hits} failed Graph calls)"
     );
@@ -284,7 +233,7 @@ async fn a_graph_outage_far_longer_than_five_receives_dead_letters_no_job() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     run_worker(&h, Duration::from_millis(500)).await;
-    assert_eq!(dead_letter_depth(&h, &dlq).await, 0);
+    assert_eq!(queue_depth(&h, &dlq).await, 0);
 }
 
 #[tokio::test]
@@ -322,7 +271,7 @@ async fn jobs_that_waited_behind_a_failing_job_come_back_at_once_and_are_never_d
             }
         }
         if records.is_empty() {
-            if dead_letter_depth(&h, &dlq).await > 0 && queue_depth(&h).await == 0 {
+            if queue_depth(&h, &dlq).await > 0 && queue_depth(&h, &h.sync_queue).await == 0 {
                 break;
             }
             assert!(
@@ -356,7 +305,7 @@ async fn a_connected_job_dead_lettered_after_five_failures_still_ends_with_subsc
     let id = landing["connection_id"].clone();
 
     let started = Instant::now();
-    while dead_letter_depth(&h, &dlq).await == 0 {
+    while queue_depth(&h, &dlq).await == 0 {
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "never dead-lettered"
@@ -372,7 +321,7 @@ async fn a_connected_job_dead_lettered_after_five_failures_still_ends_with_subsc
     let parked = dead_lettered(&h, &dlq).await;
     assert_eq!(parked.len(), 1);
     assert!(parked[0].contains("\"connected\""), "{parked:?}");
-    assert_eq!(sim_subscriptions_of(&h, ALICE).await, 0);
+    assert_eq!(h.sim_subscriptions_of(ALICE).await, 0);
 
     // The API is reachable again; the periodic safety net reaches this connection.
     h.connector.config.graph_notification_url = working;
@@ -384,7 +333,7 @@ async fn a_connected_job_dead_lettered_after_five_failures_still_ends_with_subsc
     assert_eq!(report.catch_ups, 1, "{report:?}");
     run_worker(&h, Duration::from_millis(500)).await;
 
-    assert_eq!(sim_subscriptions_of(&h, ALICE).await, 2);
+    assert_eq!(h.sim_subscriptions_of(ALICE).await, 2);
     let records = h
         .connector
         .store
@@ -463,7 +412,7 @@ async fn the_redrive_command_moves_dead_lettered_jobs_back_in_order() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("moved 3"));
-    assert_eq!(dead_letter_depth(&h, &dlq).await, 0);
+    assert_eq!(queue_depth(&h, &dlq).await, 0);
 
     let out = h
         .stack

@@ -175,16 +175,6 @@ async fn items_of(h: &Harness, id: &str) -> usize {
     }
 }
 
-async fn sim_subscriptions_of(h: &Harness, address: &str) -> usize {
-    let user = graph_sim::directory::user(address).unwrap().id;
-    h.control(Method::GET, "/_sim/subscriptions", None).await["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["userId"] == user)
-        .count()
-}
-
 #[tokio::test]
 async fn a_tenant_nobody_set_is_send_and_view_and_bad_input_is_a_400_that_writes_nothing() {
     let h = harness().await;
@@ -337,7 +327,7 @@ async fn off_disconnects_each_connection_of_the_tenant_as_delete_does_and_refuse
             "record, tokens, cursors, a message, subscriptions"
         );
     }
-    assert_eq!(sim_subscriptions_of(&h, ALICE).await, 2);
+    assert_eq!(h.sim_subscriptions_of(ALICE).await, 2);
     h.events().await;
     assert!(
         tenants::admits_new_connections(&h.connector.store, &tenant(CONTOSO))
@@ -383,7 +373,7 @@ async fn off_disconnects_each_connection_of_the_tenant_as_delete_does_and_refuse
             0,
             "no item of {mailbox}'s connection remains"
         );
-        assert_eq!(sim_subscriptions_of(&h, mailbox).await, 0, "{mailbox}");
+        assert_eq!(h.sim_subscriptions_of(mailbox).await, 0, "{mailbox}");
         let oid = graph_sim::directory::user(mailbox).unwrap().id;
         let claim = h.connector.store.find_connection_by_mailbox(CONTOSO, oid);
         assert_eq!(claim.await.unwrap(), None, "{mailbox}");
@@ -395,7 +385,7 @@ async fn off_disconnects_each_connection_of_the_tenant_as_delete_does_and_refuse
         json!(["mail_read", "mail_send", "calendar"])
     );
     assert_eq!(crate::sync::stored_messages(&h, &erin, &[]).await.len(), 1);
-    assert_eq!(sim_subscriptions_of(&h, ERIN).await, 2);
+    assert_eq!(h.sim_subscriptions_of(ERIN).await, 2);
     let events = h.events().await;
     let mut expected = vec![alice.clone(), bob.clone()];
     expected.sort();
