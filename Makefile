@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync fire events connect admin-consent invoke bench-renewal
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync bench-delete fire events connect admin-consent invoke bench-renewal redrive-dlq
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -19,6 +19,7 @@ test: $(STAMP)
 #   make connect LOGIN=alice@contoso.example [APP_USER=recruiter-1]   the browser's part of connecting
 #   make fire FUNCTION=subscription-renewal                           a scheduled function, now
 #   make events                                                       follow the events on the bus
+#   make redrive-dlq                                                  dead-lettered sync jobs back to the queue
 #   make invoke FUNCTION=connections EVENT=events/connections/list-success.json   one sample event
 connect: $(STAMP)
 	$(PY) scripts/stack.py connect $(LOGIN) $(APP_USER)
@@ -31,6 +32,9 @@ fire: $(STAMP)
 
 events: $(STAMP)
 	$(PY) scripts/stack.py events
+
+redrive-dlq: $(STAMP)
+	$(PY) scripts/stack.py redrive-dlq
 
 API_PORT ?= 9000
 invoke: $(STAMP)
@@ -79,6 +83,9 @@ bench-sync: $(STAMP)
 # 100,000 connections and 200,000 subscriptions written into a private table, then one sweep.
 bench-renewal: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_renewal -- --ignored --nocapture"
+
+bench-delete: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_delete -- --ignored --nocapture"
 
 bench-send-memory: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_send_path_peak_memory -- --ignored --nocapture"

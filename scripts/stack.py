@@ -1224,6 +1224,49 @@ def cmd_fire():
         return 1
 
 
+def redrive(sqs, source, destination):
+    """Moves every message of `source` (a dead-letter queue) to `destination`, oldest first, each
+    with its message group and a deduplication id of its own, deleting it from `source` once sent.
+    A message arrives with a fresh receive count. Returns how many moved."""
+    moved = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10, VisibilityTimeout=60,
+                                       AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return moved
+        for m in messages:
+            args = dict(QueueUrl=destination, MessageBody=m["Body"])
+            group = m.get("Attributes", {}).get("MessageGroupId")
+            if group:
+                args.update(MessageGroupId=group, MessageDeduplicationId=f"redrive-{m['MessageId']}")
+            if m.get("MessageAttributes"):
+                args["MessageAttributes"] = m["MessageAttributes"]
+            sqs.send_message(**args)
+            sqs.delete_message(QueueUrl=source, ReceiptHandle=m["ReceiptHandle"])
+            moved += 1
+
+
+def cmd_redrive_dlq():
+    """Moves the dead-lettered sync jobs back to the sync queue: `stack.py redrive-dlq` against the
+    running `make dev`, or `stack.py redrive-dlq --from DLQ_URL --to QUEUE_URL` against the moto
+    server at AWS_ENDPOINT_URL. moto has no StartMessageMoveTask, so this is a receive/send/delete
+    loop; on AWS use `aws sqs start-message-move-task` (README, "Mail sync")."""
+    opts = dict(zip(sys.argv[2::2], sys.argv[3::2]))
+    if "--from" in opts or "--to" in opts:
+        if not ("--from" in opts and "--to" in opts and os.environ.get("AWS_ENDPOINT_URL")):
+            sys.exit("usage: stack.py redrive-dlq [--from DLQ_URL --to QUEUE_URL] (with AWS_ENDPOINT_URL)")
+        source, destination, endpoint = opts["--from"], opts["--to"], os.environ["AWS_ENDPOINT_URL"]
+    else:
+        env = read_env(Path(os.environ.get("STACK_DIR", LOCAL)) / "dev.env")
+        with urllib.request.urlopen(f"{env['CONTROL_URL']}/queues", timeout=30) as response:
+            queues = json.load(response)
+        source, destination = queues["SyncDeadLetterQueue"]["url"], queues["SyncQueue"]["url"]
+        endpoint = env["AWS_ENDPOINT_URL"]
+    moved = redrive(aws_session().client("sqs", endpoint_url=endpoint), source, destination)
+    print(f"moved {moved} dead-lettered job(s) from {source} to {destination}")
+    return 0
+
+
 def cmd_events():
     """Follows the events the running `make dev` received, one JSON line each."""
     path = Path(os.environ.get("STACK_DIR", LOCAL)) / "events.jsonl"
@@ -1412,7 +1455,7 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve, "bench": cmd_bench,
                 "fire": cmd_fire, "events": cmd_events, "connect": cmd_connect, "e2e": run_e2e,
-                "admin-consent": cmd_admin_consent}
+                "admin-consent": cmd_admin_consent, "redrive-dlq": cmd_redrive_dlq}
     if command not in handlers:
-        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|admin-consent ADMIN|e2e")
+        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|admin-consent ADMIN|redrive-dlq [--from URL --to URL]|e2e")
     sys.exit(handlers[command]())

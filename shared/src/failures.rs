@@ -353,7 +353,6 @@ impl From<ConnectionsError> for ApiError {
             ConnectionsError::NotFound(id) => Self::NotFound(format!("no connection {id}")),
             ConnectionsError::Cursor(p) => p.into(),
             ConnectionsError::Store(s) => s.into(),
-            other => Self::internal(other),
         }
     }
 }

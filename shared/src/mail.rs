@@ -133,14 +133,16 @@ async fn connection(c: &Connector, id: &ConnectionId) -> Result<Connection, Mail
 }
 
 /// `GET /connections/{id}/messages`: what has been synced, newest first. Works for connections in
-/// any status (it reads only what is stored).
+/// any status (it reads only what is stored) but `deleting`, whose mail is being removed.
 #[tracing::instrument(skip_all, fields(connection_id = %id))]
 pub async fn list(
     c: &Connector,
     id: &ConnectionId,
     params: &ListParams,
 ) -> Result<MessageList, MailError> {
-    connection(c, id).await?;
+    if connection(c, id).await?.status == ConnectionStatus::Deleting {
+        return Err(MailError::NotActive("deleting".into()));
+    }
     let query = MessageQuery {
         folder: params.folder.map(Folder::as_str),
         with: params.with.as_ref().map(EmailAddress::as_str),

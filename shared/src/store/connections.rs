@@ -1,6 +1,7 @@
 //! Connection records (`CONN#{id}` / `META`, listed newest first through gsi1 and per app user
 //! through gsi2), the mailbox claim that keeps one connection per Microsoft mailbox, and deleting
-//! everything a connection owns.
+//! everything a connection owns: marking it `deleting`, the purge's pages, its notes of what it
+//! could not revoke, and the last step that removes the record.
 //!
 //! On gsi1 the connections are spread over [`keys::CONNECTION_SHARDS`] partitions
 //! (`CONNS#{shard}`), never one: the listing of all connections reads every shard at once and
@@ -11,16 +12,42 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use futures::stream::{self, Stream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use super::batch::Write;
 use super::conditions::conditional;
+use super::outbox::outbox_item;
 use super::page::{decode_cursor, encode_cursor};
 use super::{dynamo, from_item, keys, s, to_item, Item, Page, Store, StoreError};
-use crate::domain::{AppUserId, Connection, ConnectionId, PageLimit, ParseError};
+use crate::domain::{AppUserId, Connection, ConnectionId, ConnectionStatus, PageLimit, ParseError};
+use crate::outbox::OutboxEntry;
+
+/// The attribute of a `deleting` connection's record that lists what the purge could not revoke.
+const UNREVOKED: &str = "unrevoked";
+
+/// Something of a deleted connection that could not be revoked, as `connection.deleted` names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unrevoked {
+    /// `subscription`, `refresh_token`.
+    pub what: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// When it stops working by itself, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    pub why: String,
+}
+
+/// One page of a connection's items for the purge: their keys (the record itself left out), the
+/// counterpart index entries the page's messages name, and where the next page starts.
+#[derive(Debug, Default)]
+pub struct PurgePage {
+    pub items: Vec<(String, String)>,
+    pub pointers: Vec<(String, String)>,
+    pub next: Option<Item>,
+}
 
 #[derive(Serialize, Deserialize)]
 struct ConnectionItem {
@@ -435,63 +462,211 @@ impl Store {
         Ok(conditional("UpdateItem", result)?.is_ok())
     }
 
-    /// Deletes everything stored for a connection: its items (record, tokens, cursors, messages,
-    /// idempotency records), its counterpart index entries, its subscriptions' records and its
-    /// mailbox claim. Safe to repeat.
-    pub async fn delete_connection_data(&self, c: &Connection) -> Result<usize, StoreError> {
-        let mut doomed: Vec<(String, String)> = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(keys::connection_pk(&c.id)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(dynamo("Query"))?;
-            for item in out.items.unwrap_or_default() {
-                let key = |n: &str| {
-                    item.get(n)
-                        .and_then(|v| v.as_s().ok())
-                        .cloned()
-                        .unwrap_or_default()
-                };
-                // Messages name their counterpart index entries; remove those too.
-                if let Some(AttributeValue::L(addresses)) = item.get("counterparts") {
-                    let order = key("received_order");
-                    for address in addresses.iter().filter_map(|a| a.as_s().ok()) {
-                        doomed.push((keys::counterpart_pk(&c.id, address), order.clone()));
-                    }
+    /// Marks a connection `deleting` (a conditional UpdateItem). Repeating it is harmless
+    /// (`deleting_since` keeps the first time). False when the connection does not exist.
+    pub async fn mark_deleting(
+        &self,
+        id: &ConnectionId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(id)))
+            .key(keys::SK, s(keys::META))
+            .update_expression(
+                "SET #status = :deleting, updated_at = :now, \
+                 deleting_since = if_not_exists(deleting_since, :now)",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":deleting", s("deleting"))
+            .expression_attribute_values(
+                ":now",
+                s(now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            )
+            .send()
+            .await;
+        Ok(conditional("UpdateItem", result)?.is_ok())
+    }
+
+    /// A connection's status, read consistently (the sync engine asks before each page).
+    pub async fn connection_status(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Option<ConnectionStatus>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(id)))
+            .key(keys::SK, s(keys::META))
+            .projection_expression("#status")
+            .expression_attribute_names("#status", "status")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(dynamo("GetItem"))?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        let raw = item
+            .get("status")
+            .and_then(|v| v.as_s().ok())
+            .ok_or(StoreError::CorruptAttribute("status"))?;
+        serde_json::from_value(serde_json::Value::String(raw.clone()))
+            .map(Some)
+            .map_err(|_| StoreError::CorruptAttribute("status"))
+    }
+
+    /// Up to `limit` items of the connection's partition from `start` (the connection record
+    /// itself is left out of the keys returned), with the counterpart entries their messages name.
+    pub async fn purge_page(
+        &self,
+        id: &ConnectionId,
+        start: Option<Item>,
+        limit: i32,
+        consistent: bool,
+    ) -> Result<PurgePage, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(keys::connection_pk(id)))
+            .projection_expression("pk, sk, counterparts, received_order")
+            .limit(limit)
+            .consistent_read(consistent)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(dynamo("Query"))?;
+        let mut page = PurgePage {
+            next: out.last_evaluated_key,
+            ..PurgePage::default()
+        };
+        for item in out.items.unwrap_or_default() {
+            let key = |n: &str| {
+                item.get(n)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            // Messages name their counterpart index entries (see `messages`).
+            if let Some(AttributeValue::L(addresses)) = item.get("counterparts") {
+                let order = key("received_order");
+                for address in addresses.iter().filter_map(|a| a.as_s().ok()) {
+                    page.pointers
+                        .push((keys::counterpart_pk(id, address), order.clone()));
                 }
-                doomed.push((key(keys::PK), key(keys::SK)));
             }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                break;
+            let sk = key(keys::SK);
+            if sk != keys::META {
+                page.items.push((key(keys::PK), sk));
             }
         }
-        for sub in self.connection_subscription_ids(&c.id).await? {
-            doomed.push((keys::subscription_pk(&sub), keys::META.to_owned()));
-        }
-        doomed.push((
-            keys::mailbox_claim_pk(&c.tenant_id, &c.ms_user_id),
-            keys::META.to_owned(),
-        ));
-        // The connection record goes last, so an interrupted delete can be repeated from it.
-        let meta = (keys::connection_pk(&c.id), keys::META.to_owned());
-        doomed.retain(|k| *k != meta);
-        doomed.push(meta);
-        let count = doomed.len();
-        self.write_batch(
-            doomed
-                .into_iter()
-                .map(|(pk, sk)| Write::Delete { pk, sk })
-                .collect(),
-        )
-        .await?;
-        Ok(count)
+        Ok(page)
+    }
+
+    /// Notes on a `deleting` connection something the purge could not revoke (it goes into
+    /// `connection.deleted`). Nothing is noted once the connection is no longer `deleting`.
+    pub async fn note_unrevoked(
+        &self,
+        id: &ConnectionId,
+        note: &Unrevoked,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(id)))
+            .key(keys::SK, s(keys::META))
+            .update_expression("SET #notes = list_append(if_not_exists(#notes, :empty), :note)")
+            .condition_expression("#status = :deleting")
+            .expression_attribute_names("#notes", UNREVOKED)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":empty", AttributeValue::L(Vec::new()))
+            .expression_attribute_values(
+                ":note",
+                AttributeValue::L(vec![AttributeValue::M(to_item(note)?)]),
+            )
+            .expression_attribute_values(":deleting", s("deleting"))
+            .send()
+            .await;
+        // A lost condition: the connection is gone or was reconnected; nothing to note.
+        let _ = conditional("UpdateItem", result)?;
+        Ok(())
+    }
+
+    /// What the purge noted it could not revoke (see [`Store::note_unrevoked`]).
+    pub async fn unrevoked(&self, id: &ConnectionId) -> Result<Vec<Unrevoked>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(id)))
+            .key(keys::SK, s(keys::META))
+            .projection_expression("#notes")
+            .expression_attribute_names("#notes", UNREVOKED)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(dynamo("GetItem"))?;
+        let Some(AttributeValue::L(notes)) = out.item.and_then(|mut i| i.remove(UNREVOKED)) else {
+            return Ok(Vec::new());
+        };
+        notes
+            .into_iter()
+            .map(|n| match n {
+                AttributeValue::M(m) => from_item(m),
+                _ => Err(StoreError::CorruptAttribute(UNREVOKED)),
+            })
+            .collect()
+    }
+
+    /// The purge's last step, in one transaction: the connection record (only while it is still
+    /// `deleting`: a reconnect meanwhile keeps it), its mailbox claim (only while it names this
+    /// connection) and `announcement` into the outbox. False when the connection was not
+    /// `deleting` any more.
+    pub async fn finish_purge(
+        &self,
+        c: &Connection,
+        announcement: &OutboxEntry,
+    ) -> Result<bool, StoreError> {
+        let record = Delete::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(&c.id)))
+            .key(keys::SK, s(keys::META))
+            .condition_expression("#status = :deleting")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":deleting", s("deleting"))
+            .build()
+            .map_err(dynamo("TransactWriteItems"))?;
+        let claim = Delete::builder()
+            .table_name(&self.table)
+            .key(
+                keys::PK,
+                s(keys::mailbox_claim_pk(&c.tenant_id, &c.ms_user_id)),
+            )
+            .key(keys::SK, s(keys::META))
+            .condition_expression("attribute_not_exists(pk) OR connection_id = :id")
+            .expression_attribute_values(":id", s(c.id.as_str()))
+            .build()
+            .map_err(dynamo("TransactWriteItems"))?;
+        let outbox = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(outbox_item(announcement)?))
+            .build()
+            .map_err(dynamo("TransactWriteItems"))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(record).build())
+            .transact_items(TransactWriteItem::builder().delete(claim).build())
+            .transact_items(TransactWriteItem::builder().put(outbox).build())
+            .send()
+            .await;
+        Ok(conditional("TransactWriteItems", result)?.is_ok())
     }
 }

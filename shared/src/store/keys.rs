@@ -233,9 +233,14 @@ pub fn upload_sk(upload_id: &str) -> String {
 }
 
 /// S3 key of a staged upload. The `upload-` prefix (no `/` before it) is what the send-mail
-/// function's IAM policy is scoped to.
+/// and mail-sync functions' IAM policies are scoped to.
 pub fn upload_object_key(id: &ConnectionId, upload_id: &str) -> String {
-    format!("upload-{id}/{upload_id}")
+    format!("{}{upload_id}", upload_object_prefix(id))
+}
+
+/// The S3 prefix of every staged upload of a connection (the purge deletes what is under it).
+pub fn upload_object_prefix(id: &ConnectionId) -> String {
+    format!("upload-{id}/")
 }
 
 /// S3 key of a queued send's request, in the uploads bucket until the send is over. The `send-`

@@ -113,7 +113,7 @@ struct MessageItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     gsi2sk: Option<String>,
     entity: String,
-    /// Names the extra counterpart items (see the module docs); `delete_connection_data` reads it.
+    /// Names the extra counterpart items (see the module docs); the purge reads it.
     counterparts: Vec<String>,
     received_order: String,
     #[serde(flatten)]

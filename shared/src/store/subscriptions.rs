@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::conditions::conditional;
 use super::{dynamo, from_item, keys, s, to_item, Item, Store, StoreError};
 use crate::domain::ConnectionId;
 
@@ -117,6 +118,26 @@ impl Store {
             .await
             .map_err(dynamo("DeleteItem"))?;
         Ok(())
+    }
+
+    /// Deletes a subscription's record if it names `connection` (an orphan whose connection is
+    /// gone); true when it did.
+    pub async fn delete_subscription_of(
+        &self,
+        id: &str,
+        connection: &ConnectionId,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::subscription_pk(id)))
+            .key(keys::SK, s(keys::META))
+            .condition_expression("connection_id = :connection")
+            .expression_attribute_values(":connection", s(connection.as_str()))
+            .send()
+            .await;
+        Ok(conditional("DeleteItem", result)?.is_ok())
     }
 
     /// The records of the given subscription ids (unknown ids are simply absent), with one

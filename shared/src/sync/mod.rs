@@ -6,6 +6,14 @@
 //! - `Lifecycle`: `reauthorizationRequired` -> renew, `subscriptionRemoved` -> recreate,
 //!   `missed` -> nothing more; each then catches up.
 //! - `Renew`: PATCH the expiry; a subscription Graph no longer knows is recreated and caught up.
+//! - `Periodic`: subscribe any folder without a subscription, then catch up (the safety net).
+//! - `Purge`: remove everything of a connection marked `deleting` ([`purge`]).
+//!
+//! A job whose connection is not `active` writes nothing: it is skipped at its start, and a run
+//! looks again (with each page's diff) before it publishes or writes a page, so a connection
+//! marked `deleting` meanwhile stops it after at most the page in hand. The purge job comes after
+//! every job that was in flight, in the connection's FIFO group. A job naming a subscription whose
+//! connection is gone drops that subscription's record (nothing else would).
 //!
 //! Order per page: publish the page's events, then write its items with the link that fetched it
 //! (one BatchWriteItem per 25). A crash in between republishes with the same event ids on the next
@@ -21,6 +29,7 @@
 
 pub mod bounds;
 pub mod plan;
+pub mod purge;
 mod quarantine;
 mod reconcile;
 pub mod renewal;
@@ -99,6 +108,8 @@ pub struct Stats {
     pub restarted_folders: usize,
     /// Messages left out because DynamoDB or EventBridge refused them even alone.
     pub quarantined: usize,
+    /// Items a purge removed.
+    pub purged: usize,
 }
 
 impl Stats {
@@ -109,6 +120,7 @@ impl Stats {
         self.deleted += other.deleted;
         self.restarted_folders += other.restarted_folders;
         self.quarantined += other.quarantined;
+        self.purged += other.purged;
     }
 
     fn count(&mut self, kind: ChangeKind) {
@@ -136,6 +148,10 @@ pub enum SyncError {
     Enqueue(#[source] EnqueueError),
     #[error("subscriptions cannot be created")]
     Config(#[source] ConfigError),
+    #[error("deleting staged uploads failed")]
+    Uploads(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("S3 kept {count} staged uploads (first code: {code})")]
+    UploadsLeft { count: usize, code: String },
 }
 
 impl SyncError {
@@ -158,16 +174,22 @@ impl SyncError {
         }
     }
 
-    /// How long to wait when the failure is Graph throttling the mailbox: what the policy hands
-    /// back instead of waiting in place.
+    /// How long to wait when the failure is Graph throttling the mailbox (what the policy hands
+    /// back instead of waiting in place) or a passing Graph outage (500, 502, 504, no answer):
+    /// the job waits on the queue instead of failing.
     fn throttled(&self, policy: &GraphPolicy) -> Option<Duration> {
         let graph = match self {
             Self::Graph(e) | Self::Delta(DeltaError::Graph(e)) => e,
             _ => return None,
         };
-        policy.retry_hint(graph)
+        policy
+            .retry_hint(graph)
+            .or_else(|| graph.is_transient().then_some(OUTAGE_RETRY))
     }
 }
+
+/// How long a job waits after a Graph outage that gave no `Retry-After`.
+pub const OUTAGE_RETRY: Duration = Duration::from_secs(30);
 
 /// Runs one job. `deadline` is when the invocation must be finished (Lambda's remaining time).
 #[tracing::instrument(skip_all, fields(connection_id = %job.connection_id()))]
@@ -184,8 +206,22 @@ pub async fn run_with(
 ) -> Result<Outcome, SyncError> {
     let id = job.connection_id();
     let Some(connection) = c.store.get_connection(id).await? else {
+        if let Some(subscription) = job.subscription_id() {
+            // Its connection is gone but the record stayed (a delete that stopped half-way, a
+            // sync that re-created it after an older release's delete): without this the
+            // renewal would find it every 30 minutes, forever.
+            if c.store.delete_subscription_of(subscription, id).await? {
+                tracing::info!(
+                    subscription_id = subscription,
+                    "orphan subscription record dropped"
+                );
+            }
+        }
         return Ok(Outcome::Skipped("connection does not exist"));
     };
+    if let SyncJob::Purge { .. } = job {
+        return purge::run(c, connection, deadline).await;
+    }
     if connection.status != ConnectionStatus::Active {
         return Ok(Outcome::Skipped("connection is not active"));
     }
@@ -250,6 +286,8 @@ struct Mailbox<'a> {
 enum FolderEnd {
     Complete,
     OutOfTime,
+    /// The connection stopped being `active` (it is being deleted): nothing more is written.
+    NotLive,
 }
 
 impl Mailbox<'_> {
@@ -292,6 +330,14 @@ impl Mailbox<'_> {
                     Ok(Outcome::Done(Stats::default()))
                 }
             }
+            SyncJob::Periodic { .. } => {
+                if self.ensure_subscriptions(false).await? {
+                    tracing::info!("a folder had no subscription; subscribed");
+                }
+                self.catch_up().await
+            }
+            // Run by `purge::run` before a mailbox is set up.
+            SyncJob::Purge { .. } => Ok(Outcome::Skipped("purge jobs do not sync")),
         }
     }
 
@@ -315,6 +361,10 @@ impl Mailbox<'_> {
         let (inbox, sent) = (inbox?, sent?);
         let mut stats = inbox.1;
         stats.add(&sent.1);
+        if matches!(inbox.0, FolderEnd::NotLive) || matches!(sent.0, FolderEnd::NotLive) {
+            tracing::info!(?stats, "the connection is being deleted; the run stopped");
+            return Ok(Outcome::Skipped("connection is being deleted"));
+        }
         if matches!(inbox.0, FolderEnd::OutOfTime) || matches!(sent.0, FolderEnd::OutOfTime) {
             let job = SyncJob::CatchUp {
                 connection_id: self.connection.id.clone(),
@@ -383,11 +433,21 @@ impl Mailbox<'_> {
                     DeltaChange::Removed { id } => id.as_str(),
                 })
                 .collect();
-            let stored = if ids.is_empty() {
-                HashMap::new()
-            } else {
-                store.get_messages(id, &ids).await?
-            };
+            // The diff's read, and whether the connection is still live (a `deleting` one gets
+            // nothing more written), side by side.
+            let (stored, status) = tokio::try_join!(
+                async {
+                    if ids.is_empty() {
+                        Ok(HashMap::new())
+                    } else {
+                        store.get_messages(id, &ids).await
+                    }
+                },
+                store.connection_status(id),
+            )?;
+            if status != Some(ConnectionStatus::Active) {
+                return Ok((FolderEnd::NotLive, stats));
+            }
             let planned = plan_page(id, folder, &page.changes, &stored, cutoff);
             removed.extend(
                 planned

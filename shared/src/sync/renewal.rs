@@ -6,10 +6,15 @@
 //!   mailbox's queue group. A 404 there means Graph dropped the subscription; the sync engine
 //!   recreates it and catches up.
 //! - Then the safety net: Graph drops notifications (slow endpoint, outage over 4 h), so every
-//!   active connection also gets a periodic `CatchUp`. Connections are spread over
-//!   [`CATCH_UP_SLOTS`] runs by a hash of their id, so each is caught up every 3 hours and the
+//!   active connection also gets a periodic `Periodic` job: subscribe any folder that has no
+//!   subscription (a `connected` job that ended in the dead-letter queue leaves none, and without
+//!   subscriptions no notification ever comes), then catch up. Connections are spread over
+//!   [`CATCH_UP_SLOTS`] runs by a hash of their id, so each is visited every 3 hours and the
 //!   load is flat. The slot is the connection's gsi1 shard modulo the slots, so a run reads only
 //!   its own shards (2 of [`keys::CONNECTION_SHARDS`]), never every connection.
+//!
+//! A subscription record whose connection is gone gets its `Renew` like any other; the sync
+//! engine then drops the record, so it is not found again.
 //!
 //! Bounded pages: each page the store returns (up to 1 MB read) is sent at once with
 //! SendMessageBatch (10 jobs a call, three calls in flight) before the next is read, so memory
@@ -133,7 +138,7 @@ pub async fn sweep(
                 c.store.active_connections_in_shard(shard),
                 |connection_id| {
                     let dedup = format!("periodic:{connection_id}:{run}");
-                    (SyncJob::CatchUp { connection_id }, dedup)
+                    (SyncJob::Periodic { connection_id }, dedup)
                 },
                 deadline,
                 sends,

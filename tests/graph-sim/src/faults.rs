@@ -2,6 +2,7 @@
 //! another origin) applied by the outer middleware, and notification faults (duplicate, drop,
 //! reorder, slow, failing) applied by the notification sender.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +86,10 @@ pub struct FaultSpec {
     pub code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Stop firing once the simulated clock reaches this time (RFC 3339): an outage of a given
+    /// length, which moving the clock (`/_sim/clock/advance`) ends early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,9 +133,11 @@ impl Fault {
             && self.spec.path.as_deref().is_none_or(|p| url.contains(p))
     }
 
-    /// Count one matching call and say whether the fault fires on it.
-    pub fn fire(&mut self) -> bool {
-        if self.spec.count.is_some_and(|c| self.hits >= c) {
+    /// Count one matching call at simulated time `now` and say whether the fault fires on it.
+    pub fn fire(&mut self, now: DateTime<Utc>) -> bool {
+        if self.spec.count.is_some_and(|c| self.hits >= c)
+            || self.spec.until.is_some_and(|u| now >= u)
+        {
             return false;
         }
         self.calls += 1;
@@ -165,6 +172,7 @@ mod tests {
             status: None,
             code: None,
             message: None,
+            until: None,
         }
     }
 
@@ -177,7 +185,7 @@ mod tests {
                 ..spec(FaultKind::Throttle)
             },
         );
-        let fired: Vec<bool> = (0..6).map(|_| f.fire()).collect();
+        let fired: Vec<bool> = (0..6).map(|_| f.fire(Utc::now())).collect();
         assert_eq!(fired, vec![false, false, true, false, false, true]);
     }
 
@@ -190,8 +198,24 @@ mod tests {
                 ..spec(FaultKind::Unavailable)
             },
         );
-        let fired: Vec<bool> = (0..4).map(|_| f.fire()).collect();
+        let fired: Vec<bool> = (0..4).map(|_| f.fire(Utc::now())).collect();
         assert_eq!(fired, vec![true, true, false, false]);
+    }
+
+    #[test]
+    fn a_fault_with_an_end_stops_firing_once_the_simulated_clock_reaches_it() {
+        let start = Utc::now();
+        let mut f = Fault::new(
+            "f".into(),
+            FaultSpec {
+                until: Some(start + chrono::Duration::minutes(8)),
+                ..spec(FaultKind::Unavailable)
+            },
+        );
+        assert!(f.fire(start));
+        assert!(f.fire(start + chrono::Duration::minutes(7)));
+        assert!(!f.fire(start + chrono::Duration::minutes(8)));
+        assert_eq!(f.hits, 2);
     }
 
     #[test]
@@ -228,7 +252,7 @@ mod tests {
                 ..spec(FaultKind::Throttle)
             },
         );
-        assert!((0..20).all(|_| !never.fire()));
-        assert!((0..20).all(|_| always.fire()));
+        assert!((0..20).all(|_| !never.fire(Utc::now())));
+        assert!((0..20).all(|_| always.fire(Utc::now())));
     }
 }

@@ -111,6 +111,7 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
         let mut concurrency_limit: Option<usize> = None;
         let mut foreign_origin: Option<String> = None;
         {
+            let now = sim.now();
             let mut st = sim.st();
             for f in st.faults.iter_mut() {
                 if !f.matches_request(&method, &path) {
@@ -121,7 +122,7 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
                         concurrency_limit = Some(f.spec.limit.unwrap_or(4));
                     }
                     kind => {
-                        if !f.fire() {
+                        if !f.fire(now) {
                             continue;
                         }
                         match kind {

@@ -345,6 +345,18 @@ impl Harness {
         response.json().await.unwrap_or(serde_json::Value::Null)
     }
 
+    /// How many Graph subscriptions the simulator holds for the mailbox `address`.
+    pub async fn sim_subscriptions_of(&self, address: &str) -> usize {
+        let user = graph_sim::directory::user(address).unwrap().id;
+        self.control(reqwest::Method::GET, "/_sim/subscriptions", None)
+            .await["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["userId"] == user)
+            .count()
+    }
+
     /// Identity and Graph requests the simulator has seen on paths starting with `prefix`.
     pub async fn sim_requests(&self, prefix: &str) -> Vec<serde_json::Value> {
         let log = self

@@ -17,6 +17,8 @@ mod connect;
 mod events;
 mod hostile;
 mod layout;
+mod purge;
+mod queue;
 mod renewal;
 mod scheduling;
 mod scopes;

@@ -852,7 +852,7 @@ async fn the_deployed_system_end_to_end() {
         .await;
     println!("lifecycle events handled; sync continues");
 
-    // ---- a job that keeps failing ends in the dead-letter queue; nothing else is lost
+    // ---- Graph trouble far longer than five receives dead-letters nothing; nothing is lost
     let dlq_before = dev.queue_depth("SyncDeadLetterQueue").await.0;
     let fault = dev
         .sim(
@@ -861,37 +861,53 @@ async fn the_deployed_system_end_to_end() {
             Some(json!({"kind": "unavailable", "retryAfter": 1, "path": "/v1.0/me/mailFolders"})),
         )
         .await;
-    let doomed = dev
-        .deliver(ALICE, "doomed@external.example", "during the outage")
+    let fault_id = fault["id"].as_str().unwrap().to_owned();
+    let during = dev
+        .deliver(ALICE, "outage@external.example", "during the outage")
         .await;
     let outage = Instant::now();
+    // Each run of the job meets 4 refusals (3 short waits in place): 40 are ten runs, twice
+    // `maxReceiveCount`, which is where the job used to be dead-lettered.
+    let refused = || async {
+        dev.sim(reqwest::Method::GET, "/_sim/faults", None).await["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == fault_id.as_str())
+            .map(|f| f["hits"].as_u64().unwrap())
+            .unwrap_or(0)
+    };
     eventually(
-        "the failing catch-up reaches the DLQ",
+        "the outage outlasts ten runs of the job",
         Duration::from_secs(240),
-        || async { dev.queue_depth("SyncDeadLetterQueue").await.0 > dlq_before },
-    )
-    .await;
-    println!(
-        "FIGURE a job failing on every receive reached the DLQ after {:.1}s (maxReceiveCount 5)",
-        outage.elapsed().as_secs_f64()
-    );
-    dev.sim(
-        reqwest::Method::DELETE,
-        &format!("/_sim/faults/{}", fault["id"].as_str().unwrap()),
-        None,
+        || async { refused().await >= 40 },
     )
     .await;
     assert_eq!(
         dev.queue_depth("SyncDeadLetterQueue").await.0,
-        dlq_before + 1,
-        "only that job"
+        dlq_before,
+        "an outage dead-letters nothing"
     );
+    let refusals = refused().await;
+    let lasted = outage.elapsed();
+    dev.sim(
+        reqwest::Method::DELETE,
+        &format!("/_sim/faults/{fault_id}"),
+        None,
+    )
+    .await;
+    let back = Instant::now();
     let after_outage = dev
         .deliver(ALICE, "later@external.example", "after the outage")
         .await;
-    dev.await_visible(&alice, "inbox", &HashSet::from([doomed, after_outage]))
+    dev.await_visible(&alice, "inbox", &HashSet::from([during, after_outage]))
         .await;
-    println!("the dead-lettered job's message arrived with the next sync: nothing lost");
+    println!(
+        "FIGURE a {:.1}s Graph outage ({refusals} calls refused with 503): 0 jobs dead-lettered; its mail visible {:.1}s after Graph came back",
+        lasted.as_secs_f64(),
+        back.elapsed().as_secs_f64()
+    );
+    assert_eq!(dev.queue_depth("SyncDeadLetterQueue").await.0, dlq_before);
 
     // ---- send, with and without an upload, and reply: each answered 202 with its status
     // resource at once, and sent by the send worker behind the send queue's event source mapping
@@ -1182,7 +1198,42 @@ async fn the_deployed_system_end_to_end() {
     );
     println!("the slow send: 202 in {answered_in:?}, sent after {slow_took:?}, delivered once");
 
-    // ---- disconnect
+    // ---- disconnect: 202 `deleting`, then the purge on the sync queue removes it all
+    let (status, view) = dev
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/connections/{bob}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 202, "{view}");
+    assert_eq!(view["status"], "deleting", "{view}");
+    let purging = Instant::now();
+    eventually(
+        "bob's connection purged (GET answers 404)",
+        Duration::from_secs(60),
+        || async {
+            let (status, view) = dev
+                .api(
+                    reqwest::Method::GET,
+                    &format!("/connections/{bob}"),
+                    None,
+                    &[],
+                )
+                .await;
+            assert!(
+                status == 404 || view["status"] == "deleting",
+                "{status} {view}"
+            );
+            status == 404
+        },
+    )
+    .await;
+    println!(
+        "FIGURE DELETE -> 202, purged (GET 404) within {:.1}s",
+        purging.elapsed().as_secs_f64()
+    );
     let (status, _) = dev
         .api(
             reqwest::Method::DELETE,
@@ -1191,16 +1242,7 @@ async fn the_deployed_system_end_to_end() {
             &[],
         )
         .await;
-    assert_eq!(status, 204);
-    let (status, _) = dev
-        .api(
-            reqwest::Method::GET,
-            &format!("/connections/{bob}"),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 204, "deleting what is gone");
     let subs = dev.subscriptions().await;
     assert!(sub_of(&subs, "b0b", "inbox").is_none() && sub_of(&subs, "b0b", "sentitems").is_none());
     eventually(
