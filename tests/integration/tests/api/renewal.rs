@@ -110,7 +110,7 @@ async fn a_run_renews_what_expires_and_catches_up_its_slot_with_batched_sends_on
         .collect();
     let caught_up: BTreeSet<String> = jobs
         .iter()
-        .filter(|j| j["kind"] == "catch_up")
+        .filter(|j| j["kind"] == "periodic")
         .map(|j| j["connection_id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(renewed, seeded.renewals);
