@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-sync fire events connect admin-consent invoke client browser
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync bench-delete fire events connect admin-consent invoke bench-renewal redrive-dlq client browser
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -30,6 +30,7 @@ browser:
 #   make connect LOGIN=alice@contoso.example [APP_USER=recruiter-1]   the browser's part of connecting
 #   make fire FUNCTION=subscription-renewal                           a scheduled function, now
 #   make events                                                       follow the events on the bus
+#   make redrive-dlq                                                  dead-lettered sync jobs back to the queue
 #   make invoke FUNCTION=connections EVENT=events/connections/list-success.json   one sample event
 connect: $(STAMP)
 	$(PY) scripts/stack.py connect $(LOGIN) $(APP_USER)
@@ -42,6 +43,9 @@ fire: $(STAMP)
 
 events: $(STAMP)
 	$(PY) scripts/stack.py events
+
+redrive-dlq: $(STAMP)
+	$(PY) scripts/stack.py redrive-dlq
 
 API_PORT ?= 9000
 invoke: $(STAMP)
@@ -80,8 +84,19 @@ bench-scheduling: $(STAMP)
 bench-webhook: $(STAMP)
 	$(PY) scripts/stack.py bench "CARGO_PROFILE_BENCH_LTO=false CARGO_PROFILE_BENCH_CODEGEN_UNITS=16 cargo bench -p graph-webhook --bench webhook"
 
+# One forged 1 MB POST to the public notification URL: DynamoDB calls and time, before and now.
+bench-forged-webhook: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_forged_webhook -- --ignored --nocapture"
+
 bench-sync: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_sync_backfill -- --ignored --nocapture"
+
+# 100,000 connections and 200,000 subscriptions written into a private table, then one sweep.
+bench-renewal: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_renewal -- --ignored --nocapture"
+
+bench-delete: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_delete -- --ignored --nocapture"
 
 bench-send-memory: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_send_path_peak_memory -- --ignored --nocapture"

@@ -50,6 +50,8 @@ from pathlib import Path
 import boto3
 import yaml
 
+import secret_scan
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -990,6 +992,8 @@ def cmd_test():
             ("cargo test", ["cargo", "test", "--workspace"]),
             ("cfn-lint", [str(VENV_BIN / "cfn-lint"), "template.yaml"]),
             ("openapi.yaml is valid OpenAPI 3.1", [str(VENV_BIN / "openapi-spec-validator"), "openapi.yaml"]),
+            ("log-secret scanner", [sys.executable, "-m", "unittest", "discover", "-s", "scripts",
+                                    "-p", "test_*.py"]),
         ]
         for title, args in steps:
             failures += run_step(title, lambda: subprocess.run(args, cwd=ROOT, env=run_env).returncode)
@@ -1011,18 +1015,29 @@ def run_step(title, fn):
     return [] if rc == 0 else [title]
 
 
+# Settings files the stack writes on purpose (they hold the dev key and the simulator's
+# credentials); everything else it writes is output, and output must not hold a secret.
+SETTINGS_FILES = {"dev.env", "functions.env"}
+
+
 def run_e2e():
     """Starts the stack exactly as `make dev` does (this script, its own ports and folder), runs the
     end-to-end suite against it over HTTP, then stops it with Ctrl-C (SIGINT) and checks that it
-    shut down cleanly and freed its ports."""
+    shut down cleanly and freed its ports. Last, every file the stack wrote and the suite's output
+    are searched for every secret the run used (`secret_scan`); the functions log at
+    $E2E_LOG_LEVEL (default TRACE, Lambda's most verbose level) so that the search sees all
+    they can write."""
     state = LOCAL / "e2e"
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
     ports = {k: str(free_port()) for k in ("MOTO_PORT", "SIM_PORT", "API_PORT", "CONTROL_PORT")}
+    level = os.environ.get("E2E_LOG_LEVEL", "TRACE")
+    dev_env = {k: v for k, v in os.environ.items() if k != "RUST_LOG"}
+    dev_env.update(STACK_DIR=str(state), AWS_LAMBDA_LOG_LEVEL=level, **ports)
     out = open(state / "stack.out", "wb")
     dev = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "dev"], cwd=ROOT,
-                           env=dict(os.environ, STACK_DIR=str(state), **ports),
-                           stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                           env=dev_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    used = []
     try:
         deadline = time.time() + 1200
         while not (state / "dev.env").exists():
@@ -1033,9 +1048,11 @@ def run_e2e():
                 print(f"make dev was not up within 20 minutes:\n{tail(state / 'stack.out', 40)}")
                 return 1
             time.sleep(0.5)
-        env = dict(os.environ, **read_env(state / "dev.env"))
-        rc = subprocess.run(["cargo", "test", "-p", "integration-tests", "--test", "e2e", "--",
-                             "--nocapture", "--test-threads=1"], cwd=ROOT, env=env).returncode
+        settings = read_env(state / "dev.env")
+        env = dict(os.environ, **settings)
+        print(f"end-to-end suite against the stack, functions logging at {level}", flush=True)
+        rc = run_teed(["cargo", "test", "-p", "integration-tests", "--test", "e2e", "--",
+                       "--nocapture", "--test-threads=1"], env, state / "suite.out")
         # The contract against the same stack, once the suite is done with it (the conformance run
         # last: it sends thousands of generated requests, some of them destructive).
         failed = [] if rc == 0 else ["end-to-end suite"]
@@ -1052,6 +1069,11 @@ def run_e2e():
         if failed:
             print(f"failed against the stack: {', '.join(failed)}")
             print(f"--- the stack's output (tail; logs in {state}/logs):\n{tail(state / 'stack.out', 60)}")
+        try:
+            used = secrets_of_the_run(settings)
+        except Exception as e:  # noqa: BLE001 - a stack that died cannot be asked; say so
+            print(f"could not collect the run's secrets from the stack: {e}")
+            rc = rc or 1
     finally:
         if dev.poll() is None:
             os.killpg(dev.pid, signal.SIGINT)
@@ -1065,7 +1087,50 @@ def run_e2e():
     if stopped != 0 or busy:
         print(f"make dev did not stop cleanly on Ctrl-C: exit {stopped}, ports still taken: {busy or 'none'}")
         return rc or 1
+    if used:
+        scan_started = time.time()
+        files = secret_scan.files_under(state, skip=SETTINGS_FILES)
+        findings = secret_scan.scan(files, used)
+        size = sum(f.stat().st_size for f in files)
+        kinds = collections.Counter(kind for kind, _ in used)
+        print(f"log-secret check ({len(used)} secrets: "
+              + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+              + f"; {len(files)} files, {size / 1e6:.1f} MB, {time.time() - scan_started:.1f} s): "
+              + secret_scan.report(findings, len(files)), flush=True)
+        if findings:
+            return rc or 1
     return rc
+
+
+def run_teed(args, env, path):
+    """Runs `args`, its output both to this terminal and to `path`; returns its exit code."""
+    with open(path, "wb") as copy:
+        p = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for chunk in iter(lambda: p.stdout.read1(65536), b""):
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+            copy.write(chunk)
+        return p.wait()
+
+
+def secrets_of_the_run(settings):
+    """Every secret the end-to-end run used, as (kind, value): the dev and sample-event API keys,
+    the secrets' local values as moto holds them (the token-encryption key, the app's client
+    secret), and every credential the simulator issued or was handed."""
+    used = [("api_key", settings["API_KEY"]), ("api_key", EVENTS_API_KEY),
+            ("client_secret", settings["SIM_CLIENT_SECRET"])]
+    sm = aws_session().client("secretsmanager", endpoint_url=settings["AWS_ENDPOINT_URL"])
+    for page in sm.get_paginator("list_secrets").paginate():
+        for entry in page["SecretList"]:
+            value = json.loads(sm.get_secret_value(SecretId=entry["ARN"])["SecretString"])
+            ring = value.get("keys")
+            if isinstance(ring, dict):  # the token key ring; the API-key secret holds only hashes
+                used += [("token_encryption_key", key) for key in ring.values()]
+            if value.get("client_secret"):
+                used.append(("client_secret", value["client_secret"]))
+    with urllib.request.urlopen(settings["SIM_URL"] + "/_sim/issued-secrets", timeout=30) as r:
+        used += [(s["kind"], s["value"]) for s in json.load(r)["value"]]
+    return used
 
 
 # ---------------------------------------------------------------- the published contract
@@ -1323,7 +1388,8 @@ def cmd_dev():
                    "RETURN_URL": f"{control_url}/connected", "AWS_ENDPOINT_URL": endpoint, **sim}
         write_env(stack_dir / "dev.env", dev_env)
         print("\nLocal stack is up. Functions and their triggers:\n" + "\n".join(summary) +
-              f"\n\n  BASE_URL={base_url}\n  API_KEY={dev_key}\n  SIM_URL={sim['SIM_URL']}\n"
+              f"\n\n  BASE_URL={base_url}\n  API_KEY in {stack_dir}/dev.env (a secret: never printed)\n"
+              f"  SIM_URL={sim['SIM_URL']}\n"
               f"  CONTROL_URL={control_url}  (events: GET /events; fire a schedule: POST /schedules/NAME)\n"
               f"\nSettings in {stack_dir}/dev.env, logs in {logs}/, events in {stack_dir}/events.jsonl."
               "\nCtrl-C stops everything.\n", flush=True)
@@ -1362,6 +1428,49 @@ def cmd_fire():
     except urllib.error.HTTPError as e:
         print(e.read().decode())
         return 1
+
+
+def redrive(sqs, source, destination):
+    """Moves every message of `source` (a dead-letter queue) to `destination`, oldest first, each
+    with its message group and a deduplication id of its own, deleting it from `source` once sent.
+    A message arrives with a fresh receive count. Returns how many moved."""
+    moved = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10, VisibilityTimeout=60,
+                                       AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return moved
+        for m in messages:
+            args = dict(QueueUrl=destination, MessageBody=m["Body"])
+            group = m.get("Attributes", {}).get("MessageGroupId")
+            if group:
+                args.update(MessageGroupId=group, MessageDeduplicationId=f"redrive-{m['MessageId']}")
+            if m.get("MessageAttributes"):
+                args["MessageAttributes"] = m["MessageAttributes"]
+            sqs.send_message(**args)
+            sqs.delete_message(QueueUrl=source, ReceiptHandle=m["ReceiptHandle"])
+            moved += 1
+
+
+def cmd_redrive_dlq():
+    """Moves the dead-lettered sync jobs back to the sync queue: `stack.py redrive-dlq` against the
+    running `make dev`, or `stack.py redrive-dlq --from DLQ_URL --to QUEUE_URL` against the moto
+    server at AWS_ENDPOINT_URL. moto has no StartMessageMoveTask, so this is a receive/send/delete
+    loop; on AWS use `aws sqs start-message-move-task` (README, "Mail sync")."""
+    opts = dict(zip(sys.argv[2::2], sys.argv[3::2]))
+    if "--from" in opts or "--to" in opts:
+        if not ("--from" in opts and "--to" in opts and os.environ.get("AWS_ENDPOINT_URL")):
+            sys.exit("usage: stack.py redrive-dlq [--from DLQ_URL --to QUEUE_URL] (with AWS_ENDPOINT_URL)")
+        source, destination, endpoint = opts["--from"], opts["--to"], os.environ["AWS_ENDPOINT_URL"]
+    else:
+        env = read_env(Path(os.environ.get("STACK_DIR", LOCAL)) / "dev.env")
+        with urllib.request.urlopen(f"{env['CONTROL_URL']}/queues", timeout=30) as response:
+            queues = json.load(response)
+        source, destination = queues["SyncDeadLetterQueue"]["url"], queues["SyncQueue"]["url"]
+        endpoint = env["AWS_ENDPOINT_URL"]
+    moved = redrive(aws_session().client("sqs", endpoint_url=endpoint), source, destination)
+    print(f"moved {moved} dead-lettered job(s) from {source} to {destination}")
+    return 0
 
 
 def cmd_events():
@@ -1552,7 +1661,7 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve, "bench": cmd_bench,
                 "fire": cmd_fire, "events": cmd_events, "connect": cmd_connect, "e2e": run_e2e,
-                "admin-consent": cmd_admin_consent, "client": cmd_client}
+                "admin-consent": cmd_admin_consent, "redrive-dlq": cmd_redrive_dlq, "client": cmd_client}
     if command not in handlers:
-        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|admin-consent ADMIN|e2e|client")
+        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|admin-consent ADMIN|redrive-dlq [--from URL --to URL]|e2e|client")
     sys.exit(handlers[command]())

@@ -12,6 +12,7 @@ use crate::graph::GraphClient;
 use crate::identity::{ClientCredentials, IdentityClient};
 use crate::queue::SyncQueue;
 use crate::secrets::{SecretCache, SecretsError};
+use crate::sending::SendQueue;
 use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,8 +41,10 @@ pub struct Connector {
     pub graph: GraphClient,
     pub events: EventPublisher,
     pub queue: SyncQueue,
-    /// Attachment uploads (the bucket is `config.uploads_bucket`).
+    /// Attachment uploads and queued sends' requests (the bucket is `config.uploads_bucket`).
     pub s3: aws_sdk_s3::Client,
+    /// The send queue (`config.send_queue_url`; the send functions only).
+    pub send_queue: Option<SendQueue>,
 }
 
 impl Connector {
@@ -57,6 +60,10 @@ impl Connector {
             events: EventPublisher::new(aws.eventbridge.clone(), &config.event_bus_name),
             queue: SyncQueue::new(aws.sqs.clone(), &config.sync_queue_url),
             s3: aws.s3.clone(),
+            send_queue: config
+                .send_queue_url
+                .as_ref()
+                .map(|url| SendQueue::new(aws.sqs.clone(), url)),
             config,
         }
     }

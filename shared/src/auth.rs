@@ -40,6 +40,9 @@ pub enum AuthError {
     /// The key is genuine but its scopes do not include the route's.
     #[error("the API key does not have the scope {0}")]
     MissingScope(Scope),
+    /// The key has neither of the two scopes that admit the route.
+    #[error("the API key has neither the scope {0} nor {1}")]
+    MissingEitherScope(Scope, Scope),
     /// A key limited to some users called a route for all users without naming one.
     #[error("this API key may only reach some users' connections: name one with user_id")]
     UserRequired,

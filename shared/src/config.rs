@@ -31,9 +31,12 @@ pub const SYNC_QUEUE_URL: &str = "SYNC_QUEUE_URL";
 pub const ALLOWED_RETURN_ORIGINS: &str = "ALLOWED_RETURN_ORIGINS";
 /// Public base URL of the API (custom domain); when unset, taken from the request's host.
 pub const PUBLIC_BASE_URL: &str = "PUBLIC_BASE_URL";
-/// S3 bucket for attachment uploads (set only on the send-mail function, which requires it at
-/// start-up through [`Config::require_uploads_bucket`]).
+/// S3 bucket for attachment uploads and queued sends' requests (set only on the send-mail and
+/// send-worker functions, which require it at start-up through [`Config::require_uploads_bucket`]).
 pub const UPLOADS_BUCKET: &str = "UPLOADS_BUCKET";
+/// URL of the send queue (SQS, standard): one job per accepted send (set only on the send-mail
+/// and send-worker functions, which require it through [`Config::require_send_queue`]).
+pub const SEND_QUEUE_URL: &str = "SEND_QUEUE_URL";
 
 /// URL Graph posts change notifications to; default `{PUBLIC_BASE_URL}/webhooks/graph/notifications`.
 pub const GRAPH_NOTIFICATION_URL: &str = "GRAPH_NOTIFICATION_URL";
@@ -43,6 +46,10 @@ pub const GRAPH_LIFECYCLE_URL: &str = "GRAPH_LIFECYCLE_URL";
 pub const SYNC_LOOKBACK_DAYS: &str = "SYNC_LOOKBACK_DAYS";
 /// Messages per delta page asked of Graph (`Prefer: odata.maxpagesize`, default 99).
 pub const SYNC_PAGE_SIZE: &str = "SYNC_PAGE_SIZE";
+
+/// The CloudFormation stack's name: the `Stack` dimension of the connector's metrics (read by
+/// `metrics`, not part of [`Config`]; unset locally, where it is `local`).
+pub const STACK_NAME: &str = "STACK_NAME";
 
 const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com/organizations/v2.0";
 const DEFAULT_GRAPH: &str = "https://graph.microsoft.com/v1.0";
@@ -77,8 +84,11 @@ pub struct Config {
     pub graph_lifecycle_url: Option<Url>,
     pub sync_lookback_days: u32,
     pub sync_page_size: u16,
-    /// Where attachment uploads are staged; only the send-mail function has one.
+    /// Where attachment uploads and queued sends' requests are kept; only the send functions
+    /// have one.
     pub uploads_bucket: Option<String>,
+    /// The send queue; only the send functions have one.
+    pub send_queue_url: Option<String>,
 }
 
 /// Why the configuration could not be read. Always names the variable.
@@ -152,6 +162,7 @@ impl Config {
             Some(_) => Some(url(PUBLIC_BASE_URL, "")?),
         };
         let uploads_bucket = lookup(UPLOADS_BUCKET).filter(|v| !v.trim().is_empty());
+        let send_queue_url = lookup(SEND_QUEUE_URL).filter(|v| !v.trim().is_empty());
         let optional_url = |name: &'static str| -> Result<Option<Url>, ConfigError> {
             match lookup(name).filter(|v| !v.trim().is_empty()) {
                 None => Ok(None),
@@ -183,6 +194,7 @@ impl Config {
             sync_lookback_days,
             sync_page_size,
             uploads_bucket,
+            send_queue_url,
             event_bus_name: required(EVENT_BUS_NAME)?,
             sync_queue_url: required(SYNC_QUEUE_URL)?,
             allowed_return_origins: origins,
@@ -205,6 +217,13 @@ impl Config {
         self.uploads_bucket
             .as_deref()
             .ok_or(ConfigError::Missing(UPLOADS_BUCKET))
+    }
+
+    /// The send queue, or the start-up error naming its variable.
+    pub fn require_send_queue(&self) -> Result<&str, ConfigError> {
+        self.send_queue_url
+            .as_deref()
+            .ok_or(ConfigError::Missing(SEND_QUEUE_URL))
     }
 }
 

@@ -10,7 +10,8 @@ use crate::domain::ParseError;
 use crate::domain::{
     AppUserId, Capability, Connection, ConnectionId, ConnectionStatus, PageLimit, TenantAccess,
 };
-use crate::events::PublishError;
+use crate::outbox::{self, OutboxEntry};
+use crate::queue::SyncJob;
 use crate::store::{Page, Store, StoreError};
 use crate::tenants;
 
@@ -23,8 +24,6 @@ pub enum ConnectionsError {
     Cursor(#[source] ParseError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("publishing connection.deleted failed")]
-    Publish(#[source] PublishError),
 }
 
 /// A connection as the app sees it: no token material, no Microsoft internals it cannot use.
@@ -47,17 +46,22 @@ impl ConnectionView {
     /// The connection as the app sees it while its tenant is at `access`: capabilities the level
     /// withholds are not shown (the granted ones stay stored; see `crate::tenants`).
     pub fn under(c: Connection, access: TenantAccess) -> Self {
-        let capabilities = access.restrict(&c.capabilities);
+        let view = Self::from(c);
         Self {
-            capabilities,
-            ..Self::from(c)
+            capabilities: access.restrict(&view.capabilities),
+            ..view
         }
     }
 }
 
-/// The connection with the capabilities its granted scopes give, whatever its tenant's level.
+/// The connection with the capabilities its granted scopes give, whatever its tenant's level; a
+/// connection being deleted can do nothing.
 impl From<Connection> for ConnectionView {
     fn from(c: Connection) -> Self {
+        let capabilities = match c.status {
+            ConnectionStatus::Deleting => Vec::new(),
+            _ => c.capabilities,
+        };
         Self {
             id: c.id.to_string(),
             user_id: c.user_id.as_str().to_owned(),
@@ -65,7 +69,7 @@ impl From<Connection> for ConnectionView {
             email: c.email,
             display_name: c.display_name,
             status: c.status,
-            capabilities: c.capabilities,
+            capabilities,
             scopes: c.scopes,
             created_at: c.created_at,
             updated_at: c.updated_at,
@@ -136,45 +140,55 @@ pub async fn get(c: &Connector, id: &ConnectionId) -> Result<ConnectionView, Con
     Ok(ConnectionView::under(connection, access))
 }
 
-/// `DELETE /connections/{id}`: removes the Graph subscriptions (best effort, retried), then every
-/// stored item, then announces it. Deleting a connection that does not exist is also a success,
-/// so a client may retry freely.
+/// What `DELETE /connections/{id}` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    /// The connection is now `deleting`; its purge job is queued.
+    Started(ConnectionView),
+    /// It was `deleting` already; its purge job is queued again (a purge that stopped, say in
+    /// the dead-letter queue, goes on).
+    AlreadyDeleting(ConnectionView),
+    /// No such connection (never was, or already purged).
+    Gone,
+}
+
+/// `DELETE /connections/{id}`: marks the connection `deleting` and queues its purge. The purge job
+/// goes into the outbox first and the mark follows, so a connection is never `deleting` without a
+/// purge job on its way (an entry whose mark failed only makes a purge find nothing to do); the
+/// job is then delivered at once, or by the scheduled drain. The purge (`crate::sync::purge`)
+/// runs in the connection's queue group, after any sync in flight; it removes the Graph
+/// subscriptions, staged uploads and every stored item, then the connection, and publishes
+/// `connection.deleted`. Safe to repeat: while deleting it answers the same (and queues the purge
+/// again), once gone [`Deletion::Gone`].
 #[tracing::instrument(skip_all, fields(connection_id = %id))]
-pub async fn delete(c: &Connector, id: &ConnectionId) -> Result<bool, ConnectionsError> {
-    let Some(connection) = c.store.get_connection(id).await? else {
-        return Ok(false);
+pub async fn delete(c: &Connector, id: &ConnectionId) -> Result<Deletion, ConnectionsError> {
+    let Some(mut connection) = c.store.get_connection(id).await? else {
+        return Ok(Deletion::Gone);
     };
-    let subscriptions = c.store.connection_subscription_ids(id).await?;
-    if !subscriptions.is_empty() {
-        match crate::tokens::access_token(c, id).await {
-            Ok(token) => {
-                let policy = crate::graph::GraphPolicy::cleanup();
-                for sub in &subscriptions {
-                    if let Err(e) = policy
-                        .run(|| c.graph.delete_subscription(&token, sub))
-                        .await
-                    {
-                        // It expires on its own within three days; notifications for it
-                        // will find no subscription record and be dropped.
-                        tracing::warn!(subscription_id = %sub, error = %e, "could not delete subscription");
-                    }
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "no token to delete subscriptions with; they will expire")
-            }
-        }
+    let now = Utc::now();
+    let purge = OutboxEntry::sync(
+        SyncJob::Purge {
+            connection_id: id.clone(),
+        },
+        format!("purge:{id}"),
+        now,
+    );
+    c.store.put_outbox_entry(&purge).await?;
+    if !c.store.mark_deleting(id, now).await? {
+        c.store.delete_outbox_entry(&purge).await?;
+        return Ok(Deletion::Gone);
     }
-    let removed = c.store.delete_connection_data(&connection).await?;
-    let detail = serde_json::json!({
-        "event_id": format!("connection.deleted:{id}"),
-        "connection_id": id,
-        "user_id": connection.user_id,
-    });
-    c.events
-        .publish("connection.deleted", &detail)
-        .await
-        .map_err(ConnectionsError::Publish)?;
-    tracing::info!(items = removed, "connection deleted");
-    Ok(true)
+    if let Err(e) = outbox::deliver(c, std::slice::from_ref(&purge)).await {
+        tracing::warn!(error = %crate::http::chain(&e), "purge job left in the outbox for the scheduled drain");
+    }
+    let again = connection.status == ConnectionStatus::Deleting;
+    connection.status = ConnectionStatus::Deleting;
+    connection.updated_at = now;
+    let view = ConnectionView::from(connection);
+    tracing::info!(again, "connection marked deleting; purge queued");
+    Ok(if again {
+        Deletion::AlreadyDeleting(view)
+    } else {
+        Deletion::Started(view)
+    })
 }

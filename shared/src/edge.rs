@@ -79,6 +79,12 @@ pub type Routes<R> = [(&'static str, R)];
 /// exhaustive `match` in `scope` means no route can be added without deciding its scope.
 pub trait ScopedRoute: Copy {
     fn scope(self) -> Scope;
+
+    /// A second scope that also admits the route (reading what another scope's routes did, such
+    /// as a send's status with `mail:read`); `None` for most routes.
+    fn or_scope(self) -> Option<Scope> {
+        None
+    }
 }
 
 /// The route key API Gateway delivered the request on (`None` for requests built without one).
@@ -185,7 +191,15 @@ impl<'r, R: ScopedRoute> Edge<'r, R> {
     /// the route's `{id}` connection belongs to one of them. Checked here, once, for every route
     /// with an `{id}`; the connection is read only for such keys (one GetItem more for them).
     async fn authorize(self, c: &Connector, key: ApiKey) -> Result<Self, EdgeError> {
-        key.require(self.route.scope())?;
+        match (key.require(self.route.scope()), self.route.or_scope()) {
+            (Ok(()), _) => {}
+            (Err(missing), None) => return Err(missing.into()),
+            (Err(_), Some(other)) => {
+                if key.require(other).is_err() {
+                    return Err(AuthError::MissingEitherScope(self.route.scope(), other).into());
+                }
+            }
+        }
         if key.is_restricted() && self.has_param("id") {
             let id = self.connection_id()?;
             let owner = c.store.get_connection(&id).await?.map(|c| c.user_id);

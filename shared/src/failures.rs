@@ -133,12 +133,25 @@ impl ProblemType {
     }
 }
 
+impl ProblemType {
+    /// Whether the same request, made again, can get another answer: only when a dependency
+    /// failed (`unavailable`), we did (`internal`, e.g. a lost race in the store) or another
+    /// request held the key. Every other answer is final: the send worker ends a send `failed`
+    /// with it at once.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Self::Unavailable | Self::Internal | Self::RequestInProgress
+        )
+    }
+}
+
 impl ApiError {
     pub fn problem_type(&self) -> ProblemType {
         match self {
             Self::BadRequest { .. } => ProblemType::InvalidRequest,
             Self::Unauthorized(_) => ProblemType::Unauthorized,
-            Self::MissingScope(_) => ProblemType::MissingScope,
+            Self::MissingScope(_) | Self::MissingEitherScope(..) => ProblemType::MissingScope,
             Self::UserNotAllowed(_) => ProblemType::UserNotAllowed,
             Self::Forbidden(_) => ProblemType::PermissionMissing,
             Self::NotFound(_) => ProblemType::NotFound,
@@ -187,6 +200,12 @@ impl ApiError {
                 )),
                 None,
             ),
+            Self::MissingEitherScope(scope, other) => (
+                Some(format!(
+                    "the API key has neither the scope {scope} nor {other}; this route requires one of them"
+                )),
+                None,
+            ),
             Self::UserNotAllowed(d) => (Some(d.clone()), Some("user_id".into())),
             Self::Unauthorized(d)
             | Self::Forbidden(d)
@@ -222,7 +241,9 @@ impl ApiError {
             detail,
             field,
             required_scope: match self {
-                Self::MissingScope(scope) => Some(scope.as_str().into()),
+                Self::MissingScope(scope) | Self::MissingEitherScope(scope, _) => {
+                    Some(scope.as_str().into())
+                }
                 _ => None,
             },
         }
@@ -278,6 +299,7 @@ impl From<AuthError> for ApiError {
         match e {
             AuthError::Secret(_) => Self::internal(e),
             AuthError::MissingScope(scope) => Self::MissingScope(scope),
+            AuthError::MissingEitherScope(scope, other) => Self::MissingEitherScope(scope, other),
             AuthError::UserRequired | AuthError::UserNotAllowed => {
                 Self::UserNotAllowed(e.to_string())
             }
@@ -331,7 +353,6 @@ impl From<ConnectionsError> for ApiError {
             ConnectionsError::NotFound(id) => Self::NotFound(format!("no connection {id}")),
             ConnectionsError::Cursor(p) => p.into(),
             ConnectionsError::Store(s) => s.into(),
-            other => Self::internal(other),
         }
     }
 }
@@ -436,6 +457,9 @@ impl From<SendError> for ApiError {
         match e {
             SendError::Invalid(i) => i.into(),
             SendError::NotFound => Self::NotFound("no such connection".into()),
+            SendError::UnknownSend => Self::NotFound(
+                "no send with this key for this connection (or it has expired)".into(),
+            ),
             SendError::MessageNotFound => {
                 Self::NotFound("the message to reply to does not exist in this mailbox".into())
             }
@@ -450,7 +474,6 @@ impl From<SendError> for ApiError {
             SendError::KeyReused => Self::Unprocessable(
                 "this Idempotency-Key was already used with a different request".into(),
             ),
-            SendError::InProgress { retry_after_secs } => Self::InProgress { retry_after_secs },
             SendError::UnsupportedMailbox => unsupported_mailbox_send(),
             SendError::TooLarge => too_large_send(),
             SendError::OutcomeUnknown => unavailable(30, e),
@@ -492,6 +515,13 @@ const ACCESS_DENIED: [&str; 3] = [
     "Authorization_RequestDenied",
 ];
 
+/// A 4xx of Graph that says something about the request, not about the moment: everything but
+/// an expired token (401, refreshed before this), a timeout (408), a conflict with a concurrent
+/// change (409) and throttling (429).
+fn refuses_the_message(status: u16) -> bool {
+    (400..500).contains(&status) && ![401, 408, 409, 429].contains(&status)
+}
+
 fn sending_blocked(code: &str) -> ApiError {
     ApiError::SendingBlocked(format!(
         "Exchange refused to send from this mailbox ({code}): the sender may be blocked (for example after suspected spam) or not allowed to send as this address; the mailbox's administrator can lift it"
@@ -528,6 +558,13 @@ fn send_graph_failure(g: GraphError) -> ApiError {
             status: 400, code, ..
         } if code == "ErrorInvalidRecipients" => {
             ApiError::bad_request("to", "Microsoft Graph refused the recipients as invalid")
+        }
+        // Any other refusal of the message itself: no retry changes it.
+        GraphError::Api { status, code, .. } if refuses_the_message(*status) => {
+            ApiError::BadRequest {
+                detail: format!("Microsoft Graph refused the message ({code})"),
+                field: None,
+            }
         }
         _ => graph_unavailable_or_internal(g),
     }
@@ -643,9 +680,9 @@ mod tests {
 
     #[test]
     fn in_progress_is_a_409_with_retry_after() {
-        let e = ApiError::from(SendError::InProgress {
+        let e = ApiError::InProgress {
             retry_after_secs: 9,
-        });
+        };
         assert_eq!(e.status(), 409);
         assert_eq!(e.retry_after_secs(), Some(9));
         assert_eq!(
@@ -684,7 +721,14 @@ mod tests {
         let throttled = api(429, "TooManyRequests", Some(12));
         assert_eq!(throttled.status(), 503);
         assert_eq!(throttled.retry_after_secs(), Some(12));
-        assert_eq!(api(400, "ErrorInvalidIdType", None).status(), 500);
+        let refused = api(400, "ErrorInvalidIdType", None);
+        assert_eq!(refused.status(), 400);
+        assert!(refused
+            .problem()
+            .detail
+            .unwrap()
+            .contains("ErrorInvalidIdType"));
+        assert_eq!(api(409, "ErrorIrresolvableConflict", None).status(), 500);
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub enum ApiError {
     /// The API key lacks the scope the route needs.
     #[error("missing scope: {0}")]
     MissingScope(crate::auth::Scope),
+    /// The API key has neither of the two scopes that admit the route.
+    #[error("missing scope: {0} or {1}")]
+    MissingEitherScope(crate::auth::Scope, crate::auth::Scope),
     /// The API key may not act for the user the request names (or must name one).
     #[error("user not allowed: {0}")]
     UserNotAllowed(String),

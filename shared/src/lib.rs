@@ -17,6 +17,7 @@
 //! - [`http`]: the one place that builds HTTP responses and maps errors to status codes.
 //! - [`identity`]: OAuth 2.0 / OpenID Connect against the Microsoft identity platform.
 //! - [`mail`]: reading synced mail (stored metadata, live bodies).
+//! - [`metrics`]: operational metrics as CloudWatch Embedded Metric Format log lines.
 //! - [`queue`]: the per-mailbox sync queue (SQS FIFO, one message group per connection).
 //! - [`scheduling`]: free/busy, meeting times and booking.
 //! - [`secrets`]: Secrets Manager reads behind an in-memory TTL cache.
@@ -43,6 +44,7 @@ pub mod graph;
 pub mod http;
 pub mod identity;
 pub mod mail;
+pub mod metrics;
 pub mod outbox;
 pub mod queue;
 pub mod scheduling;

@@ -48,7 +48,8 @@ impl crate::graph::GraphCause for MailError {
 }
 
 /// The app-facing JSON of a stored message (the etag is internal); also the `message` of every
-/// `message.*` event.
+/// `message.*` event. `truncated` says the message was bounded (`crate::sync::bounds`): `to` and
+/// `cc` may hold fewer recipients than `to_count` and `cc_count`, and text may be shortened.
 pub fn view(r: &MessageRecord) -> serde_json::Value {
     serde_json::json!({
         "id": r.id,
@@ -66,6 +67,9 @@ pub fn view(r: &MessageRecord) -> serde_json::Value {
         "is_read": r.is_read,
         "web_link": r.web_link,
         "deleted": r.deleted,
+        "truncated": r.truncated,
+        "to_count": r.to_count.map_or(r.to.len(), |n| n as usize),
+        "cc_count": r.cc_count.map_or(r.cc.len(), |n| n as usize),
     })
 }
 
@@ -129,14 +133,16 @@ async fn connection(c: &Connector, id: &ConnectionId) -> Result<Connection, Mail
 }
 
 /// `GET /connections/{id}/messages`: what has been synced, newest first. Works for connections in
-/// any status (it reads only what is stored).
+/// any status (it reads only what is stored) but `deleting`, whose mail is being removed.
 #[tracing::instrument(skip_all, fields(connection_id = %id))]
 pub async fn list(
     c: &Connector,
     id: &ConnectionId,
     params: &ListParams,
 ) -> Result<MessageList, MailError> {
-    connection(c, id).await?;
+    if connection(c, id).await?.status == ConnectionStatus::Deleting {
+        return Err(MailError::NotActive("deleting".into()));
+    }
     let query = MessageQuery {
         folder: params.folder.map(Folder::as_str),
         with: params.with.as_ref().map(EmailAddress::as_str),
@@ -176,7 +182,7 @@ pub async fn get(
     }
     let live = tokens::with_access_token(c, id, |token| async move {
         c.graph
-            .get_message(&token, message_id.as_str())
+            .get_message(&token, message_id)
             .await
             .map_err(MailError::Graph)
     })

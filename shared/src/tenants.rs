@@ -18,16 +18,18 @@
 //! listed page); the item is small and read by key.
 //!
 //! `off` disconnects every connection of the tenant through [`crate::connections::delete`], the
-//! code path of `DELETE /connections/{id}`, after the level is written: a failure half-way is
-//! finished by repeating the request (the purge runs on every `off` request, not only on the
-//! change). The connect flow asks [`admits_new_connections`] before creating a connection.
+//! code path of `DELETE /connections/{id}`, after the level is written: each connection is marked
+//! `deleting` and its purge job queued (the purge itself runs on the sync queue, see
+//! `crate::sync::purge`). A failure half-way is finished by repeating the request (every `off`
+//! request marks whatever connection of the tenant is left and queues its purge again). The
+//! connect flow asks [`admits_new_connections`] before creating a connection.
 
 use chrono::{DateTime, Utc};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use crate::app::Connector;
-use crate::connections::{self, ConnectionsError};
+use crate::connections::{self, ConnectionsError, Deletion};
 use crate::domain::{ConnectionId, ParseError, TenantId};
 use crate::events::PublishError;
 use crate::store::{Store, StoreError, TenantPolicyRecord};
@@ -36,9 +38,9 @@ pub use crate::domain::TenantAccess;
 
 /// The event published when a tenant's level changes.
 pub const POLICY_CHANGED: &str = "tenant.policy_changed";
-/// How many connections of a tenant being switched off are disconnected at once. Each disconnect
-/// is a few DynamoDB calls and up to two Graph calls; sequentially a large tenant would outlive
-/// the function's timeout sooner (a repeated request still finishes the job).
+/// How many connections of a tenant being switched off are marked at once. Each is three DynamoDB
+/// calls and one SQS call; sequentially a large tenant would outlive the function's timeout sooner
+/// (a repeated request still finishes the job).
 const DISCONNECT_CONCURRENCY: usize = 8;
 /// How often a change is retried when another administrator's change to the same tenant won the
 /// race in between reading and writing.
@@ -110,7 +112,8 @@ pub struct TenantPolicy {
     pub access: TenantAccess,
     /// When the level was last set; `null` for a tenant at the default that nobody set.
     pub updated_at: Option<DateTime<Utc>>,
-    /// How many connections this request disconnected (`off` only).
+    /// How many connections this request started disconnecting (`off` only): marked `deleting`,
+    /// their purge queued.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disconnected: Option<usize>,
 }
@@ -192,8 +195,9 @@ pub async fn set_policy(
         TenantAccess::Off => Some(disconnect_all(c, tenant).await?),
         _ => None,
     };
-    // After the purge: a consumer told a tenant is off can rely on its connections being gone
-    // (each also announced by its own connection.deleted).
+    // After the marks: a consumer told a tenant is off can rely on its connections being
+    // `deleting`, syncing and sending nothing (each announced by its own connection.deleted once
+    // purged).
     if !record.announced {
         let detail = serde_json::json!({
             "event_id": format!("{POLICY_CHANGED}:{}:{}", tenant.as_str(), record.version),
@@ -259,14 +263,16 @@ async fn write(
 }
 
 /// Disconnects every connection of the tenant exactly as `DELETE /connections/{id}` does;
-/// returns how many existed. Stops at the first failure (the rest wait for the repeated request).
+/// returns how many this call marked `deleting` (those already being deleted get their purge
+/// queued again but are not counted). Stops at the first failure (the rest wait for the repeated
+/// request).
 async fn disconnect_all(c: &Connector, tenant: &TenantId) -> Result<usize, TenantPolicyError> {
     let ids = c.store.tenant_connection_ids(tenant.as_str()).await?;
     tracing::info!(
         connections = ids.len(),
         "disconnecting the tenant's connections"
     );
-    let deleted: Vec<bool> = stream::iter(ids)
+    let deleted: Vec<Deletion> = stream::iter(ids)
         .map(|id| async move {
             connections::delete(c, &id)
                 .await
@@ -275,7 +281,10 @@ async fn disconnect_all(c: &Connector, tenant: &TenantId) -> Result<usize, Tenan
         .buffer_unordered(DISCONNECT_CONCURRENCY)
         .try_collect()
         .await?;
-    Ok(deleted.into_iter().filter(|existed| *existed).count())
+    Ok(deleted
+        .iter()
+        .filter(|d| matches!(d, Deletion::Started(_)))
+        .count())
 }
 
 #[cfg(test)]

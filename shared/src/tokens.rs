@@ -219,6 +219,7 @@ async fn refresh(
     let store = &c.store;
     let plain = open(keyring, id, stored)?;
     let Some(refresh_token) = plain.refresh_token.as_deref() else {
+        refresh_failed("reauth_required");
         return Err(flag_reauth(
             c,
             id,
@@ -259,12 +260,18 @@ async fn refresh(
             Ok(response.access_token)
         }
         Err(e) if e.needs_reauth() => {
+            refresh_failed("reauth_required");
             let reason = format!("refresh token rejected ({})", e);
             Err(flag_reauth(c, id, &reason).await)
         }
         Err(e) => {
             // Let the next caller try at once instead of waiting out the lease.
             let _ = store.release_token_lease(id, stored.version).await;
+            refresh_failed(if e.is_transient() {
+                "transient"
+            } else {
+                "rejected"
+            });
             if e.is_transient() {
                 tracing::warn!(error = %e, "token refresh failed transiently");
                 Err(TokenServiceError::Transient(e))
@@ -273,6 +280,16 @@ async fn refresh(
             }
         }
     }
+}
+
+/// Counts a failed refresh (the `TokenRefreshFailures` metric) with why it failed: the user must
+/// reconnect (`reauth_required`), the identity platform failed for now (`transient`), or it
+/// refused the request for another reason, such as the app's own credentials (`rejected`).
+fn refresh_failed(reason: &'static str) {
+    crate::metrics::emit(
+        &[(crate::metrics::Metric::TokenRefreshFailures, 1)],
+        &[("reason", reason)],
+    );
 }
 
 /// Marks the connection `reauth_required` (once) and returns the error to report.

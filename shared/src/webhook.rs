@@ -4,11 +4,18 @@
 //!
 //! Notifications are hints, never data: a genuine change notification only schedules a delta
 //! catch-up of its mailbox, so a dropped or duplicated item costs latency, not correctness. The
-//! whole path is one BatchGetItem (every subscription of the batch) and one SendMessageBatch per
-//! 10 jobs, far inside Graph's 3-second budget. Forged or unknown items are dropped and counted,
+//! whole path is one BatchGetItem per 100 subscriptions of the batch (one, for any batch Graph
+//! really sends) and one SendMessageBatch per 10 jobs, far inside Graph's 3-second budget. Forged or unknown items are dropped and counted,
 //! and the answer is the same 202 either way, so a sender learns nothing about what we hold.
+//!
+//! The endpoint is public, so what a POST may cost is bounded before any I/O: an item whose
+//! `subscriptionId` is not a GUID (Graph issues nothing else) is never looked up, and one POST
+//! examines at most [`MAX_ITEMS`] items naming at most [`MAX_SUBSCRIPTIONS`] distinct
+//! subscriptions, looked up in parallel batches of 100. Whatever lies beyond is answered 202 like
+//! the rest and counted in the log (`over_limit`): refusing it would make Graph retry a genuine
+//! POST for hours, and the periodic catch-up repairs any hint lost this way.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -18,7 +25,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::app::Connector;
-use crate::domain::ConnectionId;
+use crate::domain::{ConnectionId, SubscriptionId, TenantId};
 use crate::http::{self, ApiError};
 use crate::queue::{EnqueueError, LifecycleEvent, SyncJob};
 use crate::store::{StoreError, SubscriptionRecord};
@@ -30,6 +37,19 @@ pub const MAX_VALIDATION_TOKEN: usize = 1024;
 /// Largest notification batch accepted. Graph batches without resource data are a few hundred
 /// bytes per item; 1 MB is thousands of items, far beyond anything Graph sends in one POST.
 pub const MAX_NOTIFICATION_BODY: usize = 1024 * 1024;
+
+/// Most well-formed items one POST gets examined. Microsoft documents no maximum for a batch
+/// ("Microsoft Graph may send multiple items in a single request"); a genuine change item (with
+/// `resource`, `resourceData`, expiry) is 450 bytes or more and a lifecycle item 250 or more, so
+/// a body within [`MAX_NOTIFICATION_BODY`] holds at most about 2,300 change or 4,000 lifecycle
+/// items: no genuine POST we accept reaches this.
+pub const MAX_ITEMS: usize = 4_000;
+
+/// Most distinct subscription ids one POST gets looked up: 10 BatchGetItem calls of 100. Each
+/// mailbox has two subscriptions, so this is 500 mailboxes changing within one of Graph's
+/// delivery batches. Items naming further subscriptions are dropped and counted; their
+/// mailboxes are caught up by the periodic catch-up.
+pub const MAX_SUBSCRIPTIONS: usize = 1_000;
 
 /// How long Graph is asked to wait before retrying a batch we could not enqueue.
 pub(crate) const RETRY_AFTER_SECS: u64 = 5;
@@ -65,22 +85,36 @@ pub enum ItemKind {
 /// One notification item as Graph sent it, reduced to what the connector checks and uses.
 #[derive(Debug, Clone)]
 pub struct Notification {
-    pub subscription_id: String,
+    pub subscription_id: SubscriptionId,
     /// Compared (as a hash) against the subscription's; never logged.
     pub client_state: SecretString,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub kind: ItemKind,
     /// SHA-256 of the item without its `clientState`: identical for Graph's retries of the same
     /// item, different for any other item. Seeds the SQS deduplication ids.
     pub fingerprint: [u8; 32],
 }
 
-/// A parsed batch: the usable items and how many items were unusable (wrong shape, missing
-/// fields, unknown lifecycle events).
+/// A parsed batch: the usable items, how many items were unusable (wrong shape, missing fields,
+/// ids that are not GUIDs, unknown lifecycle events) and how many well-formed items lay beyond
+/// [`MAX_ITEMS`] or named a subscription beyond [`MAX_SUBSCRIPTIONS`].
 #[derive(Debug, Default)]
 pub struct Batch {
     pub items: Vec<Notification>,
     pub malformed: usize,
+    pub over_limit: usize,
+}
+
+impl Batch {
+    /// The distinct subscription ids of the items, at most [`MAX_SUBSCRIPTIONS`].
+    pub fn subscription_ids(&self) -> Vec<&str> {
+        let mut seen = HashSet::new();
+        self.items
+            .iter()
+            .map(|i| i.subscription_id.as_str())
+            .filter(|id| seen.insert(*id))
+            .collect()
+    }
 }
 
 #[derive(Deserialize)]
@@ -101,6 +135,7 @@ struct RawItem {
 /// Parses a `{"value": [...]}` notification collection (change or lifecycle items, possibly
 /// mixed). A body that is too large, not JSON, or without a `value` array is rejected; single
 /// items that are unusable are only counted, so one odd item does not make Graph retry the rest.
+/// Items past the limits ([`MAX_ITEMS`], [`MAX_SUBSCRIPTIONS`]) are counted, not kept.
 pub fn parse_batch(body: &[u8]) -> Result<Batch, WebhookError> {
     if body.len() > MAX_NOTIFICATION_BODY {
         return Err(WebhookError::TooLarge(format!(
@@ -113,46 +148,79 @@ pub fn parse_batch(body: &[u8]) -> Result<Batch, WebhookError> {
         ))
     })?;
     let mut batch = Batch::default();
+    let mut subscriptions: HashSet<SubscriptionId> = HashSet::new();
     for value in envelope.value {
-        match parse_item(value) {
-            Some(item) => batch.items.push(item),
-            None => batch.malformed += 1,
+        let Some(head) = ItemHead::read(&value) else {
+            batch.malformed += 1;
+            continue;
+        };
+        let admitted = batch.items.len() < MAX_ITEMS
+            && (subscriptions.contains(&head.subscription_id)
+                || subscriptions.len() < MAX_SUBSCRIPTIONS);
+        if !admitted {
+            batch.over_limit += 1;
+            continue;
         }
+        subscriptions.insert(head.subscription_id.clone());
+        batch.items.push(head.into_notification(value));
     }
     Ok(batch)
 }
 
-fn parse_item(mut value: Value) -> Option<Notification> {
-    let raw: RawItem = serde_json::from_value(value.clone()).ok()?;
-    let subscription_id = raw.subscription_id.filter(|s| !s.is_empty())?;
-    let client_state = raw.client_state?;
-    let tenant_id = raw.tenant_id.filter(|s| !s.is_empty())?;
-    let kind = match (raw.lifecycle_event.as_deref(), raw.change_type.as_deref()) {
-        (Some("subscriptionRemoved"), _) => {
-            ItemKind::Lifecycle(LifecycleEvent::SubscriptionRemoved)
-        }
-        (Some("reauthorizationRequired"), _) => {
-            ItemKind::Lifecycle(LifecycleEvent::ReauthorizationRequired)
-        }
-        (Some("missed"), _) => ItemKind::Lifecycle(LifecycleEvent::Missed),
-        // An event Graph may add later: nothing we know how to do for it.
-        (Some(_), _) => return None,
-        (None, Some(change)) if !change.is_empty() => ItemKind::Change,
-        (None, _) => return None,
-    };
-    // The fingerprint must not depend on the secret, and must be stable across Graph's retries:
-    // serde_json's map is ordered by key, so re-serialising is canonical for identical items.
-    if let Some(object) = value.as_object_mut() {
-        object.remove("clientState");
+/// The checked fields of one item, before its fingerprint is taken.
+struct ItemHead {
+    subscription_id: SubscriptionId,
+    client_state: String,
+    tenant_id: TenantId,
+    kind: ItemKind,
+}
+
+impl ItemHead {
+    /// The item's fields, or `None` when it is not a usable Graph notification: a field missing,
+    /// a subscription or tenant id that is not a GUID, a lifecycle event we do not know.
+    fn read(value: &Value) -> Option<Self> {
+        let raw = RawItem::deserialize(value).ok()?;
+        let subscription_id =
+            SubscriptionId::parse("subscriptionId", raw.subscription_id.as_deref()?).ok()?;
+        let client_state = raw.client_state?;
+        let tenant_id = TenantId::parse("tenantId", raw.tenant_id.as_deref()?).ok()?;
+        let kind = match (raw.lifecycle_event.as_deref(), raw.change_type.as_deref()) {
+            (Some("subscriptionRemoved"), _) => {
+                ItemKind::Lifecycle(LifecycleEvent::SubscriptionRemoved)
+            }
+            (Some("reauthorizationRequired"), _) => {
+                ItemKind::Lifecycle(LifecycleEvent::ReauthorizationRequired)
+            }
+            (Some("missed"), _) => ItemKind::Lifecycle(LifecycleEvent::Missed),
+            // An event Graph may add later: nothing we know how to do for it.
+            (Some(_), _) => return None,
+            (None, Some(change)) if !change.is_empty() => ItemKind::Change,
+            (None, _) => return None,
+        };
+        Some(Self {
+            subscription_id,
+            client_state,
+            tenant_id,
+            kind,
+        })
     }
-    let fingerprint = Sha256::digest(value.to_string().as_bytes()).into();
-    Some(Notification {
-        subscription_id,
-        client_state: SecretString::from(client_state),
-        tenant_id,
-        kind,
-        fingerprint,
-    })
+
+    fn into_notification(self, mut value: Value) -> Notification {
+        // The fingerprint must not depend on the secret, and must be stable across Graph's
+        // retries: serde_json's map is ordered by key, so re-serialising is canonical for
+        // identical items.
+        if let Some(object) = value.as_object_mut() {
+            object.remove("clientState");
+        }
+        let fingerprint = Sha256::digest(value.to_string().as_bytes()).into();
+        Notification {
+            subscription_id: self.subscription_id,
+            client_state: SecretString::from(self.client_state),
+            tenant_id: self.tenant_id,
+            kind: self.kind,
+            fingerprint,
+        }
+    }
 }
 
 /// Why an item was dropped.
@@ -193,7 +261,7 @@ pub fn authenticate(
     let mut work = Work::default();
     let mut dropped = Dropped::default();
     for item in items {
-        let Some(record) = subscriptions.get(&item.subscription_id) else {
+        let Some(record) = subscriptions.get(item.subscription_id.as_str()) else {
             dropped.unknown_subscription += 1;
             continue;
         };
@@ -201,7 +269,7 @@ pub fn authenticate(
             dropped.wrong_client_state += 1;
             continue;
         }
-        if !record.tenant_matches(&item.tenant_id) {
+        if !record.tenant_matches(item.tenant_id.as_str()) {
             dropped.wrong_tenant += 1;
             continue;
         }
@@ -302,26 +370,25 @@ pub enum WebhookError {
 pub struct Outcome {
     pub items: usize,
     pub malformed: usize,
+    /// Well-formed items past [`MAX_ITEMS`] or naming a subscription past [`MAX_SUBSCRIPTIONS`].
+    pub over_limit: usize,
     pub dropped: Dropped,
     pub connections: usize,
     pub jobs: usize,
 }
 
-/// Authenticates a parsed batch with one batched subscription lookup and enqueues its sync jobs
-/// with one batched send per 10 jobs.
+/// Authenticates a parsed batch with one batched subscription lookup (BatchGetItem calls of 100
+/// ids, in parallel) and enqueues its sync jobs with one batched send per 10 jobs.
 #[tracing::instrument(name = "graph_notifications", skip_all, fields(items = batch.items.len()))]
 pub async fn accept(c: &Connector, batch: &Batch) -> Result<Outcome, WebhookError> {
     let mut outcome = Outcome {
-        items: batch.items.len() + batch.malformed,
+        items: batch.items.len() + batch.malformed + batch.over_limit,
         malformed: batch.malformed,
+        over_limit: batch.over_limit,
         ..Outcome::default()
     };
     if !batch.items.is_empty() {
-        let ids: Vec<&str> = batch
-            .items
-            .iter()
-            .map(|i| i.subscription_id.as_str())
-            .collect();
+        let ids = batch.subscription_ids();
         let subscriptions = c
             .store
             .get_subscriptions(&ids)
@@ -339,11 +406,23 @@ pub async fn accept(c: &Connector, batch: &Batch) -> Result<Outcome, WebhookErro
         outcome.connections = work.connections.len();
         outcome.jobs = jobs.len();
     }
+    use crate::metrics::{emit, Metric};
+    emit(
+        &[
+            (Metric::NotificationItems, outcome.items as u64),
+            (
+                Metric::ForgedNotificationItems,
+                outcome.dropped.total() as u64,
+            ),
+        ],
+        &[],
+    );
     // Counts only: no clientState, subscription or resource ids in the log.
-    if outcome.dropped.total() > 0 || outcome.malformed > 0 {
+    if outcome.dropped.total() > 0 || outcome.malformed > 0 || outcome.over_limit > 0 {
         tracing::warn!(
             items = outcome.items,
             malformed = outcome.malformed,
+            over_limit = outcome.over_limit,
             unknown_subscription = outcome.dropped.unknown_subscription,
             wrong_client_state = outcome.dropped.wrong_client_state,
             wrong_tenant = outcome.dropped.wrong_tenant,
@@ -383,6 +462,13 @@ mod tests {
     use serde_json::json;
 
     const TENANT: &str = "84bd8158-6d4d-4958-8b9f-9d6445542f95";
+    // Subscription ids: Graph's are GUIDs.
+    const S1: &str = "5b1f4a8e-0c2d-4e6f-8a9b-000000000001";
+    const S2: &str = "5b1f4a8e-0c2d-4e6f-8a9b-000000000002";
+    const UNKNOWN: &str = "5b1f4a8e-0c2d-4e6f-8a9b-0000000000ff";
+    const A_INBOX: &str = "5b1f4a8e-0c2d-4e6f-8a9b-00000000a001";
+    const A_SENT: &str = "5b1f4a8e-0c2d-4e6f-8a9b-00000000a002";
+    const B_INBOX: &str = "5b1f4a8e-0c2d-4e6f-8a9b-00000000b001";
 
     fn record(id: &str, connection: &ConnectionId, state: &str) -> SubscriptionRecord {
         SubscriptionRecord {
@@ -458,15 +544,15 @@ mod tests {
     #[test]
     fn unusable_items_are_counted_not_fatal() {
         let batch = parse(vec![
-            change("s1", "cs", "m1"),
+            change(S1, "cs", "m1"),
             json!(42),
             json!({"clientState": "cs", "tenantId": TENANT, "changeType": "created"}),
-            json!({"subscriptionId": "s1", "tenantId": TENANT, "changeType": "created"}),
-            json!({"subscriptionId": "s1", "clientState": "cs", "changeType": "created"}),
-            json!({"subscriptionId": "s1", "clientState": "cs", "tenantId": TENANT}),
+            json!({"subscriptionId": S1, "tenantId": TENANT, "changeType": "created"}),
+            json!({"subscriptionId": S1, "clientState": "cs", "changeType": "created"}),
+            json!({"subscriptionId": S1, "clientState": "cs", "tenantId": TENANT}),
             json!({"subscriptionId": 7, "clientState": "cs", "tenantId": TENANT, "changeType": "created"}),
-            lifecycle("s1", "cs", "somethingNew"),
-            lifecycle("s1", "cs", "missed"),
+            lifecycle(S1, "cs", "somethingNew"),
+            lifecycle(S1, "cs", "missed"),
         ]);
         assert_eq!(batch.items.len(), 2);
         assert_eq!(batch.malformed, 7);
@@ -478,10 +564,79 @@ mod tests {
     }
 
     #[test]
+    fn subscription_and_tenant_ids_that_are_not_guids_make_an_item_malformed() {
+        let mut not_a_tenant = change(S1, "cs", "m1");
+        not_a_tenant["tenantId"] = json!("contoso.example");
+        let batch = parse(vec![
+            change("not-a-guid", "cs", "m1"),
+            change("SUB#5b1f4a8e", "cs", "m1"),
+            change("", "cs", "m1"),
+            not_a_tenant,
+            change(&S1.to_uppercase(), "cs", "m1"),
+        ]);
+        assert_eq!(batch.malformed, 4);
+        assert_eq!(batch.items.len(), 1);
+        // GUIDs are compared in Graph's spelling: lower case, hyphenated.
+        assert_eq!(batch.items[0].subscription_id.as_str(), S1);
+    }
+
+    /// A GUID-shaped subscription id per `n`.
+    fn guid(n: usize) -> String {
+        format!("5b1f4a8e-0c2d-4e6f-8a9b-{n:012x}")
+    }
+
+    #[test]
+    fn items_naming_subscriptions_past_the_limit_are_counted_not_kept() {
+        let mut items: Vec<Value> = (0..MAX_SUBSCRIPTIONS + 5)
+            .map(|n| change(&guid(n), "cs", "m"))
+            .collect();
+        // A later item of a subscription already in the batch costs no lookup: it is kept.
+        items.push(change(&guid(0), "cs", "m-later"));
+
+        let batch = parse(items);
+
+        assert_eq!(batch.over_limit, 5);
+        assert_eq!(batch.items.len(), MAX_SUBSCRIPTIONS + 1);
+        assert_eq!(batch.subscription_ids().len(), MAX_SUBSCRIPTIONS);
+        assert_eq!(
+            batch.items.last().unwrap().subscription_id.as_str(),
+            guid(0)
+        );
+    }
+
+    #[test]
+    fn items_past_the_item_limit_are_counted_not_kept() {
+        // Minimal items: a forger's, the only ones that fit this many in a body.
+        let items: Vec<Value> = (0..MAX_ITEMS + 3)
+            .map(|n| json!({"subscriptionId": S1, "clientState": "c", "tenantId": TENANT, "changeType": n.to_string()}))
+            .chain([json!("malformed items do not count against the limit")])
+            .collect();
+
+        let batch = parse(items);
+
+        assert_eq!(batch.items.len(), MAX_ITEMS);
+        assert_eq!(batch.over_limit, 3);
+        assert_eq!(batch.malformed, 1);
+    }
+
+    #[test]
+    fn a_body_of_genuine_change_items_never_reaches_the_item_limit() {
+        // Change items as Graph writes them (resource, resourceData, expiry, a 43-character state).
+        let item = change(
+            S1,
+            "a-client-state-of-43-characters-0123456789a",
+            "AAMkAGI2TG93AAA=",
+        );
+        let per_item = item.to_string().len() + 1;
+        assert!(per_item >= 300, "{per_item}");
+        assert!(MAX_NOTIFICATION_BODY / per_item <= MAX_ITEMS);
+    }
+
+    #[test]
     fn the_fingerprint_ignores_client_state_and_tells_items_apart() {
-        let a = parse(vec![change("s1", "one", "m1")]);
-        let b = parse(vec![change("s1", "two", "m1")]);
-        let c = parse(vec![change("s1", "one", "m2")]);
+        let a = parse(vec![change(S1, "one", "m1")]);
+        let b = parse(vec![change(S1, "two", "m1")]);
+        let c = parse(vec![change(S1, "one", "m2")]);
         assert_eq!(a.items[0].fingerprint, b.items[0].fingerprint);
         assert_ne!(a.items[0].fingerprint, c.items[0].fingerprint);
     }
@@ -489,16 +644,16 @@ mod tests {
     #[test]
     fn forged_unknown_and_foreign_items_are_dropped_and_counted() {
         let conn = ConnectionId::new_random();
-        let mut foreign = record("s2", &conn, "cs2");
+        let mut foreign = record(S2, &conn, "cs2");
         foreign.tenant_id = "00000000-0000-0000-0000-000000000001".into();
         let subs = HashMap::from([
-            ("s1".to_owned(), record("s1", &conn, "cs1")),
-            ("s2".to_owned(), foreign),
+            (S1.to_owned(), record(S1, &conn, "cs1")),
+            (S2.to_owned(), foreign),
         ]);
         let batch = parse(vec![
-            change("s1", "wrong", "m1"),
-            change("nope", "cs1", "m2"),
-            change("s2", "cs2", "m3"),
+            change(S1, "wrong", "m1"),
+            change(UNKNOWN, "cs1", "m2"),
+            change(S2, "cs2", "m3"),
         ]);
 
         let (work, dropped) = authenticate(&batch.items, &subs);
@@ -517,10 +672,10 @@ mod tests {
     #[test]
     fn a_record_without_a_tenant_matches_no_tenant() {
         let conn = ConnectionId::new_random();
-        let mut r = record("s1", &conn, "cs1");
+        let mut r = record(S1, &conn, "cs1");
         r.tenant_id = String::new();
-        let subs = HashMap::from([("s1".to_owned(), r)]);
-        let batch = parse(vec![change("s1", "cs1", "m1")]);
+        let subs = HashMap::from([(S1.to_owned(), r)]);
+        let batch = parse(vec![change(S1, "cs1", "m1")]);
         let (_, dropped) = authenticate(&batch.items, &subs);
         assert_eq!(dropped.wrong_tenant, 1);
     }
@@ -528,8 +683,8 @@ mod tests {
     #[test]
     fn tenant_ids_compare_without_regard_to_case() {
         let conn = ConnectionId::new_random();
-        let subs = HashMap::from([("s1".to_owned(), record("s1", &conn, "cs1"))]);
-        let mut item = change("s1", "cs1", "m1");
+        let subs = HashMap::from([(S1.to_owned(), record(S1, &conn, "cs1"))]);
+        let mut item = change(S1, "cs1", "m1");
         item["tenantId"] = json!(TENANT.to_uppercase());
         let (work, dropped) = authenticate(&parse(vec![item]).items, &subs);
         assert_eq!(dropped.total(), 0);
@@ -540,17 +695,17 @@ mod tests {
     fn genuine_items_become_one_catch_up_per_connection_and_one_job_per_lifecycle_event() {
         let (a, b) = (ConnectionId::new_random(), ConnectionId::new_random());
         let subs = HashMap::from([
-            ("a-inbox".to_owned(), record("a-inbox", &a, "ca1")),
-            ("a-sent".to_owned(), record("a-sent", &a, "ca2")),
-            ("b-inbox".to_owned(), record("b-inbox", &b, "cb1")),
+            (A_INBOX.to_owned(), record(A_INBOX, &a, "ca1")),
+            (A_SENT.to_owned(), record(A_SENT, &a, "ca2")),
+            (B_INBOX.to_owned(), record(B_INBOX, &b, "cb1")),
         ]);
         let batch = parse(vec![
-            change("a-inbox", "ca1", "m1"),
-            change("a-sent", "ca2", "m2"),
-            change("a-inbox", "ca1", "m1"), // a duplicate within the batch
-            lifecycle("a-inbox", "ca1", "subscriptionRemoved"),
-            lifecycle("a-inbox", "ca1", "subscriptionRemoved"),
-            lifecycle("b-inbox", "cb1", "missed"),
+            change(A_INBOX, "ca1", "m1"),
+            change(A_SENT, "ca2", "m2"),
+            change(A_INBOX, "ca1", "m1"), // a duplicate within the batch
+            lifecycle(A_INBOX, "ca1", "subscriptionRemoved"),
+            lifecycle(A_INBOX, "ca1", "subscriptionRemoved"),
+            lifecycle(B_INBOX, "cb1", "missed"),
         ]);
 
         let (work, dropped) = authenticate(&batch.items, &subs);
@@ -563,7 +718,7 @@ mod tests {
                 vec![
                     SyncJob::Lifecycle {
                         connection_id: a.clone(),
-                        subscription_id: "a-inbox".into(),
+                        subscription_id: A_INBOX.into(),
                         event: LifecycleEvent::SubscriptionRemoved,
                     },
                     SyncJob::CatchUp {
@@ -575,7 +730,7 @@ mod tests {
                 b.clone(),
                 vec![SyncJob::Lifecycle {
                     connection_id: b.clone(),
-                    subscription_id: "b-inbox".into(),
+                    subscription_id: B_INBOX.into(),
                     event: LifecycleEvent::Missed,
                 }],
             ),
@@ -588,15 +743,15 @@ mod tests {
     #[test]
     fn dedup_ids_repeat_for_a_retried_batch_and_differ_for_new_items() {
         let conn = ConnectionId::new_random();
-        let subs = HashMap::from([("s1".to_owned(), record("s1", &conn, "cs1"))]);
+        let subs = HashMap::from([(S1.to_owned(), record(S1, &conn, "cs1"))]);
         let ids = |items: Vec<Value>| -> Vec<String> {
             let (work, _) = authenticate(&parse(items).items, &subs);
             work.jobs().into_iter().map(|(_, id)| id).collect()
         };
 
-        let first = ids(vec![change("s1", "cs1", "m1")]);
-        let retry = ids(vec![change("s1", "cs1", "m1")]);
-        let later = ids(vec![change("s1", "cs1", "m2")]);
+        let first = ids(vec![change(S1, "cs1", "m1")]);
+        let retry = ids(vec![change(S1, "cs1", "m1")]);
+        let later = ids(vec![change(S1, "cs1", "m2")]);
 
         assert_eq!(first, retry);
         assert_ne!(first, later);

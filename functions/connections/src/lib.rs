@@ -3,7 +3,8 @@
 //! - `GET /connections` - list, `?user_id=&limit=&cursor=`
 //! - `POST /connections` - start a user's sign-in; 201 `{start_url, expires_at}`
 //! - `POST /connections/claims` - claim a finished sign-in's `result` for the logged-in app user
-//! - `GET /connections/{id}` / `DELETE /connections/{id}` (204, also when already gone)
+//! - `GET /connections/{id}` / `DELETE /connections/{id}` (202 `deleting` while the purge runs,
+//!   204 once gone or for an unknown id)
 //! - `POST /admin-consents` - start tenant-wide admin consent; 201 `{consent_url, expires_at}`
 //! - `GET /connections/{id}/messages` - synced mail, newest first,
 //!   `?folder=&with=&since=&limit=&cursor=`
@@ -89,10 +90,12 @@ async fn route(c: &Connector, edge: Edge<'_, Route>) -> Result<Response<Body>, A
             let connection = connections::get(c, &edge.connection_id()?).await?;
             Ok(http::json(StatusCode::OK, &connection))
         }
-        Route::Delete => {
-            connections::delete(c, &edge.connection_id()?).await?;
-            Ok(http::empty(StatusCode::NO_CONTENT))
-        }
+        Route::Delete => match connections::delete(c, &edge.connection_id()?).await? {
+            connections::Deletion::Started(view) | connections::Deletion::AlreadyDeleting(view) => {
+                Ok(http::json(StatusCode::ACCEPTED, &view))
+            }
+            connections::Deletion::Gone => Ok(http::empty(StatusCode::NO_CONTENT)),
+        },
         Route::ListMessages => {
             let params = mail::ListParams::parse(|name| edge.query(name))?;
             let page = mail::list(c, &edge.connection_id()?, &params).await?;

@@ -4,11 +4,11 @@ use lambda_http::{run, service_fn, Error};
 async fn main() -> Result<(), Error> {
     m365_connector::telemetry::init();
     let connector = m365_connector::app::Connector::from_env().await?;
-    // Uploads cannot work without the bucket: fail at start, naming the variable.
+    // Uploads and accepted sends need the bucket and the queue: fail at start, naming the variable.
     connector.config.require_uploads_bucket()?;
-    let settings = m365_connector::sending::SendSettings::default();
+    connector.config.require_send_queue()?;
     run(service_fn(|request| async {
-        Ok::<_, Error>(send_mail::handle(&connector, &settings, request).await)
+        Ok::<_, Error>(send_mail::handle(&connector, request).await)
     }))
     .await
 }

@@ -8,7 +8,7 @@ async fn main() -> Result<(), Error> {
     let connector = &connector;
     run(service_fn(
         move |event: LambdaEvent<EventBridgeEvent<serde_json::Value>>| async move {
-            Ok::<_, Error>(subscription_renewal::handle(connector, event.payload).await?)
+            Ok::<_, Error>(subscription_renewal::handle(connector, event).await?)
         },
     ))
     .await

@@ -12,6 +12,9 @@ pub enum ConnectionStatus {
     Active,
     ReauthRequired,
     UnsupportedMailbox,
+    /// `DELETE /connections/{id}` accepted it: nothing syncs or sends any more, and the purge job
+    /// is removing everything it owns; then the record goes too.
+    Deleting,
 }
 
 /// What a connection's granted scopes allow.
@@ -55,6 +58,10 @@ mod tests {
         assert_eq!(
             serde_json::to_value(ConnectionStatus::UnsupportedMailbox).unwrap(),
             "unsupported_mailbox"
+        );
+        assert_eq!(
+            serde_json::to_value(ConnectionStatus::Deleting).unwrap(),
+            "deleting"
         );
         assert_eq!(
             serde_json::to_value(Capability::MailSend).unwrap(),

@@ -37,6 +37,11 @@ impl IdempotencyKey {
         }
     }
 
+    /// A fresh key, for a request that came without one (a UUID: unique, and safe in a URL).
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -58,5 +63,8 @@ mod tests {
             );
         }
         assert_eq!(IdempotencyKey::required(None).unwrap_err().field, HEADER);
+        let made = IdempotencyKey::generate();
+        assert!(IdempotencyKey::parse(made.as_str()).is_ok());
+        assert_ne!(made, IdempotencyKey::generate());
     }
 }

@@ -165,17 +165,25 @@ impl SubscriptionId {
     }
 }
 
-/// A Graph item id (message, event) as it may appear in a path: 1-512 URL-safe characters.
+/// A Graph id (message, event, draft, subscription): 1-512 characters of the alphabet Graph's ids
+/// use (letters, digits, `-`, `_`, `=`, `+`, `.`), not made of dots alone. It goes into a URL only
+/// through [`GraphId::segment`], one percent-encoded path segment, so an id can never change which
+/// Graph resource a request names (`..`, `/`, `?`, `#` or `%` cannot reach the path unencoded).
+/// Parsing also keeps `#`, the storage keys' separator, out of keys made from ids.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct GraphId(String);
 
 impl GraphId {
+    pub const MAX_LEN: usize = 512;
+
     pub fn parse(field: &str, raw: &str) -> Result<Self, ParseError> {
         let ok = !raw.is_empty()
-            && raw.len() <= 512
+            && raw.len() <= Self::MAX_LEN
             && raw
                 .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_=+.".contains(&b));
+                .all(|b| b.is_ascii_alphanumeric() || b"-_=+.".contains(&b))
+            // `.` and `..` are dot segments: URL parsers resolve them instead of sending them.
+            && !raw.bytes().all(|b| b == b'.');
         if !ok {
             return Err(ParseError::new(
                 field,
@@ -185,14 +193,48 @@ impl GraphId {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The id itself, for storage keys, logs and comparisons; never for a URL.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The id as exactly one URL path segment.
+    pub fn segment(&self) -> PathSegment<'_> {
+        PathSegment(&self.0)
+    }
 }
 
-impl fmt::Display for GraphId {
+/// Stored (e.g. in a queued send) as its plain string; read back only through [`GraphId::parse`].
+impl serde::Serialize for GraphId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for GraphId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse("graph_id", &raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An id rendered as one percent-encoded URL path segment: every byte outside RFC 3986's
+/// unreserved set (`A-Z a-z 0-9 - . _ ~`) becomes `%XX`. Only [`GraphId::segment`] makes one, so
+/// its id is never empty nor a dot segment; with `/`, `?`, `#` and `%` encoded, it cannot end the
+/// segment, start a query or fragment, or be decoded into another path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathSegment<'a>(&'a str);
+
+impl fmt::Display for PathSegment<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        for b in self.0.bytes() {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                write!(f, "{}", b as char)?;
+            } else {
+                write!(f, "%{b:02X}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -254,5 +296,52 @@ mod tests {
         for bad in ["", "a/b", "a b", &"x".repeat(513)] {
             assert!(GraphId::parse("message_id", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn hostile_ids_are_refused_or_stay_one_path_segment() {
+        // Refused: dot segments, separators, percent-encoded forms (the `%` itself), controls.
+        for bad in [
+            ".", "..", "...", "a/b", "../x", "a?b", "a#b", "%2e%2e", "%2E", "a%2Fb", "a\\b",
+            "a\nb", "a\u{0}b", "é",
+        ] {
+            assert!(GraphId::parse("event_id", bad).is_err(), "{bad:?}");
+        }
+        // Accepted ids render as one segment that URL parsing leaves alone.
+        let base = url::Url::parse("https://graph.microsoft.com/v1.0/").unwrap();
+        for good in ["AAMkAGI2TG93AAA=", "a.b", "..a", "a..", "x+y=", "-_"] {
+            let id = GraphId::parse("event_id", good).unwrap();
+            let url = base
+                .join(&format!("me/events/{}/cancel", id.segment()))
+                .unwrap();
+            let segments: Vec<&str> = url.path_segments().unwrap().collect();
+            assert_eq!(segments.len(), 5, "{good}: {url}");
+            assert_eq!(segments[..3], ["v1.0", "me", "events"]);
+            assert_eq!(segments[4], "cancel");
+            let query = format!("x={}", segments[3]);
+            let decoded = url::form_urlencoded::parse(query.as_bytes())
+                .next()
+                .unwrap()
+                .1
+                .into_owned();
+            assert_eq!(decoded, good, "the segment decodes to the id");
+        }
+        assert_eq!(
+            GraphId::parse("id", "AAMk+b=")
+                .unwrap()
+                .segment()
+                .to_string(),
+            "AAMk%2Bb%3D"
+        );
+    }
+
+    #[test]
+    fn a_segment_encodes_every_byte_outside_the_unreserved_set() {
+        let raw = "a/b?c#d%e f..\\é";
+        let encoded = PathSegment(raw).to_string();
+        assert_eq!(encoded, "a%2Fb%3Fc%23d%25e%20f..%5C%C3%A9");
+        assert!(encoded
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
     }
 }

@@ -16,7 +16,7 @@ pub use connection::{Capability, Connection, ConnectionStatus};
 pub use email::EmailAddress;
 pub use folder::Folder;
 pub use idempotency::IdempotencyKey;
-pub use ids::{AppUserId, ConnectionId, GraphId, PageLimit, SubscriptionId, TenantId};
+pub use ids::{AppUserId, ConnectionId, GraphId, PageLimit, PathSegment, SubscriptionId, TenantId};
 pub use tenant::TenantAccess;
 pub use tenant_ref::{TenantDomain, TenantRef, CONSUMERS_TENANT_ID};
 

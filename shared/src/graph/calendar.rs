@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{GraphClient, GraphError, GraphPolicy};
+use crate::domain::GraphId;
 
 /// Graph `dateTimeTimeZone`: a wall-clock time and the zone it is in (Windows or IANA name).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,7 +141,7 @@ impl GraphClient {
     {
         GraphPolicy::interactive()
             .run(|| async {
-                let response = build().send().await.map_err(GraphError::Transport)?;
+                let response = build().send().await.map_err(GraphError::transport)?;
                 if response.status().is_success() {
                     Ok(response)
                 } else {
@@ -173,7 +174,7 @@ impl GraphClient {
                     .json(&body)
             })
             .await?;
-        let collection: ScheduleCollection = response.json().await.map_err(GraphError::Decode)?;
+        let collection: ScheduleCollection = response.json().await.map_err(GraphError::decode)?;
         Ok(collection.value)
     }
 
@@ -193,17 +194,17 @@ impl GraphClient {
                     .json(event)
             })
             .await?;
-        response.json().await.map_err(GraphError::Decode)
+        response.json().await.map_err(GraphError::decode)
     }
 
     /// `PATCH /me/events/{id}` (attendees get the update from Exchange).
     pub async fn update_event(
         &self,
         token: &SecretString,
-        id: &str,
+        id: &GraphId,
         patch: &serde_json::Value,
     ) -> Result<GraphEvent, GraphError> {
-        let url = self.url(&format!("me/events/{id}"));
+        let url = self.url(&format!("me/events/{}", id.segment()));
         let response = self
             .send_retrying(|| {
                 self.http
@@ -212,7 +213,7 @@ impl GraphClient {
                     .json(patch)
             })
             .await?;
-        response.json().await.map_err(GraphError::Decode)
+        response.json().await.map_err(GraphError::decode)
     }
 
     /// `POST /me/events/{id}/cancel` (organiser only): attendees get a cancellation, with
@@ -220,10 +221,10 @@ impl GraphClient {
     pub async fn cancel_event(
         &self,
         token: &SecretString,
-        id: &str,
+        id: &GraphId,
         comment: Option<&str>,
     ) -> Result<(), GraphError> {
-        let url = self.url(&format!("me/events/{id}/cancel"));
+        let url = self.url(&format!("me/events/{}/cancel", id.segment()));
         let body = serde_json::json!({ "comment": comment.unwrap_or_default() });
         self.send_retrying(|| {
             self.http

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::subscriptions::path_segment;
 use super::{GraphClient, GraphError};
+use crate::domain::{Folder, GraphId};
 
 /// The `Prefer` value that makes Graph answer with immutable ids.
 pub const IMMUTABLE_ID: &str = "IdType=\"ImmutableId\"";
@@ -178,14 +178,14 @@ fn parse_page(raw: RawPage) -> Result<DeltaPage, DeltaError> {
 }
 
 impl GraphClient {
-    /// The first link of a fresh delta round over `folder` (a well-known name or folder id).
+    /// The first link of a fresh delta round over `folder` (its well-known name).
     /// With `received_since`, the round (and every later one: Graph keeps the filter in its
     /// tokens) covers only messages received at or after it: `$filter=receivedDateTime ge {t}`,
     /// the one filter message delta supports.
-    pub fn initial_delta_link(folder: &str, received_since: Option<DateTime<Utc>>) -> String {
+    pub fn initial_delta_link(folder: Folder, received_since: Option<DateTime<Utc>>) -> String {
         let mut link = format!(
             "me/mailFolders/{}/messages/delta?$select={MESSAGE_FIELDS}",
-            path_segment(folder)
+            folder.as_str()
         );
         if let Some(t) = received_since {
             link.push_str(&format!(
@@ -208,14 +208,14 @@ impl GraphClient {
             .header("Prefer", IMMUTABLE_ID)
             .send()
             .await
-            .map_err(GraphError::Transport)
+            .map_err(GraphError::transport)
     }
 
     /// `GET /me/mailFolders/{folder}?$select=id`: the folder's id (what `parentFolderId` holds).
     pub async fn folder_id(
         &self,
         token: &SecretString,
-        folder: &str,
+        folder: Folder,
     ) -> Result<String, GraphError> {
         #[derive(Deserialize)]
         struct Folder {
@@ -224,7 +224,7 @@ impl GraphClient {
         let response = self
             .get_immutable(
                 token,
-                &format!("me/mailFolders/{}?$select=id", path_segment(folder)),
+                &format!("me/mailFolders/{}?$select=id", folder.as_str()),
             )
             .await?;
         Ok(Self::decode::<Folder>(response).await?.id)
@@ -235,7 +235,7 @@ impl GraphClient {
     pub async fn locate_message(
         &self,
         token: &SecretString,
-        id: &str,
+        id: &GraphId,
     ) -> Result<Option<(GraphMessage, String)>, GraphError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -250,7 +250,7 @@ impl GraphClient {
                 token,
                 &format!(
                     "me/messages/{}?$select={MESSAGE_FIELDS},parentFolderId",
-                    path_segment(id)
+                    id.segment()
                 ),
             )
             .await?;
@@ -262,22 +262,25 @@ impl GraphClient {
     }
 
     /// Fetches one delta page. `link` is [`Self::initial_delta_link`] or a nextLink/deltaLink
-    /// exactly as Graph returned it.
+    /// exactly as Graph returned it, and is only requested on the base URL's origin; the page's
+    /// own link is checked the same way before it is handed back, so a link to another host is
+    /// neither followed nor saved as a cursor ([`GraphError::ForeignLink`]).
     pub async fn delta_page(
         &self,
         token: &SecretString,
         link: &str,
         page_size: u16,
     ) -> Result<DeltaPage, DeltaError> {
+        let url = self.follow(link)?;
         let response = self
             .http
-            .get(self.url(link))
+            .get(url)
             .bearer_auth(token.expose_secret())
             .header("Prefer", format!("odata.maxpagesize={page_size}"))
             .header("Prefer", IMMUTABLE_ID)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if !response.status().is_success() {
             let e = Self::error(response).await;
             return Err(if is_sync_state_lost(&e) {
@@ -286,27 +289,29 @@ impl GraphClient {
                 DeltaError::Graph(e)
             });
         }
-        let raw: RawPage = response.json().await.map_err(GraphError::Decode)?;
-        parse_page(raw)
+        let raw: RawPage = response.json().await.map_err(GraphError::decode)?;
+        let page = parse_page(raw)?;
+        self.follow(page.next.link())?;
+        Ok(page)
     }
 
     /// `GET /me/messages/{id}` with the stored fields and the body.
     pub async fn get_message(
         &self,
         token: &SecretString,
-        id: &str,
+        id: &GraphId,
     ) -> Result<GraphMessage, GraphError> {
         let response = self
             .http
             .get(self.url(&format!(
                 "me/messages/{}?$select={MESSAGE_FIELDS},body",
-                path_segment(id)
+                id.segment()
             )))
             .bearer_auth(token.expose_secret())
             .header("Prefer", IMMUTABLE_ID)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 }
@@ -376,7 +381,7 @@ mod tests {
 
     #[test]
     fn the_initial_link_selects_only_stored_fields() {
-        let link = GraphClient::initial_delta_link("sentitems", None);
+        let link = GraphClient::initial_delta_link(Folder::SentItems, None);
         assert!(link.starts_with("me/mailFolders/sentitems/messages/delta?$select=id,"));
         assert!(!link.contains("body,"));
         assert!(!link.contains("$filter"));
@@ -387,7 +392,7 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2025-11-30T01:02:03.456Z")
             .unwrap()
             .with_timezone(&Utc);
-        let link = GraphClient::initial_delta_link("inbox", Some(t));
+        let link = GraphClient::initial_delta_link(Folder::Inbox, Some(t));
         assert!(
             link.ends_with("&$filter=receivedDateTime%20ge%202025-11-30T01:02:03Z"),
             "{link}"

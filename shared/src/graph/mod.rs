@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use url::Url;
 
+use crate::domain::{GraphId, ParseError};
+
 pub mod calendar;
 pub mod messages;
 pub mod policy;
@@ -34,9 +36,42 @@ pub enum GraphError {
         retry_after: Option<Duration>,
     },
     #[error("Graph request failed")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] UrlFree),
     #[error("Graph response did not have the expected shape")]
-    Decode(#[source] reqwest::Error),
+    Decode(#[source] UrlFree),
+    /// A `@odata.nextLink` / `@odata.deltaLink` whose scheme, host or port is not the configured
+    /// Graph base URL's. It is never requested: the request would carry the bearer token.
+    #[error("Graph returned a link to another origin ({origin}); it is not followed")]
+    ForeignLink { origin: String },
+    /// An id that cannot name a Graph resource in a URL (see [`GraphId`]).
+    #[error("not a Graph id")]
+    InvalidId(#[source] ParseError),
+}
+
+/// A `reqwest::Error` without the URL it was for: `reqwest` prints the URL in both `Display` and
+/// `Debug`, and some Graph URLs are credentials (an upload session's `uploadUrl` carries its own
+/// token) or carry state (`$skiptoken`, `$deltatoken`). Every transport or decoding error of the
+/// Graph client goes through this type, so no URL reaches a log through an error's cause chain.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct UrlFree(reqwest::Error);
+
+impl From<reqwest::Error> for UrlFree {
+    fn from(e: reqwest::Error) -> Self {
+        Self(e.without_url())
+    }
+}
+
+impl GraphError {
+    /// A failed request (connect, reset, timeout), its URL removed.
+    pub(crate) fn transport(e: reqwest::Error) -> Self {
+        Self::Transport(e.into())
+    }
+
+    /// A response body that did not parse, its URL removed.
+    pub(crate) fn decode(e: reqwest::Error) -> Self {
+        Self::Decode(e.into())
+    }
 }
 
 impl GraphError {
@@ -53,9 +88,14 @@ impl GraphError {
         match self {
             Self::Api { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
             Self::Transport(_) => true,
-            Self::Decode(_) => false,
+            Self::Decode(_) | Self::ForeignLink { .. } | Self::InvalidId(_) => false,
         }
     }
+}
+
+/// An id read from Graph or the store, checked before it names a resource in a URL.
+pub fn graph_id(raw: &str) -> Result<GraphId, GraphError> {
+    GraphId::parse("id", raw).map_err(GraphError::InvalidId)
 }
 
 #[derive(Deserialize)]
@@ -99,16 +139,35 @@ impl GraphClient {
         Self { http, base }
     }
 
-    /// The absolute URL of a Graph path (`me/...`), or a nextLink/deltaLink passed through as is.
+    /// The absolute URL of a relative Graph path (`me/...`), built from constants and
+    /// [`GraphId::segment`]s only.
     pub(crate) fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            return path.to_owned();
-        }
         format!(
             "{}/{}",
             self.base.as_str().trim_end_matches('/'),
             path.trim_start_matches('/')
         )
+    }
+
+    /// The URL to fetch for a paging link: a relative path (a round's first link) under the base
+    /// URL, or a `@odata.nextLink` / `@odata.deltaLink` verbatim, but only when its scheme, host
+    /// and port are the configured base URL's. Anything else is [`GraphError::ForeignLink`]: the
+    /// request would send the bearer token to whoever the link names.
+    pub(crate) fn follow(&self, link: &str) -> Result<String, GraphError> {
+        let Some((scheme, _)) = link.split_once("://") else {
+            if link.contains("//") || link.contains('\\') {
+                return Err(GraphError::ForeignLink {
+                    origin: "(not a relative path)".into(),
+                });
+            }
+            return Ok(self.url(link));
+        };
+        let foreign = |origin: String| GraphError::ForeignLink { origin };
+        let parsed = Url::parse(link).map_err(|_| foreign(format!("{scheme}://(unparseable)")))?;
+        if parsed.origin() != self.base.origin() {
+            return Err(foreign(parsed.origin().ascii_serialization()));
+        }
+        Ok(link.to_owned())
     }
 
     async fn get<T: DeserializeOwned>(
@@ -122,7 +181,7 @@ impl GraphClient {
             .bearer_auth(token.expose_secret())
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -131,7 +190,7 @@ impl GraphClient {
     ) -> Result<T, GraphError> {
         let status = response.status();
         if status.is_success() {
-            return response.json().await.map_err(GraphError::Decode);
+            return response.json().await.map_err(GraphError::decode);
         }
         Err(Self::error(response).await)
     }
@@ -197,15 +256,15 @@ impl GraphClient {
     pub async fn delete_subscription(
         &self,
         token: &SecretString,
-        id: &str,
+        id: &GraphId,
     ) -> Result<(), GraphError> {
         let response = self
             .http
-            .delete(self.url(&format!("subscriptions/{id}")))
+            .delete(self.url(&format!("subscriptions/{}", id.segment())))
             .bearer_auth(token.expose_secret())
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() || response.status() == reqwest::StatusCode::NOT_FOUND {
             return Ok(());
         }
@@ -223,4 +282,68 @@ pub fn http_client() -> reqwest::Client {
         .user_agent(concat!("m365-connector/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("a TLS backend is compiled in")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> GraphClient {
+        GraphClient::new(http_client(), Url::parse(base).unwrap())
+    }
+
+    #[test]
+    fn links_are_followed_only_on_the_base_urls_scheme_host_and_port() {
+        let g = client("https://graph.microsoft.com/v1.0");
+        let own =
+            "https://graph.microsoft.com/v1.0/me/mailFolders/inbox/messages/delta?$skiptoken=a%2Bb";
+        assert_eq!(g.follow(own).unwrap(), own, "verbatim");
+        assert_eq!(
+            g.follow("https://GRAPH.microsoft.com:443/v1.0/x").unwrap(),
+            "https://GRAPH.microsoft.com:443/v1.0/x",
+            "the same origin, spelled differently"
+        );
+        assert_eq!(
+            g.follow("me/mailFolders/inbox/messages/delta").unwrap(),
+            "https://graph.microsoft.com/v1.0/me/mailFolders/inbox/messages/delta"
+        );
+        for foreign in [
+            "http://graph.microsoft.com/v1.0/x",
+            "https://graph.microsoft.com:8443/v1.0/x",
+            "https://graph.microsoft.com.evil.example/v1.0/x",
+            "https://evil.example/v1.0/x?$deltatoken=t",
+            "https://graph.microsoft.com@evil.example/v1.0/x",
+            "https://evil.example\\@graph.microsoft.com/v1.0/x",
+            "HTTPS://evil.example/",
+            "ftp://graph.microsoft.com/x",
+            "//evil.example/v1.0/x",
+            "https://",
+        ] {
+            let e = g.follow(foreign).unwrap_err();
+            assert!(
+                matches!(e, GraphError::ForeignLink { .. }),
+                "{foreign}: {e:?}"
+            );
+            assert!(!e.is_transient(), "never retried");
+        }
+    }
+
+    #[test]
+    fn a_local_base_url_differs_from_another_port_on_the_same_host() {
+        let g = client("http://127.0.0.1:7071/v1.0");
+        assert!(g.follow("http://127.0.0.1:7071/v1.0/me").is_ok());
+        assert!(g.follow("http://127.0.0.1:7072/v1.0/me").is_err());
+        assert!(g.follow("http://localhost:7071/v1.0/me").is_err());
+    }
+
+    #[test]
+    fn ids_from_graph_or_the_store_are_checked_before_they_name_a_resource() {
+        assert!(graph_id("AAMkAGI2TG93AAA=").is_ok());
+        for bad in ["..", "a/b", "", "a#b"] {
+            assert!(
+                matches!(graph_id(bad), Err(GraphError::InvalidId(_))),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -250,7 +250,8 @@ impl GraphPolicy {
         Some(wait)
     }
 
-    /// Runs `call` under this policy. This is the only retry loop for Graph.
+    /// Runs `call` under this policy. This is the only retry loop for Graph, so every 429 Graph
+    /// answers passes here and is counted (the `GraphThrottled` metric).
     pub async fn run<T, E, F, Fut>(&self, mut call: F) -> Result<T, E>
     where
         E: GraphCause + std::fmt::Display,
@@ -272,6 +273,9 @@ impl GraphPolicy {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
+            if let Some(GraphError::Api { status: 429, .. }) = error.graph() {
+                crate::metrics::emit(&[(crate::metrics::Metric::GraphThrottled, 1)], &[]);
+            }
             let Some(wait) = error
                 .graph()
                 .and_then(|g| self.wait_after(g, attempt, waited))
@@ -305,7 +309,7 @@ mod tests {
             .get("not a url")
             .build()
             .expect_err("an unparsable URL cannot be built");
-        GraphError::Transport(e)
+        GraphError::transport(e)
     }
 
     /// Runs `policy` over a call that fails with `errors` in turn (then succeeds); returns the

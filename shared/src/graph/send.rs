@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::{GraphClient, GraphError};
+use crate::domain::GraphId;
 
 const PREFER_IMMUTABLE: &str = "IdType=\"ImmutableId\"";
 
@@ -168,7 +169,7 @@ impl GraphClient {
             .post_json(token, "me/messages", message)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -176,7 +177,7 @@ impl GraphClient {
     pub async fn create_reply(
         &self,
         token: &SecretString,
-        message_id: &str,
+        message_id: &GraphId,
         reply_all: bool,
         message: &DraftMessage,
     ) -> Result<MessageRef, GraphError> {
@@ -188,12 +189,12 @@ impl GraphClient {
         let response = self
             .post_json(
                 token,
-                &format!("me/messages/{}/{action}", segment(message_id)),
+                &format!("me/messages/{}/{action}", message_id.segment()),
                 &serde_json::json!({ "message": message }),
             )
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -201,18 +202,18 @@ impl GraphClient {
     pub async fn add_attachment(
         &self,
         token: &SecretString,
-        draft_id: &str,
+        draft_id: &GraphId,
         attachment: &FileAttachment,
     ) -> Result<(), GraphError> {
         let response = self
             .post_json(
                 token,
-                &format!("me/messages/{}/attachments", segment(draft_id)),
+                &format!("me/messages/{}/attachments", draft_id.segment()),
                 attachment,
             )
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -223,7 +224,7 @@ impl GraphClient {
     pub async fn attachment_count(
         &self,
         token: &SecretString,
-        draft_id: &str,
+        draft_id: &GraphId,
     ) -> Result<usize, GraphError> {
         #[derive(Deserialize)]
         struct Id {
@@ -234,13 +235,13 @@ impl GraphClient {
             .http
             .get(self.url(&format!(
                 "me/messages/{}/attachments?$select=id,name,size",
-                segment(draft_id)
+                draft_id.segment()
             )))
             .bearer_auth(token.expose_secret())
             .header("Prefer", PREFER_IMMUTABLE)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Ok(Self::decode::<List<Id>>(response).await?.value.len())
     }
 
@@ -249,7 +250,7 @@ impl GraphClient {
     pub async fn create_upload_session(
         &self,
         token: &SecretString,
-        draft_id: &str,
+        draft_id: &GraphId,
         name: &str,
         content_type: &str,
         size: u64,
@@ -262,13 +263,13 @@ impl GraphClient {
                 token,
                 &format!(
                     "me/messages/{}/attachments/createUploadSession",
-                    segment(draft_id)
+                    draft_id.segment()
                 ),
                 &body,
             )
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Ok(Self::decode::<UploadSessionBody>(response)
             .await?
             .upload_url)
@@ -296,7 +297,7 @@ impl GraphClient {
             .body(bytes)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -304,16 +305,20 @@ impl GraphClient {
     }
 
     /// `POST /me/messages/{id}/send` (202, no body).
-    pub async fn send_draft(&self, token: &SecretString, draft_id: &str) -> Result<(), GraphError> {
+    pub async fn send_draft(
+        &self,
+        token: &SecretString,
+        draft_id: &GraphId,
+    ) -> Result<(), GraphError> {
         let response = self
             .http
-            .post(self.url(&format!("me/messages/{}/send", segment(draft_id))))
+            .post(self.url(&format!("me/messages/{}/send", draft_id.segment())))
             .bearer_auth(token.expose_secret())
             .header("Prefer", PREFER_IMMUTABLE)
             .header("Content-Length", "0")
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -347,7 +352,7 @@ impl GraphClient {
             .header("Prefer", PREFER_IMMUTABLE)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         let list: List<MessageRef> = Self::decode(response).await?;
         // Never trust that the filter was applied: match the id ourselves.
         Ok(list
@@ -355,11 +360,6 @@ impl GraphClient {
             .into_iter()
             .find(|m| m.internet_message_id.as_deref() == Some(internet_message_id)))
     }
-}
-
-/// A Graph id as one URL path segment (ids are URL-safe base64, but never trust that).
-fn segment(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes()).collect()
 }
 
 #[cfg(test)]
@@ -390,5 +390,42 @@ mod tests {
                 "singleValueExtendedProperties": [{"id": "Boolean 0x0E01", "value": "true"}],
             })
         );
+    }
+
+    /// Every message of an error and of its causes, `Display` and `Debug`.
+    fn whole_chain(e: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = format!("{e} {e:?}");
+        let mut source = e.source();
+        while let Some(s) = source {
+            out.push_str(&format!(" | {s} {s:?}"));
+            source = s.source();
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn an_upload_session_url_never_reaches_the_error_of_a_failed_upload() {
+        // A port nothing listens on: the PUT fails in transport, as a reset or timeout would.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let upload_url =
+            format!("http://127.0.0.1:{port}/_upload/tempauth=secret-upload-token-4711");
+        let graph = GraphClient::new(
+            reqwest::Client::new(),
+            url::Url::parse(&format!("http://127.0.0.1:{port}/v1.0")).unwrap(),
+        );
+
+        let error = graph
+            .upload_range(&upload_url, 0, 4, bytes::Bytes::from_static(b"data"))
+            .await
+            .unwrap_err();
+
+        let chain = whole_chain(&error);
+        assert!(matches!(error, GraphError::Transport(_)), "{chain}");
+        assert!(!chain.contains("secret-upload-token"), "{chain}");
+        assert!(!chain.contains("/_upload/"), "{chain}");
     }
 }

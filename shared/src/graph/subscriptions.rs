@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::messages::IMMUTABLE_ID;
 use super::{GraphClient, GraphError};
+use crate::domain::GraphId;
 
 /// The longest lifetime Graph documents for Outlook message subscriptions without resource data
 /// (10,080 minutes), less a minute so a clock slightly ahead of Graph's is not refused.
@@ -88,7 +89,7 @@ impl GraphClient {
             .json(&body)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -96,17 +97,17 @@ impl GraphClient {
     pub async fn renew_subscription(
         &self,
         token: &SecretString,
-        id: &str,
+        id: &GraphId,
         expires_at: DateTime<Utc>,
     ) -> Result<Subscription, GraphError> {
         let response = self
             .http
-            .patch(self.url(&format!("subscriptions/{}", path_segment(id))))
+            .patch(self.url(&format!("subscriptions/{}", id.segment())))
             .bearer_auth(token.expose_secret())
             .json(&serde_json::json!({ "expirationDateTime": graph_time(expires_at) }))
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         Self::decode(response).await
     }
 
@@ -114,16 +115,16 @@ impl GraphClient {
     pub async fn reauthorize_subscription(
         &self,
         token: &SecretString,
-        id: &str,
+        id: &GraphId,
     ) -> Result<(), GraphError> {
         let response = self
             .http
-            .post(self.url(&format!("subscriptions/{}/reauthorize", path_segment(id))))
+            .post(self.url(&format!("subscriptions/{}/reauthorize", id.segment())))
             .bearer_auth(token.expose_secret())
             .header(reqwest::header::CONTENT_LENGTH, 0)
             .send()
             .await
-            .map_err(GraphError::Transport)?;
+            .map_err(GraphError::transport)?;
         if response.status().is_success() {
             return Ok(());
         }
@@ -131,22 +132,9 @@ impl GraphClient {
     }
 }
 
-/// Percent-encodes an id for use as one URL path segment (Graph ids may carry `/`, `+`, `=`).
-pub(crate) fn path_segment(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_encoded_as_single_path_segments() {
-        assert_eq!(path_segment("AAMk/ab+c="), "AAMk%2Fab%2Bc%3D");
-        assert_eq!(path_segment("plain-id_1"), "plain-id_1");
-    }
 
     #[test]
     fn create_body_uses_graph_field_names() {

@@ -1,5 +1,5 @@
-//! One send as a sequence of recorded steps (draft created, attachments added, sent), so that a
-//! retry after a crash resumes where the first attempt stopped and never sends twice.
+//! One send as a sequence of recorded steps (draft created, attachments added, sent), so that the
+//! attempt after a crash resumes where the first stopped and never sends twice.
 
 use super::draft::{build_draft, plan_attachments};
 use super::*;
@@ -21,8 +21,10 @@ pub(super) struct Job<'a> {
     pub(super) c: &'a Connector,
     pub(super) settings: &'a SendSettings,
     pub(super) id: &'a ConnectionId,
-    pub(super) key: Option<&'a str>,
-    pub(super) owner: Option<&'a str>,
+    /// SHA-256 of the send's key: its record.
+    pub(super) digest: &'a str,
+    /// This attempt's lease on the record.
+    pub(super) owner: &'a str,
     pub(super) resumed: bool,
     pub(super) progress: SendProgress,
     /// The access token of the last run, to tell the token service which one Graph refused.
@@ -38,18 +40,16 @@ impl Job<'_> {
     }
 
     async fn record(&self) -> Result<(), SendError> {
-        if let (Some(key), Some(owner)) = (self.key, self.owner) {
-            self.c
-                .store
-                .record_send_progress(
-                    self.id,
-                    key,
-                    owner,
-                    &self.progress,
-                    Utc::now() + self.settings.lease,
-                )
-                .await?;
-        }
+        self.c
+            .store
+            .record_send_progress(
+                self.id,
+                self.digest,
+                self.owner,
+                &self.progress,
+                Utc::now() + self.settings.lease,
+            )
+            .await?;
         Ok(())
     }
 
@@ -63,7 +63,6 @@ impl Job<'_> {
             conversation_id: found
                 .and_then(|m| m.conversation_id.clone())
                 .or_else(|| self.progress.conversation_id.clone()),
-            status: "sent",
         }
     }
 
@@ -98,7 +97,13 @@ impl Job<'_> {
         // the crash may have fallen between Graph creating it and the record).
         if self.resumed {
             if let Some(done) = self
-                .reconcile(&token, &retry, &extras, in_draft.len())
+                .reconcile(
+                    &token,
+                    &retry,
+                    &extras,
+                    in_draft.len(),
+                    message.save_to_sent_items,
+                )
                 .await?
             {
                 return Ok(done);
@@ -142,7 +147,8 @@ impl Job<'_> {
             }
             self.record().await?;
         }
-        let draft_id = self.progress.draft_id.clone().unwrap_or_default();
+        let draft_id =
+            crate::graph::graph_id(self.progress.draft_id.as_deref().unwrap_or_default())?;
 
         let first = self.progress.attached as usize;
         for extra in extras.iter().skip(first) {
@@ -202,8 +208,28 @@ impl Job<'_> {
             .await
         {
             Ok(()) => {}
-            // Not a draft any more (or gone): an earlier `/send` went through.
-            Err(GraphError::Api { status, .. }) if status == 404 || status == 400 => {
+            // Either Exchange refuses this draft (a recipient it rejects, say) or it is not a
+            // draft any more because an earlier `/send` went through: the mailbox tells which.
+            Err(
+                e @ GraphError::Api {
+                    status: 400 | 404, ..
+                },
+            ) => {
+                if let Some(sent) = self.find(&token, &retry, Folder::SentItems).await? {
+                    return Ok(self.sent(Some(&sent)));
+                }
+                let draft = self.find(&token, &retry, Folder::Drafts).await?;
+                if draft.as_ref().is_some_and(|d| d.is_draft != Some(false)) {
+                    // Still a draft, and refused: nothing was sent; no retry changes that.
+                    self.progress.step = SendStep::DraftCreated;
+                    self.progress.sending_since = None;
+                    self.record().await?;
+                    return Err(e.into());
+                }
+                if draft.is_none() && !message.save_to_sent_items {
+                    // Gone, and no copy was to be filed: submitted and deleted after it.
+                    return Ok(self.sent(None));
+                }
                 return match self.await_submission(&token, &retry).await? {
                     Submission::Submitted(found) => Ok(self.sent(Some(&found))),
                     _ => Err(SendError::OutcomeUnknown),
@@ -273,21 +299,28 @@ impl Job<'_> {
         retry: &GraphPolicy,
         extras: &[Extra<'_>],
         in_draft: usize,
+        save_to_sent_items: bool,
     ) -> Result<Option<Sent>, SendError> {
         if self.progress.step == SendStep::Sending {
+            let submitted_long_ago = self
+                .progress
+                .sending_since
+                .is_none_or(|t| Utc::now() - t >= self.settings.submission_grace);
             // `/send` may have been accepted: give Exchange's submission time to show.
             match self.await_submission(token, retry).await? {
                 Submission::Submitted(sent) => {
                     tracing::info!("the interrupted send had gone out; reporting it");
                     return Ok(Some(self.sent(Some(&sent))));
                 }
-                // Not saved to Sent Items, or held in the Outbox: sending again could duplicate it.
+                // A draft leaves Drafts only by being sent (or deleted by its user). Without a
+                // Sent Items copy that is the end of a send; with one, Exchange may still hold
+                // the message in the Outbox for a while.
+                Submission::Gone if !save_to_sent_items || submitted_long_ago => {
+                    tracing::info!("the interrupted send's draft was submitted; reporting it sent");
+                    return Ok(Some(self.sent(None)));
+                }
                 Submission::Gone => return Err(SendError::OutcomeUnknown),
                 Submission::StillDraft => {
-                    let submitted_long_ago = self
-                        .progress
-                        .sending_since
-                        .is_none_or(|t| Utc::now() - t >= self.settings.submission_grace);
                     if !submitted_long_ago {
                         tracing::info!("the draft may still be being submitted; outcome unknown");
                         return Err(SendError::OutcomeUnknown);
@@ -305,9 +338,10 @@ impl Job<'_> {
             }
             self.progress.draft_id = Some(draft.id.clone());
             if !extras.is_empty() {
+                let draft_id = crate::graph::graph_id(&draft.id)?;
                 // Count what Graph has, in case the crash fell between an attach and its record.
                 let present = retry
-                    .run(|| self.c.graph.attachment_count(token, &draft.id))
+                    .run(|| self.c.graph.attachment_count(token, &draft_id))
                     .await?;
                 self.progress.attached =
                     u32::try_from(present.saturating_sub(in_draft).min(extras.len())).unwrap_or(0);

@@ -1,10 +1,17 @@
-//! Sending mail as the user, exactly once.
+//! Sending mail as the user, exactly once, in the background.
+//!
+//! A send takes two functions. The API function ([`accept`]) validates the request, records the
+//! send `queued` under its idempotency key (the client's `Idempotency-Key`, or one it generates),
+//! keeps the request in the uploads bucket ([`payload`]) and queues a job naming the send
+//! ([`queue`]); the client gets 202 and the send's status resource ([`status`]) at once, however
+//! long the send will take. The worker ([`worker::run_job`], an SQS-triggered function) does the
+//! send as a sequence of recorded steps ([`job`]):
 //!
 //! A message is created as a draft with an `internetMessageId` the connector chose (derived from
-//! the connection and the `Idempotency-Key`), attachments are added, then the draft is sent.
-//! Graph's `/send` acts on one draft, which can be sent only once, so the dangerous window is
-//! the crash: between any two steps the idempotency record ([`crate::store::sends`]) says how far
-//! the send got, and a retry with the same key reconciles with the mailbox before doing anything:
+//! the connection and the key), attachments are added, then the draft is sent. Graph's `/send`
+//! acts on one draft, which can be sent only once, so the dangerous window is the crash: between
+//! any two steps the send's record ([`crate::store::sends`]) says how far it got, and the next
+//! worker reconciles with the mailbox before doing anything:
 //!
 //! - the draft is still in Drafts (found by `internetMessageId`) -> finish attaching, send it;
 //! - it is in Sent Items -> it was sent: report it, send nothing;
@@ -12,20 +19,29 @@
 //! - `/send` may have been called and the draft is still in Drafts -> Exchange may be submitting
 //!   it (it moves the draft to Sent Items after answering 202): wait for it to leave Drafts; a
 //!   draft still there [`SendSettings::submission_grace`] after `/send` was never submitted and is
-//!   sent; before that the outcome is not known yet;
-//! - it is nowhere but `/send` may have been called -> the outcome is not known yet (Exchange can
-//!   hold a message in the Outbox): 503 with `Retry-After`, nothing is sent twice.
+//!   sent; before that the outcome is not known yet (the job is retried later);
+//! - `/send` may have been called and the draft is nowhere -> it was submitted: a draft leaves
+//!   Drafts only by being sent (or deleted by the user). Without a Sent Items copy
+//!   (`save_to_sent_items: false`: the draft carries `PidTagDeleteAfterSubmit`) that is the
+//!   normal end; with one, Exchange may still hold it in the Outbox, so the worker waits for the
+//!   grace period before calling it sent.
 //!
 //! `/send` itself is retried only when Graph refused it (429, 503): after a lost response or an
-//! outage mid-request it may have been accepted, and a second `/send` could send twice.
-//!
-//! Throttling (429) and outages (503) are retried under [`GraphPolicy::sending`], a bounded
-//! budget honouring `Retry-After`; after that the client gets a 503 with `Retry-After` and the same key resumes.
+//! outage mid-request it may have been accepted, and a second `/send` could send twice. A refusal
+//! no retry changes (a recipient Exchange rejects, a message over the mailbox's size limit, a
+//! full mailbox, a blocked sender: every answer but `unavailable` and `internal`) ends the send
+//! `failed` with its problem at once; transient failures (throttling, outages) end the attempt,
+//! and the job comes back after a backoff, at most [`SendSettings::max_attempts`] times.
 
+mod accept;
 mod draft;
 mod job;
+pub mod payload;
+pub mod queue;
 pub mod request;
+pub mod status;
 pub mod uploads;
+pub mod worker;
 
 use std::sync::Arc;
 
@@ -42,21 +58,25 @@ use crate::graph::send::{
     DELETE_AFTER_SUBMIT,
 };
 use crate::graph::{GraphError, GraphPolicy};
-use crate::store::sends::{SendProgress, SendStart, SendStep, UploadRecord};
+use crate::store::sends::{SendProgress, SendStep, UploadRecord};
 use crate::store::StoreError;
 use crate::tokens::TokenServiceError;
-use job::Job;
+pub use accept::{accept, status, Accepted};
+pub use queue::{SendJob, SendQueue};
 pub use request::{fingerprint, SendBody, SendKind};
 use request::{AttachmentSpec, BodyType, Mailbox, OutgoingMessage};
+pub use status::SendStatusView;
+pub use worker::{run_job, JobOutcome};
 
-/// Idempotency records live this long.
+/// How long a send's record lives after it was queued, and again after it ended: the window in
+/// which the same key finds the same send. Longer than any job can wait on the queue.
 pub const IDEMPOTENCY_TTL: chrono::Duration = chrono::Duration::hours(24);
 /// Inline attachments travel inside the draft-creation request while its base64 stays under this
 /// (Graph refuses request bodies over 4 MB); beyond it each is added with its own request.
 const INLINE_IN_DRAFT_LIMIT: usize = 3 * 1024 * 1024;
 
 /// Where a test may "crash" the send (return without recording anything more, as a killed
-/// Lambda would), to prove that a retry finishes the job exactly once.
+/// Lambda would), to prove that the next worker finishes the job exactly once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// Graph created the draft; nothing recorded yet.
@@ -77,11 +97,11 @@ pub trait StepHook: Send + Sync {
 #[error("crash injected after {0:?}")]
 pub struct Crash(pub Step);
 
-/// How the send use case behaves; `Default` is production.
+/// How the send worker behaves; `Default` is production.
 #[derive(Clone)]
 pub struct SendSettings {
-    /// How long one request owns an in-progress keyed send; a crashed owner blocks retries (409)
-    /// for at most this long. Longer than the function's timeout.
+    /// How long one worker owns a send; a dead worker's send is resumed after at most this long.
+    /// Longer than the worker's timeout, shorter than the queue's visibility timeout.
     pub lease: chrono::Duration,
     /// How Graph calls of a send are retried ([`GraphPolicy::sending`] in production).
     pub retry: GraphPolicy,
@@ -92,8 +112,15 @@ pub struct SendSettings {
     pub submission_wait: std::time::Duration,
     pub submission_poll: std::time::Duration,
     /// A draft still in Drafts this long after `/send` was called was never submitted: only then
-    /// is it sent again. Before, the outcome is unknown (503 with `Retry-After`).
+    /// is it sent again. A draft gone from Drafts with no copy in Sent Items this long after was
+    /// submitted. Before, the outcome is unknown and the job comes back later.
     pub submission_grace: chrono::Duration,
+    /// Attempts (workers taking the send) after which a transient failure ends the send
+    /// `failed`, unless `/send` may have been accepted.
+    pub max_attempts: u32,
+    /// Wait before the job's next attempt after a transient failure: doubled each attempt, at
+    /// most 15 minutes; a longer `Retry-After` wins.
+    pub backoff: std::time::Duration,
     pub hook: Option<Arc<dyn StepHook>>,
 }
 
@@ -106,26 +133,38 @@ impl Default for SendSettings {
             submission_wait: std::time::Duration::from_secs(10),
             submission_poll: std::time::Duration::from_millis(250),
             submission_grace: chrono::Duration::minutes(5),
+            max_attempts: 6,
+            backoff: std::time::Duration::from_secs(15),
             hook: None,
         }
     }
 }
 
-/// `202` body of a send.
+/// The longest wait between two attempts of a send.
+const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+impl SendSettings {
+    /// Wait before the attempt after `attempts` attempts, or `retry_after` if that is longer.
+    pub fn delay(
+        &self,
+        attempts: u32,
+        retry_after: Option<std::time::Duration>,
+    ) -> std::time::Duration {
+        let exp = attempts.saturating_sub(1).min(16);
+        let backoff = self.backoff.saturating_mul(1 << exp).min(MAX_BACKOFF);
+        retry_after
+            .map_or(backoff, |r| r.max(backoff))
+            .min(MAX_BACKOFF)
+    }
+}
+
+/// The message a send produced (the `response` of a sent send's record).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Sent {
+    /// The message's immutable id (for `save_to_sent_items: false`, the deleted draft's).
     pub id: String,
     pub internet_message_id: String,
     pub conversation_id: Option<String>,
-    pub status: &'static str,
-}
-
-/// The outcome the HTTP layer renders.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SendOutcome {
-    pub response: serde_json::Value,
-    /// The response of an earlier request with the same key.
-    pub replayed: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +173,8 @@ pub enum SendError {
     Invalid(#[from] ParseError),
     #[error("no such connection")]
     NotFound,
+    #[error("no send with this key for this connection")]
+    UnknownSend,
     #[error("the message to reply to does not exist")]
     MessageNotFound,
     #[error("the connection is {0}")]
@@ -145,8 +186,6 @@ pub enum SendError {
     TenantPolicy(TenantAccess),
     #[error("the idempotency key was used with a different request")]
     KeyReused,
-    #[error("a request with this idempotency key is in progress")]
-    InProgress { retry_after_secs: u64 },
     #[error("the send's outcome is not known yet")]
     OutcomeUnknown,
     #[error("the mailbox cannot be used through Microsoft Graph")]
@@ -161,25 +200,27 @@ pub enum SendError {
     Store(#[from] StoreError),
     #[error("S3 call failed")]
     S3(#[source] Box<dyn std::error::Error + Send + Sync>),
-    #[error("the send-mail function has no uploads bucket")]
+    #[error("the send job could not be queued")]
+    Enqueue(#[source] queue::EnqueueError),
+    /// The stored request of a queued send is missing or unreadable (it outlives every job).
+    #[error("the queued request is gone or unreadable")]
+    Payload(#[source] Option<serde_json::Error>),
+    #[error("the send-mail functions have no uploads bucket")]
     NoBucket,
+    #[error("the send-mail functions have no send queue")]
+    NoQueue,
     #[error(transparent)]
     Crashed(#[from] Crash),
 }
 
-/// The `internetMessageId` of a send: fixed by (connection, key) so every retry of a keyed send
-/// looks for the same message; random without a key.
-fn internet_message_id(connection: &Connection, key: Option<&IdempotencyKey>) -> String {
-    let unique = match key {
-        Some(k) => {
-            let mut h = Sha256::new();
-            h.update(connection.id.as_str().as_bytes());
-            h.update(b"\n");
-            h.update(k.as_str().as_bytes());
-            hex::encode(&h.finalize()[..20])
-        }
-        None => uuid::Uuid::new_v4().simple().to_string(),
-    };
+/// The `internetMessageId` of a send: fixed by (connection, key), so every attempt of a send
+/// looks for the same message.
+fn internet_message_id(connection: &Connection, key: &IdempotencyKey) -> String {
+    let mut h = Sha256::new();
+    h.update(connection.id.as_str().as_bytes());
+    h.update(b"\n");
+    h.update(key.as_str().as_bytes());
+    let unique = hex::encode(&h.finalize()[..20]);
     let domain = connection
         .email
         .rsplit_once('@')
@@ -189,27 +230,10 @@ fn internet_message_id(connection: &Connection, key: Option<&IdempotencyKey>) ->
     format!("<m365c.{unique}@{domain}>")
 }
 
-/// One attachment added after the draft exists.
-enum Extra<'a> {
-    Inline(FileAttachment),
-    /// A staged file under [`uploads::UPLOAD_SESSION_MIN`]: read from S3, `POST .../attachments`.
-    SmallUpload(&'a UploadRecord),
-    /// A staged file streamed to an upload session.
-    Upload(&'a UploadRecord),
-}
-
-/// Sends (or resumes sending) one message. `key` makes it exactly-once; `request_hash` is
-/// [`fingerprint`] of the request.
-#[tracing::instrument(skip_all, fields(connection_id = %id, keyed = key.is_some()))]
-pub async fn send(
-    c: &Connector,
-    settings: &SendSettings,
-    id: &ConnectionId,
-    kind: &SendKind,
-    message: &OutgoingMessage,
-    key: Option<&IdempotencyKey>,
-    request_hash: &str,
-) -> Result<SendOutcome, SendError> {
+/// The connection, if it may send now: active, granted Mail.Send, and its tenant's level (read
+/// consistently, not copied onto the connection) allows it. Checked when a send is accepted and
+/// again by the worker, so a change in between is honoured before anything is created.
+async fn sender(c: &Connector, id: &ConnectionId) -> Result<Connection, SendError> {
     let connection = c
         .store
         .get_connection(id)
@@ -223,101 +247,21 @@ pub async fn send(
     if !connection.capabilities.contains(&Capability::MailSend) {
         return Err(SendError::NoSendPermission);
     }
-    // The tenant's level, read consistently now rather than copied onto the connection: a send
-    // checked after an administrator's change is refused, and nothing below has happened yet.
     let access = crate::tenants::access_of(&c.store, &connection.tenant_id).await?;
     if !access.permits(Capability::MailSend) {
         return Err(SendError::TenantPolicy(access));
     }
-    let imid = internet_message_id(&connection, key);
-    let now = Utc::now();
-    let (owner, progress) = match key {
-        None => (None, None),
-        Some(k) => match c
-            .store
-            .begin_send(
-                id,
-                k.as_str(),
-                request_hash,
-                &imid,
-                now,
-                settings.lease,
-                now + IDEMPOTENCY_TTL,
-            )
-            .await?
-        {
-            SendStart::Completed { response } => {
-                tracing::info!("replayed a completed send");
-                return Ok(SendOutcome {
-                    response,
-                    replayed: true,
-                });
-            }
-            SendStart::KeyReused => return Err(SendError::KeyReused),
-            SendStart::InProgress { retry_after_secs } => {
-                return Err(SendError::InProgress { retry_after_secs })
-            }
-            SendStart::Started { owner } => (Some(owner), None),
-            SendStart::Resume { owner, progress } => {
-                tracing::info!(step = ?progress.step, "resuming an interrupted send");
-                (Some(owner), Some(progress))
-            }
-        },
-    };
-    let mut job = Job {
-        c,
-        settings,
-        id,
-        key: key.map(IdempotencyKey::as_str),
-        owner: owner.as_deref(),
-        resumed: progress.is_some(),
-        progress: progress.unwrap_or(SendProgress {
-            step: SendStep::Started,
-            internet_message_id: imid,
-            draft_id: None,
-            conversation_id: None,
-            attached: 0,
-            sending_since: None,
-        }),
-        token: None,
-    };
-    let mut result = job.run(kind, message).await;
-    if let (Err(SendError::Graph(GraphError::Api { status: 401, .. })), Some(refused)) =
-        (&result, job.token.clone())
-    {
-        // Graph refused the token before its stated expiry: a new one, then the job again as a
-        // resumed one, which first finds out what the mailbox holds (the step that got the 401
-        // did nothing, but the reconciliation makes that a fact, not an assumption).
-        tracing::info!("Graph refused the access token; refreshing it and resuming the send");
-        crate::tokens::access_token_after_rejection(c, id, &refused).await?;
-        job.resumed = true;
-        result = job.run(kind, message).await;
-    }
-    match (&result, key, &owner) {
-        // A crash leaves the record as a dead Lambda would: owned until the lease runs out.
-        (Err(SendError::Crashed(_)), _, _) | (Ok(_), _, _) => {}
-        (Err(e), Some(k), Some(owner)) => {
-            tracing::warn!(error = %crate::http::chain(e), "send failed; releasing its record for a retry");
-            if let Err(release) = c.store.release_send(id, k.as_str(), owner).await {
-                tracing::error!(error = %crate::http::chain(&release), "could not release the send record");
-            }
-        }
-        _ => {}
-    }
-    let sent = result?;
-    let response = serde_json::to_value(&sent).unwrap_or(serde_json::Value::Null);
-    if let (Some(k), Some(owner)) = (key, &owner) {
-        c.store
-            .complete_send(id, k.as_str(), owner, &response)
-            .await?;
-    }
-    tracing::info!("message sent");
-    Ok(SendOutcome {
-        response,
-        replayed: false,
-    })
+    Ok(connection)
 }
 
+/// One attachment added after the draft exists.
+enum Extra<'a> {
+    Inline(FileAttachment),
+    /// A staged file under [`uploads::UPLOAD_SESSION_MIN`]: read from S3, `POST .../attachments`.
+    SmallUpload(&'a UploadRecord),
+    /// A staged file streamed to an upload session.
+    Upload(&'a UploadRecord),
+}
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

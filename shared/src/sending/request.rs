@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::{EmailAddress, ParseError};
+use crate::domain::{EmailAddress, GraphId, ParseError};
 
 /// Inline attachments may total this many bytes (decoded); larger files go through uploads.
 pub const MAX_INLINE_TOTAL: usize = 3 * 1024 * 1024;
@@ -18,7 +18,10 @@ pub const MAX_UPLOAD_SIZE: u64 = 150 * 1024 * 1024;
 pub const MAX_SEND_BODY: usize = 6 * 1024 * 1024;
 /// Exchange Online's recipient limit per message.
 pub const MAX_RECIPIENTS: usize = 500;
-const MAX_HEADERS: usize = 20;
+/// Graph refuses a message with more custom `internetMessageHeaders` (400
+/// `InvalidInternetMessageHeaderCollection`, "Maximum number of headers in one message should be
+/// less than or equal to 5"; Microsoft Q&A 762243, microsoftgraph/msgraph-sdk-dotnet#2208).
+const MAX_HEADERS: usize = 5;
 const MAX_NAME_LEN: usize = 255;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,11 +120,15 @@ pub struct SendBody {
     pub reply_all: Option<bool>,
 }
 
-/// What the request asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the request asks for (kept with a queued send's body, so the worker redoes the same).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SendKind {
     New,
-    Reply { message_id: String, reply_all: bool },
+    Reply {
+        message_id: GraphId,
+        reply_all: bool,
+    },
 }
 
 fn mailboxes(list: Vec<AddressIn>, field: &str) -> Result<Vec<Mailbox>, ParseError> {
@@ -335,7 +342,7 @@ pub fn fingerprint(kind: &SendKind, body: &serde_json::Value) -> String {
         SendKind::New => hasher.update(b"send\n"),
         SendKind::Reply { message_id, .. } => {
             hasher.update(b"reply\n");
-            hasher.update(message_id.as_bytes());
+            hasher.update(message_id.as_str().as_bytes());
             hasher.update(b"\n");
         }
     }
@@ -444,6 +451,11 @@ mod tests {
                 json!({"to": [{"address": "a@b.example"}], "reply_all": true}),
                 "reply_all",
             ),
+            (
+                json!({"to": [{"address": "a@b.example"}], "headers": {
+                    "X-A": "1", "X-B": "2", "X-C": "3", "X-D": "4", "X-E": "5", "X-F": "6"}}),
+                "headers",
+            ),
         ];
         for (body, field) in cases {
             assert_eq!(parse(body.clone()).unwrap_err().field, field, "{body}");
@@ -465,7 +477,7 @@ mod tests {
             fingerprint(&SendKind::New, &c)
         );
         let reply = SendKind::Reply {
-            message_id: "m1".into(),
+            message_id: GraphId::parse("message_id", "m1").unwrap(),
             reply_all: false,
         };
         assert_ne!(fingerprint(&SendKind::New, &a), fingerprint(&reply, &a));

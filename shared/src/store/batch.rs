@@ -1,8 +1,9 @@
 //! DynamoDB's batch operations, with their limits and their unprocessed-item retries in one place.
 //!
-//! - [`Store::batch_get`]: BatchGetItem, at most [`BATCH_GET_MAX`] keys per call.
+//! - [`Store::batch_get`]: BatchGetItem, at most [`BATCH_GET_MAX`] keys per call, one call at a
+//!   time; [`Store::batch_get_concurrent`]: the same with several calls in flight.
 //! - [`Store::write_batch`]: BatchWriteItem, at most [`BATCH_WRITE_MAX`] requests per call, in the
-//!   order given.
+//!   order given; [`Store::delete_keys`]: deletes, several calls in flight.
 //!
 //! Under load DynamoDB answers part of a batch and hands the rest back as unprocessed; both go
 //! through [`retry_unprocessed`], the only retry loop for batches, which repeats the leftover with
@@ -13,7 +14,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{DeleteRequest, KeysAndAttributes, PutRequest, WriteRequest};
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 use super::{dynamo, keys, s, Item, Store, StoreError};
 
@@ -108,18 +111,32 @@ where
 }
 
 impl Store {
-    /// BatchGetItem over any number of keys ([`BATCH_GET_MAX`] per call). The items come back in
-    /// no particular order; absent keys are simply missing.
+    /// BatchGetItem over any number of keys ([`BATCH_GET_MAX`] per call, one after the other).
+    /// The items come back in no particular order; absent keys are simply missing.
     pub(crate) async fn batch_get(&self, all: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut out = Vec::with_capacity(all.len());
-        for chunk in all.chunks(BATCH_GET_MAX) {
-            let (items, _) = retry_unprocessed(GET_EXHAUSTED, chunk.to_vec(), |pending| {
-                self.batch_get_once(pending)
-            })
-            .await?;
-            out.extend(items);
-        }
-        Ok(out)
+        self.batch_get_concurrent(all, 1).await
+    }
+
+    /// [`Store::batch_get`] with up to `concurrency` calls in flight at once: the latency of one
+    /// round trip per `concurrency` calls instead of one per call, and a bounded burst on the
+    /// table. The first failed call fails the whole lookup.
+    pub(crate) async fn batch_get_concurrent(
+        &self,
+        all: Vec<Item>,
+        concurrency: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        use futures::{StreamExt, TryStreamExt};
+        let answered: Vec<Vec<Item>> =
+            futures::stream::iter(all.chunks(BATCH_GET_MAX).map(<[Item]>::to_vec))
+                .map(|chunk| async move {
+                    retry_unprocessed(GET_EXHAUSTED, chunk, |pending| self.batch_get_once(pending))
+                        .await
+                        .map(|(items, _)| items)
+                })
+                .buffer_unordered(concurrency.max(1))
+                .try_collect()
+                .await?;
+        Ok(answered.into_iter().flatten().collect())
     }
 
     async fn batch_get_once(&self, keys_: Vec<Item>) -> Result<Answered<Item>, StoreError> {
@@ -153,6 +170,29 @@ impl Store {
     /// name the same key only the last one is sent. Returns the number of BatchWriteItem calls
     /// made.
     pub async fn write_batch(&self, writes: Vec<Write>) -> Result<usize, StoreError> {
+        self.write_batch_with(writes, 1).await
+    }
+
+    /// Deletes items by key, `in_flight` BatchWriteItem calls at a time (in no particular order).
+    /// Returns the number of calls made.
+    pub async fn delete_keys(
+        &self,
+        keys_: Vec<(String, String)>,
+        in_flight: usize,
+    ) -> Result<usize, StoreError> {
+        let writes = keys_
+            .into_iter()
+            .map(|(pk, sk)| Write::Delete { pk, sk })
+            .collect();
+        self.write_batch_with(writes, in_flight).await
+    }
+
+    /// [`Store::write_batch`] with up to `in_flight` calls at once (order kept only with 1).
+    async fn write_batch_with(
+        &self,
+        writes: Vec<Write>,
+        in_flight: usize,
+    ) -> Result<usize, StoreError> {
         let mut last = HashMap::new();
         for (i, w) in writes.iter().enumerate() {
             last.insert(w.key(), i);
@@ -163,15 +203,18 @@ impl Store {
             .filter(|(i, w)| last.get(&w.key()) == Some(i))
             .map(|(_, w)| w.into_request())
             .collect::<Result<Vec<_>, _>>()?;
-        let mut calls = 0;
-        for chunk in requests.chunks(BATCH_WRITE_MAX) {
-            let (_, made) = retry_unprocessed(WRITE_EXHAUSTED, chunk.to_vec(), |pending| {
-                self.batch_write_once(pending)
+        let made: Vec<usize> = stream::iter(requests.chunks(BATCH_WRITE_MAX))
+            .map(|chunk| async move {
+                retry_unprocessed(WRITE_EXHAUSTED, chunk.to_vec(), |pending| {
+                    self.batch_write_once(pending)
+                })
+                .await
+                .map(|(_, made)| made)
             })
+            .buffered(in_flight.max(1))
+            .try_collect()
             .await?;
-            calls += made;
-        }
-        Ok(calls)
+        Ok(made.into_iter().sum())
     }
 
     async fn batch_write_once(
@@ -184,7 +227,16 @@ impl Store {
             .request_items(&self.table, requests)
             .send()
             .await
-            .map_err(dynamo("BatchWriteItem"))?;
+            .map_err(|e| {
+                if e.code() == Some("ValidationException") {
+                    StoreError::Invalid {
+                        operation: "BatchWriteItem",
+                        source: Box::new(e),
+                    }
+                } else {
+                    dynamo("BatchWriteItem")(e)
+                }
+            })?;
         Ok(Answered {
             items: Vec::new(),
             unprocessed: out

@@ -7,15 +7,16 @@
 //! sweeper has not removed yet counts as absent.
 //!
 //! Bookings use the record as is ([`Store::begin_idempotent`], [`Store::complete_idempotent`]);
-//! sends ([`super::sends`]) also fill the lease fields (`owner`, `lease_until`) and `progress`, so
-//! one worker at a time owns an in-progress send and a successor can resume it.
+//! sends ([`super::sends`]) also fill the lease fields (`owner`, `lease_until`), `progress`, their
+//! `status`, `attempts`, `error` and times, so one worker at a time owns a send, a successor can
+//! resume it and the client can read where it stands.
 
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::conditions::{conditional, ConditionLost};
-use super::sends::SendProgress;
+use super::sends::{SendProgress, SendStatus};
 use super::{from_item, keys, n, s, to_item, Store, StoreError};
 use crate::domain::ConnectionId;
 
@@ -41,7 +42,7 @@ pub(super) struct IdempotencyRecord {
     pk: String,
     sk: String,
     entity: String,
-    ttl: i64,
+    pub ttl: i64,
     pub request_hash: String,
     pub state: String,
     #[serde(default)]
@@ -54,6 +55,19 @@ pub(super) struct IdempotencyRecord {
     /// How far a send got (sends only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<SendProgress>,
+    /// Where a send stands (sends only; records written before sends were queued have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<SendStatus>,
+    /// How many workers took the send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+    /// A failed send's problem document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<serde_json::Value>,
 }
 
 impl IdempotencyRecord {
@@ -64,9 +78,19 @@ impl IdempotencyRecord {
         request_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> Self {
+        Self::start_for(id, keys::idempotency_sk(key), request_hash, expires_at)
+    }
+
+    /// The same, at sort key `sk` (a send's, built from its key's digest).
+    pub fn start_for(
+        id: &ConnectionId,
+        sk: String,
+        request_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Self {
         Self {
             pk: keys::connection_pk(id),
-            sk: keys::idempotency_sk(key),
+            sk,
             entity: "idempotency".into(),
             ttl: expires_at.timestamp(),
             request_hash: request_hash.to_owned(),
@@ -75,8 +99,23 @@ impl IdempotencyRecord {
             lease_until: None,
             owner: None,
             progress: None,
+            status: None,
+            attempts: None,
+            created_at: None,
+            updated_at: None,
+            error: None,
         }
     }
+}
+
+/// What writing a fresh record found.
+pub(super) enum Claim {
+    /// The record is written: this caller owns the operation.
+    Claimed,
+    /// A live record held the key but was gone by the time it was read back.
+    Vanished,
+    /// A live record holds the key: as it is.
+    Existing(Box<IdempotencyRecord>),
 }
 
 /// What an existing record says about a new request with the same key.
@@ -85,8 +124,8 @@ pub(super) enum Existing {
     KeyReused,
     /// Finished: replay this response.
     Completed(serde_json::Value),
-    /// Still running (or abandoned): the record as it is.
-    InProgress(Box<IdempotencyRecord>),
+    /// Still running (or abandoned).
+    InProgress,
 }
 
 impl Existing {
@@ -96,20 +135,18 @@ impl Existing {
         } else if record.state == COMPLETED {
             Self::Completed(record.response.unwrap_or(serde_json::Value::Null))
         } else {
-            Self::InProgress(Box::new(record))
+            Self::InProgress
         }
     }
 }
 
 impl Store {
-    /// Writes `record` unless a live record holds its key. `Ok(None)` means this caller owns the
-    /// operation; otherwise the existing record's verdict on `record.request_hash` (`None` inside
-    /// when the record vanished between the write and its answer).
-    pub(super) async fn claim_idempotency(
+    /// Writes `record` unless a live record holds its key, which is then returned as it is.
+    pub(super) async fn claim_record(
         &self,
         record: &IdempotencyRecord,
         now: DateTime<Utc>,
-    ) -> Result<Option<Option<Existing>>, StoreError> {
+    ) -> Result<Claim, StoreError> {
         let result = self
             .client
             .put_item()
@@ -121,49 +158,11 @@ impl Store {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match conditional("PutItem", result)? {
-            Ok(_) => Ok(None),
-            Err(ConditionLost { old: None }) => Ok(Some(None)),
-            Err(ConditionLost { old: Some(item) }) => Ok(Some(Some(Existing::of(
-                from_item(item)?,
-                &record.request_hash,
-            )))),
-        }
-    }
-
-    /// Marks a record completed with the response to replay. With an `owner`, only while that
-    /// owner still holds the in-progress operation (and its lease ends); without, only while the
-    /// record exists.
-    pub(super) async fn finish_idempotency(
-        &self,
-        id: &ConnectionId,
-        key: &str,
-        owner: Option<&str>,
-        response: &serde_json::Value,
-    ) -> Result<Result<(), ConditionLost>, StoreError> {
-        let response = serde_dynamo::to_attribute_value(response).map_err(StoreError::Corrupt)?;
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection_pk(id)))
-            .key(keys::SK, s(keys::idempotency_sk(key)))
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#response", "response")
-            .expression_attribute_values(":done", s(COMPLETED))
-            .expression_attribute_values(":response", response);
-        let update = match owner {
-            None => update
-                .update_expression("SET #state = :done, #response = :response")
-                .condition_expression("attribute_exists(pk)"),
-            Some(owner) => update
-                .update_expression("SET #state = :done, #response = :response REMOVE lease_until")
-                .condition_expression("#state = :in_progress AND #owner = :me")
-                .expression_attribute_names("#owner", "owner")
-                .expression_attribute_values(":in_progress", s(IN_PROGRESS))
-                .expression_attribute_values(":me", s(owner)),
-        };
-        Ok(conditional("UpdateItem", update.send().await)?.map(drop))
+        Ok(match conditional("PutItem", result)? {
+            Ok(_) => Claim::Claimed,
+            Err(ConditionLost { old: None }) => Claim::Vanished,
+            Err(ConditionLost { old: Some(item) }) => Claim::Existing(Box::new(from_item(item)?)),
+        })
     }
 
     /// Starts an idempotent operation for (connection, key) unless one exists; the record expires
@@ -177,11 +176,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<IdempotencyStart, StoreError> {
         let record = IdempotencyRecord::start(id, key, request_hash, expires_at);
-        Ok(match self.claim_idempotency(&record, now).await? {
-            None => IdempotencyStart::Started,
-            Some(Some(Existing::KeyReused)) => IdempotencyStart::KeyReused,
-            Some(Some(Existing::Completed(response))) => IdempotencyStart::Completed { response },
-            Some(Some(Existing::InProgress(_)) | None) => IdempotencyStart::InProgress,
+        let existing = match self.claim_record(&record, now).await? {
+            Claim::Claimed => return Ok(IdempotencyStart::Started),
+            Claim::Vanished => return Ok(IdempotencyStart::InProgress),
+            Claim::Existing(old) => Existing::of(*old, request_hash),
+        };
+        Ok(match existing {
+            Existing::KeyReused => IdempotencyStart::KeyReused,
+            Existing::Completed(response) => IdempotencyStart::Completed { response },
+            Existing::InProgress => IdempotencyStart::InProgress,
         })
     }
 
@@ -192,8 +195,23 @@ impl Store {
         key: &str,
         response: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        self.finish_idempotency(id, key, None, response)
-            .await?
+        let response = serde_dynamo::to_attribute_value(response).map_err(StoreError::Corrupt)?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection_pk(id)))
+            .key(keys::SK, s(keys::idempotency_sk(key)))
+            .update_expression("SET #state = :done, #response = :response")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#response", "response")
+            .expression_attribute_values(":done", s(COMPLETED))
+            .expression_attribute_values(":response", response)
+            .send()
+            .await;
+        conditional("UpdateItem", result)?
+            .map(drop)
             .map_err(|_| StoreError::Conflict("idempotency record is gone"))
     }
 }
@@ -232,10 +250,7 @@ mod tests {
             Existing::of(record(), "other"),
             Existing::KeyReused
         ));
-        assert!(matches!(
-            Existing::of(record(), "h"),
-            Existing::InProgress(_)
-        ));
+        assert!(matches!(Existing::of(record(), "h"), Existing::InProgress));
         let mut done = record();
         done.state = COMPLETED.into();
         done.response = Some(serde_json::json!({"id": 1}));

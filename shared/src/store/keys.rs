@@ -3,7 +3,7 @@
 //!
 //! | entity              | pk                              | sk                       | gsi1 (pk / sk)                          | gsi2 (pk / sk)                  | ttl |
 //! |---------------------|---------------------------------|--------------------------|-----------------------------------------|---------------------------------|-----|
-//! | connection          | `CONN#{id}`                     | `META`                   | `CONNS` / `{created}#{id}`              | `USER#{user_id}` / `{created}#{id}` |     |
+//! | connection          | `CONN#{id}`                     | `META`                   | `CONNS#{shard}` / `{created}#{id}`      | `USER#{user_id}` / `{created}#{id}` |     |
 //! | mailbox claim       | `MSUSER#{tenant}#{oid}`         | `META`                   |                                         |                                 |     |
 //! | token set           | `CONN#{id}`                     | `TOKENS`                 |                                         |                                 |     |
 //! | OAuth state         | `OAUTH#{sha256(state)}`         | `META`                   |                                         |                                 | yes |
@@ -15,10 +15,11 @@
 //! | delta cursor        | `CONN#{id}`                     | `CURSOR#{folder}`        |                                         |                                 |     |
 //! | message metadata    | `CONN#{id}`                     | `MSG#{message id}`       | `MSGS#{id}` / `{received}#{message id}` | `WITH#{id}#{1st counterpart}` / `{received}#{message id}` | |
 //! | counterpart (2nd+)  | `WITH#{id}#{address}`           | `{received}#{message id}`|                                         | same as pk / sk                 |     |
-//! | idempotency record  | `CONN#{id}`                     | `IDEM#{sha256(key)}`     |                                         |                                 | yes |
+//! | idempotency record (a send's too) | `CONN#{id}`       | `IDEM#{sha256(key)}`     |                                         |                                 | yes |
 //! | staged upload       | `CONN#{id}`                     | `UPLOAD#{upload id}`     |                                         |                                 | yes |
 //!
-//! Staged upload objects live in the uploads bucket under [`upload_object_key`].
+//! Staged upload objects live in the uploads bucket under [`upload_object_key`], the requests of
+//! queued sends under [`send_payload_object_key`].
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
@@ -57,8 +58,40 @@ pub fn connection_pk(id: &ConnectionId) -> String {
     format!("CONN#{id}")
 }
 
-/// gsi1 partition holding every connection, ordered by creation.
-pub const ALL_CONNECTIONS: &str = "CONNS";
+/// How many gsi1 partitions the connections are spread over (`CONNS#{shard}`), so that neither
+/// the writes of every connection change nor the periodic catch-up's reads meet in one partition
+/// (DynamoDB caps each partition, of a table or an index, at 1,000 write and 3,000 read units a
+/// second). A multiple of the catch-up slots: a slot's connections are whole shards (see
+/// `sync::renewal`), so a run reads only its own.
+pub const CONNECTION_SHARDS: u8 = 12;
+
+/// The one gsi1 partition that held every connection before they were sharded. Items written
+/// earlier stay there until the renewal sweep moves them (`Store::migrate_unsharded_connections`);
+/// listings read it too until then.
+pub const UNSHARDED_CONNECTIONS: &str = "CONNS";
+
+/// The shard of a connection: a stable hash of its id.
+pub fn connection_shard(id: &ConnectionId) -> u8 {
+    let hash = u64::from_str_radix(&digest(id.as_str())[..12], 16).unwrap_or(0);
+    (hash % u64::from(CONNECTION_SHARDS)) as u8
+}
+
+/// The gsi1 partition of connection shard `shard` (`0..CONNECTION_SHARDS`).
+pub fn connections_shard_pk(shard: u8) -> String {
+    format!("{UNSHARDED_CONNECTIONS}#{shard}")
+}
+
+/// The gsi1 partition a connection is listed under.
+pub fn connection_listing_pk(id: &ConnectionId) -> String {
+    connections_shard_pk(connection_shard(id))
+}
+
+/// Every gsi1 partition that may list connections: the shards, then the unsharded one.
+pub fn connection_listing_partitions() -> impl Iterator<Item = String> {
+    (0..CONNECTION_SHARDS)
+        .map(connections_shard_pk)
+        .chain([UNSHARDED_CONNECTIONS.to_owned()])
+}
 
 pub fn user_connections_pk(user: &AppUserId) -> String {
     format!("USER#{}", user.as_str())
@@ -180,7 +213,13 @@ pub fn counterpart_pk(id: &ConnectionId, address: &str) -> String {
 
 /// Sort key of the idempotency record of an operation key (see [`booking_idempotency_key`]).
 pub fn idempotency_sk(key: &str) -> String {
-    format!("IDEM#{}", digest(key))
+    idempotency_sk_for_digest(&digest(key))
+}
+
+/// Sort key of the idempotency record whose key has the [`digest`] `key_digest` (a send's job
+/// names its send by that digest, never by the key).
+pub fn idempotency_sk_for_digest(key_digest: &str) -> String {
+    format!("IDEM#{key_digest}")
 }
 
 /// The operation key of a booking's idempotency record. Sends use the client's key as is; a
@@ -194,9 +233,20 @@ pub fn upload_sk(upload_id: &str) -> String {
 }
 
 /// S3 key of a staged upload. The `upload-` prefix (no `/` before it) is what the send-mail
-/// function's IAM policy is scoped to.
+/// and mail-sync functions' IAM policies are scoped to.
 pub fn upload_object_key(id: &ConnectionId, upload_id: &str) -> String {
-    format!("upload-{id}/{upload_id}")
+    format!("{}{upload_id}", upload_object_prefix(id))
+}
+
+/// The S3 prefix of every staged upload of a connection (the purge deletes what is under it).
+pub fn upload_object_prefix(id: &ConnectionId) -> String {
+    format!("upload-{id}/")
+}
+
+/// S3 key of a queued send's request, in the uploads bucket until the send is over. The `send-`
+/// prefix is what the send functions' IAM policies are scoped to.
+pub fn send_payload_object_key(id: &ConnectionId, key_digest: &str) -> String {
+    format!("send-{id}/{key_digest}")
 }
 
 #[cfg(test)]
@@ -209,6 +259,13 @@ mod tests {
         assert!(pk.starts_with("OAUTH#") && !pk.contains("very-secret-state"));
         assert_eq!(pk.len(), "OAUTH#".len() + 64);
         assert!(!idempotency_sk("key-1").contains("key-1"));
+        assert_eq!(
+            idempotency_sk("key-1"),
+            idempotency_sk_for_digest(&digest("key-1"))
+        );
+        let id = ConnectionId::new_random();
+        let object = send_payload_object_key(&id, &digest("key-1"));
+        assert!(object.starts_with("send-") && !object.contains("key-1"));
     }
 
     #[test]
@@ -219,6 +276,21 @@ mod tests {
             .map(|i| subscription_expiry_shard(&format!("sub-{i}")))
             .collect();
         assert_eq!(shards.len(), SUBSCRIPTION_EXPIRY_SHARDS as usize);
+    }
+
+    #[test]
+    fn connection_shards_are_stable_bounded_and_all_used() {
+        let id = ConnectionId::new_random();
+        assert_eq!(connection_listing_pk(&id), connection_listing_pk(&id));
+        let shards: std::collections::HashSet<u8> = (0..500)
+            .map(|_| connection_shard(&ConnectionId::new_random()))
+            .collect();
+        assert_eq!(shards.len(), CONNECTION_SHARDS as usize);
+        assert_eq!(connections_shard_pk(11), "CONNS#11");
+        assert_eq!(
+            connection_listing_partitions().last().as_deref(),
+            Some(UNSHARDED_CONNECTIONS)
+        );
     }
 
     #[test]

@@ -19,7 +19,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::page::{decode_cursor, encode_cursor};
-use super::{dynamo, from_item, keys, s, to_item, Item, Page, Store, StoreError};
+use super::{
+    dynamo, from_item, item_size, keys, s, to_item, Item, Page, Store, StoreError, MAX_ITEM_BYTES,
+};
 use crate::domain::{ConnectionId, PageLimit, ParseError};
 
 pub use super::batch::{Write, BATCH_WRITE_MAX};
@@ -56,6 +58,17 @@ pub struct MessageRecord {
     pub deleted: bool,
     /// Graph's version marker when it was last written; a different one means it changed.
     pub etag: String,
+    /// Something was left out or shortened to keep the message within its bounds
+    /// (`crate::sync::bounds`): recipients past the caps, or text past its length.
+    #[serde(default)]
+    pub truncated: bool,
+    /// How many To recipients the message has; `to` holds at most the capped number. Absent on
+    /// items written before counts were kept (their lists are complete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_count: Option<u32>,
+    /// How many Cc recipients the message has (as `to_count`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cc_count: Option<u32>,
 }
 
 impl MessageRecord {
@@ -100,7 +113,7 @@ struct MessageItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     gsi2sk: Option<String>,
     entity: String,
-    /// Names the extra counterpart items (see the module docs); `delete_connection_data` reads it.
+    /// Names the extra counterpart items (see the module docs); the purge reads it.
     counterparts: Vec<String>,
     received_order: String,
     #[serde(flatten)]
@@ -140,7 +153,7 @@ pub fn message_writes(
         None => (None, Vec::new()),
     };
     let mut writes = Vec::with_capacity(1 + extra.len());
-    writes.push(Write::Put(to_item(&MessageItem {
+    let item = to_item(&MessageItem {
         pk: keys::connection_pk(&record.connection_id),
         sk: keys::message_sk(&record.id),
         gsi1pk: keys::messages_by_time_pk(&record.connection_id),
@@ -153,7 +166,14 @@ pub fn message_writes(
         counterparts: extra.clone(),
         received_order: order.clone(),
         record: record.clone(),
-    })?));
+    })?;
+    // Records are bounded when they are made (`crate::sync::bounds`); this only stops a bug from
+    // becoming a batch DynamoDB refuses.
+    let size = item_size(&item);
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::ItemTooLarge { size });
+    }
+    writes.push(Write::Put(item));
     let mut kept = BTreeSet::new();
     for address in &extra {
         let pk = keys::counterpart_pk(&record.connection_id, address);
@@ -462,6 +482,9 @@ mod tests {
             web_link: None,
             deleted: false,
             etag: "e1".into(),
+            truncated: false,
+            to_count: None,
+            cc_count: None,
         }
     }
 
@@ -518,5 +541,33 @@ mod tests {
                 r.received_order()
             )
         );
+    }
+
+    #[test]
+    fn an_item_over_dynamodbs_limit_is_refused_before_it_is_sent() {
+        let mut r = record("x@ext.example", &["alice@contoso.example"], &[]);
+        r.subject = "s".repeat(MAX_ITEM_BYTES);
+        let e = message_writes(&r, "alice@contoso.example", None).unwrap_err();
+        assert!(
+            matches!(e, StoreError::ItemTooLarge { size } if size > MAX_ITEM_BYTES),
+            "{e:?}"
+        );
+        assert!(e.is_refusal());
+    }
+
+    #[test]
+    fn item_sizes_are_counted_as_dynamodb_counts_them() {
+        use aws_sdk_dynamodb::types::AttributeValue as V;
+        let item: Item = HashMap::from([
+            ("pk".to_owned(), s("CONN#1")),                       // 2 + 6
+            ("n".to_owned(), V::N("12345".into())),               // 1 + 3 + 1
+            ("b".to_owned(), V::Bool(true)),                      // 1 + 1
+            ("l".to_owned(), V::L(vec![s("ab"), V::Null(true)])), // 1 + 3 + (2+1) + (1+1)
+            (
+                "m".to_owned(),
+                V::M(HashMap::from([("k".to_owned(), s("v"))])),
+            ), // 1 + 3 + (1+1+1)
+        ]);
+        assert_eq!(item_size(&item), 8 + 5 + 2 + 9 + 7);
     }
 }

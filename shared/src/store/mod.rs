@@ -56,6 +56,56 @@ pub enum StoreError {
     Corrupt(#[source] serde_dynamo::Error),
     #[error("item attribute {0} is malformed")]
     CorruptAttribute(&'static str),
+    /// DynamoDB refused the request's content (`ValidationException`: an item over the size
+    /// limit, a key too long, ...): sending it again fails the same way.
+    #[error("DynamoDB {operation} refused the request as invalid")]
+    Invalid {
+        operation: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An item larger than DynamoDB accepts, caught before it was sent.
+    #[error("an item of {size} bytes is over DynamoDB's item size limit")]
+    ItemTooLarge { size: usize },
+}
+
+impl StoreError {
+    /// The request's content was refused ([`Self::Invalid`], [`Self::ItemTooLarge`]) or could not
+    /// be encoded: the same request never succeeds, whoever sends it and whenever.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::Invalid { .. } | Self::ItemTooLarge { .. } | Self::Corrupt(_)
+        )
+    }
+}
+
+/// The largest item DynamoDB stores: 400 KB, where DynamoDB's KB is 1,024 bytes
+/// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Constraints.html).
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+/// An item's size as DynamoDB counts it: the UTF-8 bytes of every attribute name and string, a
+/// number at about one byte per two digits plus one, one byte for a boolean or null, three for a
+/// list or map plus one per element
+/// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+pub(crate) fn item_size(item: &Item) -> usize {
+    fn value(v: &AttributeValue) -> usize {
+        match v {
+            AttributeValue::S(s) => s.len(),
+            AttributeValue::N(n) => n.len().div_ceil(2) + 1,
+            AttributeValue::B(b) => b.as_ref().len(),
+            AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+            AttributeValue::L(l) => 3 + l.iter().map(|e| value(e) + 1).sum::<usize>(),
+            AttributeValue::M(m) => {
+                3 + m.iter().map(|(k, e)| k.len() + value(e) + 1).sum::<usize>()
+            }
+            AttributeValue::Ss(l) | AttributeValue::Ns(l) => l.iter().map(String::len).sum(),
+            AttributeValue::Bs(l) => l.iter().map(|b| b.as_ref().len()).sum(),
+            // A type added to the SDK later: count it as large as its debug form.
+            other => format!("{other:?}").len(),
+        }
+    }
+    item.iter().map(|(k, v)| k.len() + value(v)).sum()
 }
 
 pub(crate) fn dynamo<E: std::error::Error + Send + Sync + 'static>(

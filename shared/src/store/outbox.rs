@@ -27,6 +27,19 @@ pub(crate) fn outbox_item(entry: &OutboxEntry) -> Result<Item, StoreError> {
 }
 
 impl Store {
+    /// Writes one entry on its own, for a change that follows it (the change is then made only
+    /// once its announcement cannot be lost; an entry whose change did not happen is harmless).
+    pub async fn put_outbox_entry(&self, entry: &OutboxEntry) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(outbox_item(entry)?))
+            .send()
+            .await
+            .map_err(dynamo("PutItem"))?;
+        Ok(())
+    }
+
     /// Up to `limit` undelivered entries created before `before`, oldest first.
     pub async fn outbox_before(
         &self,

@@ -1,16 +1,23 @@
 //! Graph subscription records: looked up by subscription id on every webhook (one BatchGetItem
-//! per notification batch), listed per connection, and found by expiry for renewal (the sharded
-//! gsi1 index, never a scan).
+//! per 100 distinct ids of a notification batch, in parallel), listed per connection, and found
+//! by expiry for renewal (the sharded gsi1 index, never a scan).
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use futures::stream::{self, Stream};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::conditions::conditional;
 use super::{dynamo, from_item, keys, s, to_item, Item, Store, StoreError};
 use crate::domain::ConnectionId;
+
+/// BatchGetItem calls of one subscription lookup in flight at once. The webhook looks up at most
+/// 1,000 ids per POST (`webhook::MAX_SUBSCRIPTIONS`): 10 calls, in 3 round trips, never a burst of
+/// more than 400 keys at the table from one request.
+pub const LOOKUP_CONCURRENCY: usize = 4;
 
 /// What the connector keeps about one Graph subscription. The `clientState` itself is never
 /// stored, only its SHA-256.
@@ -82,13 +89,19 @@ impl SubscriptionItem {
     }
 }
 
+/// A subscription's item, as stored (for benchmarks that fill a table directly through
+/// [`Store::write_batch`]).
+pub fn subscription_item(r: &SubscriptionRecord) -> Result<Item, StoreError> {
+    to_item(&SubscriptionItem::new(r))
+}
+
 impl Store {
     /// Creates or replaces a subscription record (also after a renewal moved its expiry).
     pub async fn put_subscription(&self, r: &SubscriptionRecord) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_item(&SubscriptionItem::new(r))?))
+            .set_item(Some(subscription_item(r)?))
             .send()
             .await
             .map_err(dynamo("PutItem"))?;
@@ -107,8 +120,29 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes a subscription's record if it names `connection` (an orphan whose connection is
+    /// gone); true when it did.
+    pub async fn delete_subscription_of(
+        &self,
+        id: &str,
+        connection: &ConnectionId,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::subscription_pk(id)))
+            .key(keys::SK, s(keys::META))
+            .condition_expression("connection_id = :connection")
+            .expression_attribute_values(":connection", s(connection.as_str()))
+            .send()
+            .await;
+        Ok(conditional("DeleteItem", result)?.is_ok())
+    }
+
     /// The records of the given subscription ids (unknown ids are simply absent), with one
-    /// BatchGetItem per 100 distinct ids ([`Store::batch_get`]).
+    /// BatchGetItem per 100 distinct ids, [`LOOKUP_CONCURRENCY`] at a time
+    /// ([`Store::batch_get_concurrent`]).
     pub async fn get_subscriptions(
         &self,
         ids: &[&str],
@@ -126,7 +160,10 @@ impl Store {
             })
             .collect();
         let mut found = HashMap::new();
-        for item in self.batch_get(request_keys).await? {
+        for item in self
+            .batch_get_concurrent(request_keys, LOOKUP_CONCURRENCY)
+            .await?
+        {
             let record = from_item::<SubscriptionItem>(item)?.record;
             found.insert(record.id.clone(), record);
         }
@@ -175,16 +212,21 @@ impl Store {
         Ok(self.get_subscriptions(&refs).await?.into_values().collect())
     }
 
-    /// Subscriptions expiring before `deadline`, across every expiry shard of gsi1.
-    pub async fn subscriptions_expiring_before(
+    /// The subscriptions of expiry shard `shard` (`0..SUBSCRIPTION_EXPIRY_SHARDS`) that expire
+    /// before `deadline`, soonest first, a page (up to 1 MB read) at a time.
+    pub fn subscriptions_expiring_in_shard(
         &self,
+        shard: u8,
         deadline: DateTime<Utc>,
-    ) -> Result<Vec<SubscriptionRecord>, StoreError> {
+    ) -> impl Stream<Item = Result<Vec<SubscriptionRecord>, StoreError>> + '_ {
         let upper = keys::subscription_expiry_upper_bound(&deadline);
-        let mut out = Vec::new();
-        for shard in 0..keys::SUBSCRIPTION_EXPIRY_SHARDS {
-            let mut start = None;
-            loop {
+        // State: `Some(start key)` while there are pages left.
+        stream::try_unfold(Some(None), move |state: Option<Option<Item>>| {
+            let upper = upper.clone();
+            async move {
+                let Some(start) = state else {
+                    return Ok(None);
+                };
                 let page = self
                     .client
                     .query()
@@ -195,21 +237,20 @@ impl Store {
                         ":shard",
                         s(keys::subscription_expiry_shard_pk(shard)),
                     )
-                    .expression_attribute_values(":upper", s(upper.clone()))
+                    .expression_attribute_values(":upper", s(upper))
                     .set_exclusive_start_key(start)
                     .send()
                     .await
                     .map_err(dynamo("Query"))?;
-                for item in page.items.unwrap_or_default() {
-                    out.push(from_item::<SubscriptionItem>(item)?.record);
-                }
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
+                let records = page
+                    .items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|item| from_item::<SubscriptionItem>(item).map(|i| i.record))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Some((records, page.last_evaluated_key.map(Some))))
             }
-        }
-        Ok(out)
+        })
     }
 }
 

@@ -6,10 +6,20 @@
 //! - `Lifecycle`: `reauthorizationRequired` -> renew, `subscriptionRemoved` -> recreate,
 //!   `missed` -> nothing more; each then catches up.
 //! - `Renew`: PATCH the expiry; a subscription Graph no longer knows is recreated and caught up.
+//! - `Periodic`: subscribe any folder without a subscription, then catch up (the safety net).
+//! - `Purge`: remove everything of a connection marked `deleting` ([`purge`]).
+//!
+//! A job whose connection is not `active` writes nothing: it is skipped at its start, and a run
+//! looks again (with each page's diff) before it publishes or writes a page, so a connection
+//! marked `deleting` meanwhile stops it after at most the page in hand. The purge job comes after
+//! every job that was in flight, in the connection's FIFO group. A job naming a subscription whose
+//! connection is gone drops that subscription's record (nothing else would).
 //!
 //! Order per page: publish the page's events, then write its items with the link that fetched it
 //! (one BatchWriteItem per 25). A crash in between republishes with the same event ids on the next
-//! run (at least once, deduplicable) instead of losing events. A connection that is not `active`
+//! run (at least once, deduplicable) instead of losing events. Every record is bounded when it is
+//! made ([`bounds`]), and a message DynamoDB or EventBridge refuses even alone is quarantined
+//! ([`quarantine`]), so one message never stalls its folder. A connection that is not `active`
 //! is skipped; reconnecting enqueues `Connected`, which catches up.
 //!
 //! Graph calls follow [`GraphPolicy::background`], capped at [`MAX_CONCURRENT_GRAPH`] per mailbox:
@@ -17,7 +27,10 @@
 //! [`Outcome::RetryAfter`] so the queue redelivers it later. Near the deadline a run stops after
 //! its current page, saves the cursor and re-enqueues a `CatchUp` for itself.
 
+pub mod bounds;
 pub mod plan;
+pub mod purge;
+mod quarantine;
 mod reconcile;
 pub mod renewal;
 mod subscriptions;
@@ -93,6 +106,10 @@ pub struct Stats {
     pub updated: usize,
     pub deleted: usize,
     pub restarted_folders: usize,
+    /// Messages left out because DynamoDB or EventBridge refused them even alone.
+    pub quarantined: usize,
+    /// Items a purge removed.
+    pub purged: usize,
 }
 
 impl Stats {
@@ -102,6 +119,16 @@ impl Stats {
         self.updated += other.updated;
         self.deleted += other.deleted;
         self.restarted_folders += other.restarted_folders;
+        self.quarantined += other.quarantined;
+        self.purged += other.purged;
+    }
+
+    fn count(&mut self, kind: ChangeKind) {
+        match kind {
+            ChangeKind::Created => self.created += 1,
+            ChangeKind::Updated => self.updated += 1,
+            ChangeKind::Deleted => self.deleted += 1,
+        }
     }
 }
 
@@ -121,9 +148,23 @@ pub enum SyncError {
     Enqueue(#[source] EnqueueError),
     #[error("subscriptions cannot be created")]
     Config(#[source] ConfigError),
+    #[error("deleting staged uploads failed")]
+    Uploads(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("S3 kept {count} staged uploads (first code: {code})")]
+    UploadsLeft { count: usize, code: String },
 }
 
 impl SyncError {
+    /// DynamoDB or EventBridge refused the content sent (see [`StoreError::is_refusal`],
+    /// [`PublishError::is_refusal`]): sending the same again fails the same way.
+    fn is_refusal(&self) -> bool {
+        match self {
+            Self::Store(e) => e.is_refusal(),
+            Self::Publish(e) => e.is_refusal(),
+            _ => false,
+        }
+    }
+
     /// The HTTP status of the Graph answer that ended the job, if Graph answered.
     fn graph_status(&self) -> Option<u16> {
         match self {
@@ -133,16 +174,22 @@ impl SyncError {
         }
     }
 
-    /// How long to wait when the failure is Graph throttling the mailbox: what the policy hands
-    /// back instead of waiting in place.
+    /// How long to wait when the failure is Graph throttling the mailbox (what the policy hands
+    /// back instead of waiting in place) or a passing Graph outage (500, 502, 504, no answer):
+    /// the job waits on the queue instead of failing.
     fn throttled(&self, policy: &GraphPolicy) -> Option<Duration> {
         let graph = match self {
             Self::Graph(e) | Self::Delta(DeltaError::Graph(e)) => e,
             _ => return None,
         };
-        policy.retry_hint(graph)
+        policy
+            .retry_hint(graph)
+            .or_else(|| graph.is_transient().then_some(OUTAGE_RETRY))
     }
 }
+
+/// How long a job waits after a Graph outage that gave no `Retry-After`.
+pub const OUTAGE_RETRY: Duration = Duration::from_secs(30);
 
 /// Runs one job. `deadline` is when the invocation must be finished (Lambda's remaining time).
 #[tracing::instrument(skip_all, fields(connection_id = %job.connection_id()))]
@@ -159,8 +206,22 @@ pub async fn run_with(
 ) -> Result<Outcome, SyncError> {
     let id = job.connection_id();
     let Some(connection) = c.store.get_connection(id).await? else {
+        if let Some(subscription) = job.subscription_id() {
+            // Its connection is gone but the record stayed (a delete that stopped half-way, a
+            // sync that re-created it after an older release's delete): without this the
+            // renewal would find it every 30 minutes, forever.
+            if c.store.delete_subscription_of(subscription, id).await? {
+                tracing::info!(
+                    subscription_id = subscription,
+                    "orphan subscription record dropped"
+                );
+            }
+        }
         return Ok(Outcome::Skipped("connection does not exist"));
     };
+    if let SyncJob::Purge { .. } = job {
+        return purge::run(c, connection, deadline).await;
+    }
     if connection.status != ConnectionStatus::Active {
         return Ok(Outcome::Skipped("connection is not active"));
     }
@@ -225,6 +286,8 @@ struct Mailbox<'a> {
 enum FolderEnd {
     Complete,
     OutOfTime,
+    /// The connection stopped being `active` (it is being deleted): nothing more is written.
+    NotLive,
 }
 
 impl Mailbox<'_> {
@@ -255,12 +318,26 @@ impl Mailbox<'_> {
             SyncJob::Renew {
                 subscription_id, ..
             } => {
-                if self.renew(subscription_id).await? {
+                let renewed = self.renew(subscription_id).await.inspect_err(|e| {
+                    // Throttling only delays the job; anything else is a renewal that failed.
+                    if e.throttled(&self.policy).is_none() {
+                        renewal::record_failure("renew_job");
+                    }
+                })?;
+                if renewed {
                     self.catch_up().await
                 } else {
                     Ok(Outcome::Done(Stats::default()))
                 }
             }
+            SyncJob::Periodic { .. } => {
+                if self.ensure_subscriptions(false).await? {
+                    tracing::info!("a folder had no subscription; subscribed");
+                }
+                self.catch_up().await
+            }
+            // Run by `purge::run` before a mailbox is set up.
+            SyncJob::Purge { .. } => Ok(Outcome::Skipped("purge jobs do not sync")),
         }
     }
 
@@ -278,12 +355,16 @@ impl Mailbox<'_> {
     /// A delta round for every folder, concurrently (they share the Graph cap and deadline).
     async fn catch_up(&self) -> Result<Outcome, SyncError> {
         let (inbox, sent) = tokio::join!(
-            self.sync_folder(Folder::Inbox.as_str()),
-            self.sync_folder(Folder::SentItems.as_str())
+            self.sync_folder(Folder::Inbox),
+            self.sync_folder(Folder::SentItems)
         );
         let (inbox, sent) = (inbox?, sent?);
         let mut stats = inbox.1;
         stats.add(&sent.1);
+        if matches!(inbox.0, FolderEnd::NotLive) || matches!(sent.0, FolderEnd::NotLive) {
+            tracing::info!(?stats, "the connection is being deleted; the run stopped");
+            return Ok(Outcome::Skipped("connection is being deleted"));
+        }
         if matches!(inbox.0, FolderEnd::OutOfTime) || matches!(sent.0, FolderEnd::OutOfTime) {
             let job = SyncJob::CatchUp {
                 connection_id: self.connection.id.clone(),
@@ -305,12 +386,13 @@ impl Mailbox<'_> {
         Ok(Outcome::Done(stats))
     }
 
-    async fn sync_folder(&self, folder: &str) -> Result<(FolderEnd, Stats), SyncError> {
+    async fn sync_folder(&self, kind: Folder) -> Result<(FolderEnd, Stats), SyncError> {
+        let folder = kind.as_str();
         let id = &self.connection.id;
         let store = &self.c.store;
         let cutoff = Utc::now() - chrono::Duration::days(self.c.config.sync_lookback_days.into());
         let initial =
-            GraphClient::initial_delta_link(folder, self.options.delta_filter.then_some(cutoff));
+            GraphClient::initial_delta_link(kind, self.options.delta_filter.then_some(cutoff));
         let saved = store.get_cursor(id, folder).await?;
         let mut saved_link = saved.clone();
         let mut link = saved.unwrap_or_else(|| initial.clone());
@@ -351,11 +433,21 @@ impl Mailbox<'_> {
                     DeltaChange::Removed { id } => id.as_str(),
                 })
                 .collect();
-            let stored = if ids.is_empty() {
-                HashMap::new()
-            } else {
-                store.get_messages(id, &ids).await?
-            };
+            // The diff's read, and whether the connection is still live (a `deleting` one gets
+            // nothing more written), side by side.
+            let (stored, status) = tokio::try_join!(
+                async {
+                    if ids.is_empty() {
+                        Ok(HashMap::new())
+                    } else {
+                        store.get_messages(id, &ids).await
+                    }
+                },
+                store.connection_status(id),
+            )?;
+            if status != Some(ConnectionStatus::Active) {
+                return Ok((FolderEnd::NotLive, stats));
+            }
             let planned = plan_page(id, folder, &page.changes, &stored, cutoff);
             removed.extend(
                 planned
@@ -379,7 +471,7 @@ impl Mailbox<'_> {
                             .await?;
                     }
                     store.put_cursor(id, folder, &delta, Utc::now()).await?;
-                    self.restore_returned(folder, &removed, cutoff, &mut stats)
+                    self.restore_returned(kind, &removed, cutoff, &mut stats)
                         .await?;
                     return Ok((FolderEnd::Complete, stats));
                 }
@@ -398,6 +490,12 @@ impl Mailbox<'_> {
     }
 
     /// Publishes the events of planned writes, then writes them (plus the cursor, if given).
+    ///
+    /// When DynamoDB or EventBridge refuses the page's content (a refusal, not throttling or an
+    /// outage), the messages are applied one by one and each one refused alone is quarantined:
+    /// logged with its ids, counted, left out. The cursor is then saved as usual, so one message
+    /// never holds its folder back. Messages applied before the refusal are applied again, and
+    /// their events published again (consumers dedupe by `event_id`).
     async fn apply(
         &self,
         folder: &str,
@@ -405,17 +503,49 @@ impl Mailbox<'_> {
         cursor: Option<&str>,
         stats: &mut Stats,
     ) -> Result<(), SyncError> {
-        if !planned.is_empty() {
-            let events: Vec<(&str, serde_json::Value)> = planned
-                .iter()
-                .map(|p| (p.kind.detail_type(), p.event_detail()))
-                .collect();
-            self.c
-                .events
-                .publish_batch(&events)
-                .await
-                .map_err(SyncError::Publish)?;
+        let refused =
+            quarantine::apply_isolating(planned, SyncError::is_refusal, |some, together| {
+                self.apply_together(folder, some, cursor.filter(|_| together))
+            })
+            .await?;
+        let Some(refused) = refused else {
+            planned.iter().for_each(|p| stats.count(p.kind));
+            return Ok(());
+        };
+        tracing::warn!(
+            folder,
+            messages = planned.len(),
+            "the page was refused; applied its messages one by one"
+        );
+        for p in planned {
+            match refused.iter().find(|(r, _)| std::ptr::eq(*r, p)) {
+                None => stats.count(p.kind),
+                Some((_, e)) => {
+                    stats.quarantined += 1;
+                    // Ids only: never the subject, addresses or anything else of the message.
+                    let message_id: String = p.record.id.chars().take(160).collect();
+                    tracing::error!(folder, %message_id, change = p.kind.detail_type(), error = %e,
+                        "message quarantined: it cannot be stored or published; the folder moves on");
+                }
+            }
         }
+        if let Some(link) = cursor {
+            self.c
+                .store
+                .put_cursor(&self.connection.id, folder, link, Utc::now())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// One attempt at [`Self::apply`] for `planned` as a whole: builds the writes first (an item
+    /// that cannot be stored fails before its event is published), publishes, then writes.
+    async fn apply_together(
+        &self,
+        folder: &str,
+        planned: &[PlannedWrite],
+        cursor: Option<&str>,
+    ) -> Result<(), SyncError> {
         let mut writes = Vec::with_capacity(planned.len() + 1);
         if let Some(link) = cursor {
             writes.push(cursor_write(&self.connection.id, folder, link, Utc::now())?);
@@ -426,11 +556,17 @@ impl Mailbox<'_> {
                 &self.connection.email,
                 p.previous.as_ref(),
             )?);
-            match p.kind {
-                ChangeKind::Created => stats.created += 1,
-                ChangeKind::Updated => stats.updated += 1,
-                ChangeKind::Deleted => stats.deleted += 1,
-            }
+        }
+        if !planned.is_empty() {
+            let events: Vec<(&str, serde_json::Value)> = planned
+                .iter()
+                .map(|p| (p.kind.detail_type(), p.event_detail()))
+                .collect();
+            self.c
+                .events
+                .publish_batch(&events)
+                .await
+                .map_err(SyncError::Publish)?;
         }
         if !writes.is_empty() {
             self.c.store.write_batch(writes).await?;

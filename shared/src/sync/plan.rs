@@ -74,11 +74,11 @@ fn address(r: &Recipient) -> Option<Address> {
     })
 }
 
-/// Maps a Graph message to the stored record.
+/// Maps a Graph message to the stored record, bounded ([`super::bounds::fit`]).
 pub fn to_record(m: &GraphMessage, connection_id: &ConnectionId, folder: &str) -> MessageRecord {
     let list =
         |v: &Option<Vec<Recipient>>| v.iter().flatten().filter_map(address).collect::<Vec<_>>();
-    MessageRecord {
+    let mut record = MessageRecord {
         id: m.id.clone(),
         connection_id: connection_id.clone(),
         folder: folder.to_owned(),
@@ -99,7 +99,12 @@ pub fn to_record(m: &GraphMessage, connection_id: &ConnectionId, folder: &str) -
         web_link: m.web_link.clone(),
         deleted: false,
         etag: m.version(),
-    }
+        truncated: false,
+        to_count: None,
+        cc_count: None,
+    };
+    super::bounds::fit(&mut record);
+    record
 }
 
 /// Diffs one delta page of `folder` against the stored messages it names.

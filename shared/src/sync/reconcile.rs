@@ -3,6 +3,8 @@
 //! restarted round no longer returns.
 
 use super::*;
+use crate::domain::GraphId;
+use crate::graph::graph_id;
 
 impl Mailbox<'_> {
     /// Exchange reports a message moved out of a folder and back between two delta rounds as
@@ -11,11 +13,12 @@ impl Mailbox<'_> {
     /// is in the folder after all is restored (`updated`). Costs nothing when nothing was removed.
     pub(super) async fn restore_returned(
         &self,
-        folder: &str,
+        kind: Folder,
         removed: &[String],
         cutoff: chrono::DateTime<Utc>,
         stats: &mut Stats,
     ) -> Result<(), SyncError> {
+        let folder = kind.as_str();
         if removed.is_empty() {
             return Ok(());
         }
@@ -29,9 +32,11 @@ impl Mailbox<'_> {
             );
         }
         let folder_id = self
-            .graph(|| self.c.graph.folder_id(&self.token, folder))
+            .graph(|| self.c.graph.folder_id(&self.token, kind))
             .await
             .map_err(SyncError::Graph)?;
+        // Stored ids came from Graph; one that is not a Graph id cannot be looked up.
+        let checked: Vec<GraphId> = checked.iter().filter_map(|m| graph_id(m).ok()).collect();
         let located = futures::future::try_join_all(
             checked
                 .iter()

@@ -91,17 +91,23 @@ impl Mailbox<'_> {
     }
 
     pub(super) async fn renew_record(&self, r: &SubscriptionRecord) -> Result<bool, SyncError> {
-        let renew = |lifetime: chrono::Duration| {
-            let expires_at = Utc::now() + lifetime;
-            self.graph(move || {
-                self.c
-                    .graph
-                    .renew_subscription(&self.token, &r.id, expires_at)
-            })
-        };
-        let renewed = match renew(MAX_LIFETIME).await {
-            Err(e) if is_expiry_too_long(&e) => renew(LEGACY_MAX_LIFETIME).await,
-            other => other,
+        let renewed = match crate::graph::graph_id(&r.id) {
+            Ok(subscription) => {
+                let subscription = &subscription;
+                let renew = |lifetime: chrono::Duration| {
+                    let expires_at = Utc::now() + lifetime;
+                    self.graph(move || {
+                        self.c
+                            .graph
+                            .renew_subscription(&self.token, subscription, expires_at)
+                    })
+                };
+                match renew(MAX_LIFETIME).await {
+                    Err(e) if is_expiry_too_long(&e) => renew(LEGACY_MAX_LIFETIME).await,
+                    other => other,
+                }
+            }
+            Err(e) => Err(e),
         };
         match renewed {
             Ok(sub) => {
@@ -114,7 +120,8 @@ impl Mailbox<'_> {
                 tracing::info!(subscription_id = %r.id, expires_at = %renewed.expires_at, "renewed");
                 Ok(false)
             }
-            Err(GraphError::Api { status: 404, .. }) => {
+            // Gone, or a stored id no Graph subscription can have: make a new one.
+            Err(GraphError::Api { status: 404, .. } | GraphError::InvalidId(_)) => {
                 tracing::info!(subscription_id = %r.id, folder = %r.folder, "subscription gone; recreating");
                 self.c.store.delete_subscription(&r.id).await?;
                 self.create_subscription(&r.folder).await?;

@@ -72,6 +72,7 @@ pub fn routes() -> Router<SimRef> {
         .route("/_sim/clock", get(clock))
         .route("/_sim/clock/advance", post(advance_clock))
         .route("/_sim/requests", get(requests).delete(clear_requests))
+        .route("/_sim/issued-secrets", get(issued_secrets))
         .route(
             "/_sim/notifications",
             get(notifications).delete(clear_notifications),
@@ -467,6 +468,18 @@ async fn delete_event(
 }
 
 async fn add_fault(State(sim): State<SimRef>, Json(spec): Json<FaultSpec>) -> Response {
+    if spec.kind == crate::faults::FaultKind::ForeignLink
+        && !spec
+            .origin
+            .as_deref()
+            .and_then(|o| url::Url::parse(o).ok())
+            .is_some_and(|u| u.has_host())
+    {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "foreignLink needs an 'origin' such as http://127.0.0.1:9",
+        );
+    }
     let mut st = sim.st();
     st.fault_seq += 1;
     let f = Fault::new(format!("fault-{}", st.fault_seq), spec);
@@ -679,6 +692,21 @@ async fn requests(State(sim): State<SimRef>, Query(q): Query<HashMap<String, Str
         })
         .cloned()
         .collect();
+    Json(json!({"count": value.len(), "value": value})).into_response()
+}
+
+/// Every credential the simulator issued or was handed, the app's client secret first: what a
+/// test run checks its logs against (README of the connector, "Secrets never in logs").
+async fn issued_secrets(State(sim): State<SimRef>) -> Response {
+    let st = sim.st();
+    let value: Vec<Value> =
+        std::iter::once(json!({"kind": "client_secret", "value": sim.client_secret}))
+            .chain(
+                st.issued_secrets
+                    .iter()
+                    .map(|s| json!({"kind": s.kind, "value": s.value})),
+            )
+            .collect();
     Json(json!({"count": value.len(), "value": value})).into_response()
 }
 

@@ -1,7 +1,8 @@
-//! Fault injection: request faults (latency, 429, 503, per-mailbox concurrency) applied by the
-//! outer middleware, and notification faults (duplicate, drop, reorder, slow, failing) applied
-//! by the notification sender.
+//! Fault injection: request faults (latency, 429, 503, per-mailbox concurrency, paging links to
+//! another origin) applied by the outer middleware, and notification faults (duplicate, drop,
+//! reorder, slow, failing) applied by the notification sender.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +16,10 @@ pub enum FaultKind {
     Unavailable,
     /// More than `limit` (default 4) concurrent requests for one mailbox -> 429 `ApplicationThrottled`.
     MailboxConcurrency,
+    /// Refuse with `status` (default 400) and the Graph error `code` (default
+    /// `ErrorInvalidRequest`): a refusal the client cannot foresee, such as Exchange rejecting a
+    /// recipient.
+    Error,
     /// Deliver each notification POST twice.
     DuplicateNotifications,
     /// Silently drop notification POSTs.
@@ -25,6 +30,10 @@ pub enum FaultKind {
     SlowNotifications,
     /// Treat notification POSTs as failed without sending them (Graph then retries).
     FailNotifications,
+    /// Answer as usual, but with `@odata.nextLink` / `@odata.deltaLink` pointing at `origin`
+    /// (scheme, host and port) instead of the simulator: a paging link to another host, which a
+    /// client must not follow with its bearer token.
+    ForeignLink,
 }
 
 impl FaultKind {
@@ -67,6 +76,20 @@ pub struct FaultSpec {
     pub ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+    /// `foreignLink`: the origin the links are rewritten to (e.g. `http://127.0.0.1:9`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// `error` faults: the HTTP status and the Graph error code and message to answer with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Stop firing once the simulated clock reaches this time (RFC 3339): an outage of a given
+    /// length, which moving the clock (`/_sim/clock/advance`) ends early.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -110,9 +133,11 @@ impl Fault {
             && self.spec.path.as_deref().is_none_or(|p| url.contains(p))
     }
 
-    /// Count one matching call and say whether the fault fires on it.
-    pub fn fire(&mut self) -> bool {
-        if self.spec.count.is_some_and(|c| self.hits >= c) {
+    /// Count one matching call at simulated time `now` and say whether the fault fires on it.
+    pub fn fire(&mut self, now: DateTime<Utc>) -> bool {
+        if self.spec.count.is_some_and(|c| self.hits >= c)
+            || self.spec.until.is_some_and(|u| now >= u)
+        {
             return false;
         }
         self.calls += 1;
@@ -143,6 +168,11 @@ mod tests {
             retry_after: None,
             ms: None,
             limit: None,
+            origin: None,
+            status: None,
+            code: None,
+            message: None,
+            until: None,
         }
     }
 
@@ -155,7 +185,7 @@ mod tests {
                 ..spec(FaultKind::Throttle)
             },
         );
-        let fired: Vec<bool> = (0..6).map(|_| f.fire()).collect();
+        let fired: Vec<bool> = (0..6).map(|_| f.fire(Utc::now())).collect();
         assert_eq!(fired, vec![false, false, true, false, false, true]);
     }
 
@@ -168,8 +198,24 @@ mod tests {
                 ..spec(FaultKind::Unavailable)
             },
         );
-        let fired: Vec<bool> = (0..4).map(|_| f.fire()).collect();
+        let fired: Vec<bool> = (0..4).map(|_| f.fire(Utc::now())).collect();
         assert_eq!(fired, vec![true, true, false, false]);
+    }
+
+    #[test]
+    fn a_fault_with_an_end_stops_firing_once_the_simulated_clock_reaches_it() {
+        let start = Utc::now();
+        let mut f = Fault::new(
+            "f".into(),
+            FaultSpec {
+                until: Some(start + chrono::Duration::minutes(8)),
+                ..spec(FaultKind::Unavailable)
+            },
+        );
+        assert!(f.fire(start));
+        assert!(f.fire(start + chrono::Duration::minutes(7)));
+        assert!(!f.fire(start + chrono::Duration::minutes(8)));
+        assert_eq!(f.hits, 2);
     }
 
     #[test]
@@ -206,7 +252,7 @@ mod tests {
                 ..spec(FaultKind::Throttle)
             },
         );
-        assert!((0..20).all(|_| !never.fire()));
-        assert!((0..20).all(|_| always.fire()));
+        assert!((0..20).all(|_| !never.fire(Utc::now())));
+        assert!((0..20).all(|_| always.fire(Utc::now())));
     }
 }

@@ -604,7 +604,9 @@ async fn authorize_submit(
 
 fn issue_code(sim: &SimRef, user: &User, scopes: ScopeSet, flow: &AuthorizeFlow) -> Response {
     let code = format!("1.{}", random_token(48));
-    sim.st().codes.insert(
+    let mut st = sim.st();
+    st.remember_secret("authorization_code", &code);
+    st.codes.insert(
         code.clone(),
         AuthCode {
             client_id: sim.client_id.clone(),
@@ -618,6 +620,7 @@ fn issue_code(sim: &SimRef, user: &User, scopes: ScopeSet, flow: &AuthorizeFlow)
             redeemed: false,
         },
     );
+    drop(st);
     let session_state = uuid::Uuid::new_v4().to_string();
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = &flow.state {
@@ -755,7 +758,9 @@ async fn token(
                     return bad("invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
                 }
                 c.redeemed = true;
-                c.clone()
+                let grant = c.clone();
+                st.remember_secret("code_verifier", verifier);
+                grant
             };
             issue_tokens(
                 &sim,
@@ -964,6 +969,7 @@ fn issue_tokens(
     });
     {
         let mut st = sim.st();
+        st.remember_secret("access_token", &access);
         st.access_tokens.insert(
             access,
             AccessGrant {
@@ -975,6 +981,7 @@ fn issue_tokens(
         );
         if scopes.has_oidc("offline_access") {
             let rt = format!("1.A{}", random_token(120));
+            st.remember_secret("refresh_token", &rt);
             st.refresh_tokens.insert(
                 rt.clone(),
                 RefreshGrant {
@@ -990,7 +997,9 @@ fn issue_tokens(
         }
     }
     if scopes.has_oidc("openid") {
-        body["id_token"] = json!(id_token(sim, user, &scopes, nonce));
+        let token = id_token(sim, user, &scopes, nonce);
+        sim.st().remember_secret("id_token", &token);
+        body["id_token"] = json!(token);
     }
     let mut resp = axum::Json(body).into_response_ok();
     resp.headers_mut().insert(

@@ -105,6 +105,9 @@ pub struct Message {
     pub flag_status: String,
     pub headers: Vec<(String, String)>,
     pub attachments: Vec<Attachment>,
+    /// `PidTagDeleteAfterSubmit` (`Boolean 0x0E01`) was set: transport deletes the draft once it
+    /// is sent instead of filing it in Sent Items.
+    pub delete_after_submit: bool,
     /// The mailbox change sequence number of the last change.
     pub seq: u64,
 }
@@ -338,7 +341,18 @@ pub struct MessageInput {
     pub internet_message_id: Option<String>,
     pub attachments: Option<Vec<AttachmentInput>>,
     pub flag: Option<FlagInput>,
+    pub single_value_extended_properties: Option<Vec<ExtendedPropertyInput>>,
 }
+
+/// One `singleValueExtendedProperties` entry: `{"id": "Boolean 0x0E01", "value": "true"}`.
+#[derive(Debug, Deserialize)]
+pub struct ExtendedPropertyInput {
+    pub id: String,
+    pub value: String,
+}
+
+/// `PidTagDeleteAfterSubmit`, as Graph names a MAPI property by type and tag.
+const DELETE_AFTER_SUBMIT: &str = "Boolean 0x0E01";
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -422,6 +436,14 @@ impl Message {
             content: None,
         });
         let conversation: [u8; 16] = rand::random();
+        let delete_after_submit = input
+            .single_value_extended_properties
+            .unwrap_or_default()
+            .iter()
+            .any(|p| {
+                p.id.eq_ignore_ascii_case(DELETE_AFTER_SUBMIT)
+                    && p.value.eq_ignore_ascii_case("true")
+            });
         Ok(Message {
             id: new_item_id("AAMkAGI2"),
             immutable_id: new_item_id("AAkALgAAAAAAHYQDEapmEc2byACqAC-EWg0A"),
@@ -463,6 +485,7 @@ impl Message {
                 .map(|h| (h.name, h.value))
                 .collect(),
             attachments,
+            delete_after_submit,
             seq: 0,
         })
     }

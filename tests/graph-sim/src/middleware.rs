@@ -109,7 +109,9 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
         let mut latency_ms = 0u64;
         let mut failure: Option<GraphError> = None;
         let mut concurrency_limit: Option<usize> = None;
+        let mut foreign_origin: Option<String> = None;
         {
+            let now = sim.now();
             let mut st = sim.st();
             for f in st.faults.iter_mut() {
                 if !f.matches_request(&method, &path) {
@@ -120,11 +122,15 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
                         concurrency_limit = Some(f.spec.limit.unwrap_or(4));
                     }
                     kind => {
-                        if !f.fire() {
+                        if !f.fire(now) {
                             continue;
                         }
                         match kind {
                             FaultKind::Latency => latency_ms += f.spec.ms.unwrap_or(1000),
+                            FaultKind::ForeignLink => {
+                                fault_name = Some(format!("foreignLink:{}", f.id));
+                                foreign_origin = f.spec.origin.clone();
+                            }
                             FaultKind::Throttle if failure.is_none() => {
                                 fault_name = Some(format!("throttle:{}", f.id));
                                 let mut e = GraphError::new(
@@ -134,6 +140,22 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
                                 );
                                 e.retry_after = Some(f.spec.retry_after.unwrap_or(5));
                                 failure = Some(e);
+                            }
+                            FaultKind::Error if failure.is_none() => {
+                                fault_name = Some(format!("error:{}", f.id));
+                                let status = f
+                                    .spec
+                                    .status
+                                    .and_then(|s| StatusCode::from_u16(s).ok())
+                                    .unwrap_or(StatusCode::BAD_REQUEST);
+                                failure = Some(GraphError::new(
+                                    status,
+                                    f.spec.code.as_deref().unwrap_or("ErrorInvalidRequest"),
+                                    f.spec
+                                        .message
+                                        .clone()
+                                        .unwrap_or_else(|| "The request was refused.".into()),
+                                ));
                             }
                             FaultKind::Unavailable if failure.is_none() => {
                                 fault_name = Some(format!("unavailable:{}", f.id));
@@ -176,7 +198,11 @@ pub async fn outer(State(sim): State<SimRef>, mut req: Request, next: Next) -> R
         if let Some(e) = failure {
             break 'outcome e.into_response();
         }
-        next.run(req).await
+        let resp = next.run(req).await;
+        match foreign_origin {
+            Some(origin) => with_foreign_links(resp, &sim.base_url, &origin).await,
+            None => resp,
+        }
     };
     drop(_guard);
 
@@ -242,6 +268,31 @@ async fn finish_graph_error(resp: Response, request_id: &str, client_request_id:
         });
     }
     let mut parts = parts;
+    parts.headers.remove("content-length");
+    Response::from_parts(
+        parts,
+        Body::from(serde_json::to_vec(&v).unwrap_or_default()),
+    )
+}
+
+/// The `foreignLink` fault: the answer's `@odata.nextLink` / `@odata.deltaLink` moved from the
+/// simulator's origin to `origin` (same path and query), everything else unchanged.
+async fn with_foreign_links(resp: Response, base_url: &str, origin: &str) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    for key in ["@odata.nextLink", "@odata.deltaLink"] {
+        if let Some(link) = v.get(key).and_then(|l| l.as_str()) {
+            if let Some(rest) = link.strip_prefix(base_url) {
+                v[key] =
+                    serde_json::Value::String(format!("{}{rest}", origin.trim_end_matches('/')));
+            }
+        }
+    }
     parts.headers.remove("content-length");
     Response::from_parts(
         parts,

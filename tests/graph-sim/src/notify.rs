@@ -307,9 +307,10 @@ pub fn deliver(
         let (mut drop_it, mut duplicate, mut reorder, mut delay_ms, mut fail) =
             (false, false, false, 0u64, false);
         {
+            let now = sim.now();
             let mut st = sim.st();
             for f in st.faults.iter_mut() {
-                if !f.matches_notification(&url) || !f.fire() {
+                if !f.matches_notification(&url) || !f.fire(now) {
                     continue;
                 }
                 match f.spec.kind {

@@ -86,6 +86,14 @@ pub struct UploadSession {
     pub expires: DateTime<Utc>,
 }
 
+/// A credential the simulator issued (codes, tokens, upload URLs) or was handed (a subscription's
+/// `clientState`), kept so that a test run can check that none of them reached a log.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedSecret {
+    pub kind: &'static str,
+    pub value: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestLogEntry {
@@ -125,6 +133,8 @@ pub struct State {
     pub requests: Vec<RequestLogEntry>,
     pub request_seq: u64,
     pub deliveries: Vec<DeliveryLogEntry>,
+    /// Every credential issued or handed to the simulator, oldest first (`GET /_sim/issued-secrets`).
+    pub issued_secrets: Vec<IssuedSecret>,
     /// Changes waiting to be turned into notifications once the lock is released.
     pub outbox: Vec<Change>,
     /// Notification items waiting for their URL's batch window to close.
@@ -165,6 +175,7 @@ impl State {
             requests: Vec::new(),
             request_seq: 0,
             deliveries: Vec::new(),
+            issued_secrets: Vec::new(),
             outbox: Vec::new(),
             pending_notifications: HashMap::new(),
             notify_settings: Default::default(),
@@ -173,6 +184,16 @@ impl State {
             inflight: HashMap::new(),
             calendar: crate::graph::calendar::CalendarState::seeded(),
         }
+    }
+}
+
+impl State {
+    /// Records a credential for `GET /_sim/issued-secrets`.
+    pub fn remember_secret(&mut self, kind: &'static str, value: impl Into<String>) {
+        self.issued_secrets.push(IssuedSecret {
+            kind,
+            value: value.into(),
+        });
     }
 }
 

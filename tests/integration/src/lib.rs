@@ -29,10 +29,18 @@ pub struct Usage {
     pub time: Duration,
 }
 
+/// When the meter was last reset, and when each (service, operation) was first called since.
+#[derive(Debug, Default)]
+struct Firsts {
+    since: Option<Instant>,
+    calls: BTreeMap<(String, String), Instant>,
+}
+
 /// Counts and times AWS SDK operations. Clones share their tallies.
 #[derive(Debug, Clone, Default)]
 pub struct Meter {
     tallies: Arc<Mutex<BTreeMap<(String, String), Usage>>>,
+    firsts: Arc<Mutex<Firsts>>,
 }
 
 #[derive(Debug, Clone)]
@@ -70,6 +78,14 @@ impl Intercept for Meter {
             .load::<Metadata>()
             .map(|m| (m.service().to_owned(), m.name().to_owned()))
             .unwrap_or_else(|| ("unknown".into(), "unknown".into()));
+        let started = Instant::now() - elapsed;
+        self.firsts
+            .lock()
+            .expect("meter lock")
+            .calls
+            .entry((service.clone(), operation.clone()))
+            .and_modify(|first| *first = (*first).min(started))
+            .or_insert(started);
         let mut tallies = self.tallies.lock().expect("meter lock");
         let usage = tallies.entry((service, operation)).or_default();
         usage.calls += 1;
@@ -82,6 +98,23 @@ impl Meter {
     /// Forgets everything counted so far.
     pub fn reset(&self) {
         self.tallies.lock().expect("meter lock").clear();
+        *self.firsts.lock().expect("meter lock") = Firsts {
+            since: Some(Instant::now()),
+            calls: BTreeMap::new(),
+        };
+    }
+
+    /// How long after the last [`Meter::reset`] the first call of `operation` (e.g. "SendMessage")
+    /// of `service` started.
+    pub fn first_call(&self, service: &str, operation: &str) -> Option<Duration> {
+        let firsts = self.firsts.lock().expect("meter lock");
+        let since = firsts.since?;
+        firsts
+            .calls
+            .iter()
+            .filter(|((s, o), _)| s.eq_ignore_ascii_case(service) && o == operation)
+            .map(|(_, at)| at.saturating_duration_since(since))
+            .min()
     }
 
     /// (service, operation) -> usage.

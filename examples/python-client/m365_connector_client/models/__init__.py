@@ -84,7 +84,9 @@ from .recipient import Recipient
 from .reply_request import ReplyRequest
 from .reschedule_request import RescheduleRequest
 from .send_request import SendRequest
-from .sent import Sent
+from .send_status import SendStatus
+from .send_status_error import SendStatusError
+from .send_status_status import SendStatusStatus
 from .start_connection import StartConnection
 from .start_connection_prompt_type_1 import StartConnectionPromptType1
 from .start_connection_prompt_type_2_type_1 import StartConnectionPromptType2Type1
@@ -178,7 +180,9 @@ __all__ = (
     "ReplyRequest",
     "RescheduleRequest",
     "SendRequest",
-    "Sent",
+    "SendStatus",
+    "SendStatusError",
+    "SendStatusStatus",
     "StartConnection",
     "StartConnectionPromptType1",
     "StartConnectionPromptType2Type1",

@@ -23,7 +23,8 @@ class Connection:
         tenant_id (str): Microsoft Entra tenant id.
         email (str):
         display_name (str):
-        status (ConnectionStatus):
+        status (ConnectionStatus): `deleting`: `DELETE` was accepted and the purge job is removing what the connection
+            owns; it then disappears (404).
         capabilities (list[Capability]): What the connection may do now (granted scopes, less what the tenant's access
             policy withholds).
         scopes (list[str]): The permissions Microsoft granted.

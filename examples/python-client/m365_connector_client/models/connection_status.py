@@ -3,6 +3,7 @@ from enum import StrEnum
 
 class ConnectionStatus(StrEnum):
     ACTIVE = "active"
+    DELETING = "deleting"
     REAUTH_REQUIRED = "reauth_required"
     UNSUPPORTED_MAILBOX = "unsupported_mailbox"
 

@@ -36,6 +36,10 @@ class Message:
         is_read (bool):
         web_link (None | str):
         deleted (bool):
+        truncated (bool): The message was bounded when synced: `to`/`cc` hold at most 100 each (`to_count`/`cc_count`
+            give the true numbers) and long text is shortened.
+        to_count (int):
+        cc_count (int):
         body (ItemBody | None):
     """
 
@@ -54,6 +58,9 @@ class Message:
     is_read: bool
     web_link: None | str
     deleted: bool
+    truncated: bool
+    to_count: int
+    cc_count: int
     body: ItemBody | None
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,6 +114,12 @@ class Message:
 
         deleted = self.deleted
 
+        truncated = self.truncated
+
+        to_count = self.to_count
+
+        cc_count = self.cc_count
+
         body: dict[str, Any] | None
         if isinstance(self.body, ItemBody):
             body = self.body.to_dict()
@@ -132,6 +145,9 @@ class Message:
                 "is_read": is_read,
                 "web_link": web_link,
                 "deleted": deleted,
+                "truncated": truncated,
+                "to_count": to_count,
+                "cc_count": cc_count,
                 "body": body,
             }
         )
@@ -225,6 +241,12 @@ class Message:
 
         deleted = d.pop("deleted")
 
+        truncated = d.pop("truncated")
+
+        to_count = d.pop("to_count")
+
+        cc_count = d.pop("cc_count")
+
         def _parse_body(data: object) -> ItemBody | None:
             if data is None:
                 return data
@@ -256,6 +278,9 @@ class Message:
             is_read=is_read,
             web_link=web_link,
             deleted=deleted,
+            truncated=truncated,
+            to_count=to_count,
+            cc_count=cc_count,
             body=body,
         )
 

@@ -35,6 +35,10 @@ class MessageSummary:
         is_read (bool):
         web_link (None | str):
         deleted (bool): Graph reported it removed from the folder (deleted or moved away).
+        truncated (bool): The message was bounded when synced: `to`/`cc` hold at most 100 each (`to_count`/`cc_count`
+            give the true numbers) and long text is shortened.
+        to_count (int):
+        cc_count (int):
     """
 
     id: str
@@ -52,6 +56,9 @@ class MessageSummary:
     is_read: bool
     web_link: None | str
     deleted: bool
+    truncated: bool
+    to_count: int
+    cc_count: int
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.address import Address
@@ -103,6 +110,12 @@ class MessageSummary:
 
         deleted = self.deleted
 
+        truncated = self.truncated
+
+        to_count = self.to_count
+
+        cc_count = self.cc_count
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -122,6 +135,9 @@ class MessageSummary:
                 "is_read": is_read,
                 "web_link": web_link,
                 "deleted": deleted,
+                "truncated": truncated,
+                "to_count": to_count,
+                "cc_count": cc_count,
             }
         )
 
@@ -213,6 +229,12 @@ class MessageSummary:
 
         deleted = d.pop("deleted")
 
+        truncated = d.pop("truncated")
+
+        to_count = d.pop("to_count")
+
+        cc_count = d.pop("cc_count")
+
         message_summary = cls(
             id=id,
             folder=folder,
@@ -229,6 +251,9 @@ class MessageSummary:
             is_read=is_read,
             web_link=web_link,
             deleted=deleted,
+            truncated=truncated,
+            to_count=to_count,
+            cc_count=cc_count,
         )
 
         return message_summary

@@ -173,7 +173,6 @@ pub async fn reschedule(
     event_id: &GraphId,
     change: &Reschedule,
 ) -> Result<EventView, SchedulingError> {
-    let event_id = event_id.as_str();
     calendar_access(c, id).await?;
     let mut patch = serde_json::json!({});
     if let Some(subject) = &change.subject {
@@ -190,7 +189,7 @@ pub async fn reschedule(
         c.graph
             .update_event(&token, event_id, patch)
             .await
-            .map_err(|e| not_found_as_event(e, event_id))
+            .map_err(|e| not_found_as_event(e, event_id.as_str()))
     })
     .await?;
     let requested = updated.is_online_meeting == Some(true);
@@ -205,13 +204,12 @@ pub async fn cancel(
     event_id: &GraphId,
     comment: Option<&str>,
 ) -> Result<(), SchedulingError> {
-    let event_id = event_id.as_str();
     calendar_access(c, id).await?;
     with_access_token(c, id, |token| async move {
         c.graph
             .cancel_event(&token, event_id, comment)
             .await
-            .map_err(|e| not_found_as_event(e, event_id))
+            .map_err(|e| not_found_as_event(e, event_id.as_str()))
     })
     .await
 }

@@ -752,6 +752,13 @@ fn submit(st: &mut SimState, sub: Submission, now: DateTime<Utc>) {
             if finalise_for_send(&mut mbx.messages[idx], &sender, now).is_err() {
                 return;
             }
+            if mbx.messages[idx].delete_after_submit {
+                // PidTagDeleteAfterSubmit: sent, then deleted; no copy in Sent Items.
+                let sent = mbx.remove(idx);
+                st.outbox.push(removed(&user_id, &sent));
+                deliver_to_recipients(st, &sent, now);
+                return;
+            }
             let sent_folder = mbx.folder_id("sentitems");
             let new_idx = move_message(st, &user_id, idx, &sent_folder, now).expect("mailbox");
             let sent = st.mailboxes[&user_id].messages[new_idx].clone();
@@ -1114,6 +1121,8 @@ async fn create_upload_session(
         check_not_full(mbx)?;
         let idx = mbx.find(&id).ok_or_else(GraphError::not_found)?;
         let message_id = mbx.messages[idx].immutable_id.clone();
+        st.remember_secret("upload_session_token", &token);
+        st.remember_secret("upload_url", format!("{}/_upload/{token}", sim.base_url));
         st.upload_sessions.insert(
             token.clone(),
             UploadSession {

@@ -271,7 +271,12 @@ async fn create(
         needs_reauth: false,
     };
     let v = sub.to_json(&sim.base_url);
-    sim.st().subscriptions.push(sub);
+    let mut st = sim.st();
+    if let Some(state) = &sub.client_state {
+        st.remember_secret("client_state", state);
+    }
+    st.subscriptions.push(sub);
+    drop(st);
     Ok(json_status(StatusCode::CREATED, v))
 }
 

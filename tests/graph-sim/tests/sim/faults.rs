@@ -78,6 +78,46 @@ async fn unavailable_fault_returns_503_with_graph_error_body() {
 }
 
 #[tokio::test]
+async fn error_fault_refuses_matching_calls_with_its_status_and_code() {
+    let t = spawn_sim().await;
+    let alice = t.sign_in("alice@contoso.example").await;
+    t.control(
+        Method::POST,
+        "/faults",
+        Some(
+            json!({"kind": "error", "status": 400, "code": "ErrorInvalidRecipients",
+                    "message": "At least one recipient isn't valid.", "path": "/v1.0/me/messages/",
+                    "method": "POST"}),
+        ),
+    )
+    .await;
+    let r = t
+        .graph(
+            Method::POST,
+            "/me/messages/AAMkAGI2TG93AAA=/send",
+            &alice.access,
+        )
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "ErrorInvalidRecipients");
+    assert_eq!(e["error"]["message"], "At least one recipient isn't valid.");
+    let listed = t
+        .graph(Method::GET, "/me/messages", &alice.access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.status(),
+        200,
+        "other paths and methods are untouched"
+    );
+}
+
+#[tokio::test]
 async fn a_fifth_concurrent_request_for_one_mailbox_is_application_throttled() {
     let t = spawn_sim().await;
     let alice = t.sign_in("alice@contoso.example").await;
@@ -275,4 +315,83 @@ async fn slow_notifications_fault_delays_delivery() {
     deliver_inbound(&t, "slow").await;
     hook.hook.wait_for_items(1).await;
     assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+}
+
+#[tokio::test]
+async fn foreign_link_moves_the_next_paging_link_to_another_origin_once() {
+    let t = spawn_sim().await;
+    let alice = t.sign_in("alice@contoso.example").await;
+    for subject in ["one", "two"] {
+        t.control(
+            Method::POST,
+            "/mailboxes/alice@contoso.example/messages",
+            Some(json!({"from": "x@ext.example", "subject": subject})),
+        )
+        .await;
+    }
+    let refused = t
+        .control(
+            Method::POST,
+            "/faults",
+            Some(json!({"kind": "foreignLink"})),
+        )
+        .await;
+    assert_eq!(refused.status(), 400, "an origin is required");
+    let added = t
+        .control(
+            Method::POST,
+            "/faults",
+            Some(
+                json!({"kind": "foreignLink", "origin": "http://127.0.0.1:9",
+                        "path": "/v1.0/me/mailFolders/inbox/messages/delta", "count": 1}),
+            ),
+        )
+        .await;
+    assert_eq!(added.status(), 201);
+    let page = |link: String| {
+        let request = if link.starts_with("http") {
+            t.http.get(link).bearer_auth(&alice.access)
+        } else {
+            t.graph(Method::GET, &link, &alice.access)
+        };
+        async move {
+            let r = request
+                .header("Prefer", "odata.maxpagesize=1")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let first = page("/me/mailFolders/inbox/messages/delta".into()).await;
+    let next = first["@odata.nextLink"].as_str().unwrap();
+    assert!(
+        next.starts_with("http://127.0.0.1:9/v1.0/me/mailFolders/inbox/messages/delta?$skiptoken="),
+        "{next}"
+    );
+    assert_eq!(
+        first["value"].as_array().unwrap().len(),
+        1,
+        "the page itself is unchanged"
+    );
+
+    // Once only: the same link on the simulator's own origin goes on as usual.
+    let own = next.replacen("http://127.0.0.1:9", &t.base, 1);
+    let second = page(own).await;
+    assert!(second["@odata.deltaLink"]
+        .as_str()
+        .unwrap()
+        .starts_with(&t.base));
+    let log: Value = t
+        .control(
+            Method::GET,
+            "/requests?path=/v1.0/me/mailFolders/inbox/messages/delta",
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log["value"][0]["fault"], "foreignLink:fault-1");
 }

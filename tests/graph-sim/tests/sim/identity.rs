@@ -573,3 +573,78 @@ async fn mailbox_calls_without_exchange_online_fail_as_graph_does() {
     let e: Value = resp.json().await.unwrap();
     assert_eq!(e["error"]["code"], "MailboxNotEnabledForRESTAPI");
 }
+
+#[tokio::test]
+async fn every_credential_the_simulator_issued_or_was_given_is_listed_for_log_checks() {
+    let t = spawn_sim().await;
+    let (code, verifier) = t.get_code("alice@contoso.example", ALL_SCOPES, None).await;
+    let tokens: Value = t.redeem(&code, &verifier).await.json().await.unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let refreshed: Value = t
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+        ])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let draft: Value = t
+        .graph(Method::POST, "/me/messages", access)
+        .json(&serde_json::json!({"subject": "cv"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session: Value = t
+        .graph(
+            Method::POST,
+            &format!(
+                "/me/messages/{}/attachments/createUploadSession",
+                draft["id"].as_str().unwrap()
+            ),
+            access,
+        )
+        .json(&serde_json::json!({"AttachmentItem": {"attachmentType": "file", "name": "cv.pdf", "size": 4_000_000}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let listed: Value = t
+        .control(Method::GET, "/issued-secrets", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    let has = |kind: &str, value: &str| {
+        listed["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == kind && s["value"] == value)
+    };
+    assert!(has("client_secret", t.sim.client_secret()), "{listed}");
+    assert!(has("authorization_code", &code), "{listed}");
+    assert!(has("code_verifier", &verifier), "{listed}");
+    for response in [&tokens, &refreshed] {
+        assert!(has(
+            "access_token",
+            response["access_token"].as_str().unwrap()
+        ));
+        assert!(has(
+            "refresh_token",
+            response["refresh_token"].as_str().unwrap()
+        ));
+        assert!(has("id_token", response["id_token"].as_str().unwrap()));
+    }
+    let upload_url = session["uploadUrl"].as_str().unwrap();
+    assert!(has("upload_url", upload_url), "{listed}");
+    let token = upload_url.rsplit('/').next().unwrap();
+    assert!(has("upload_session_token", token), "{listed}");
+}

@@ -427,3 +427,46 @@ async fn a_draft_keeps_a_client_internet_message_id_and_sent_items_can_be_filter
     );
     assert!(attachment.get("contentBytes").is_none());
 }
+
+#[tokio::test]
+async fn an_inbound_message_with_thousands_of_recipients_and_a_huge_subject_is_delivered_as_sent() {
+    // The 500-recipient limit is Exchange Online's for sending; the To and Cc headers of mail
+    // from another system can name any number of addresses, and Graph returns them all.
+    let t = spawn_sim().await;
+    let alice = t.sign_in("alice@contoso.example").await;
+    let to: Vec<Value> = (0..5000)
+        .map(|i| json!({"address": format!("r{i}@crowd.example"), "name": format!("{i:04}{}", "n".repeat(196))}))
+        .collect();
+    let subject = "S".repeat(30 * 1024);
+    let r = t
+        .control(
+            Method::POST,
+            "/mailboxes/alice@contoso.example/messages",
+            Some(json!({"from": "x@ext.example", "subject": subject, "to": to, "cc": to[..10]})),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let page: Value = t
+        .graph(
+            Method::GET,
+            "/me/mailFolders/inbox/messages/delta?$select=subject,toRecipients,ccRecipients",
+            &alice.access,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let m = &page["value"][0];
+    assert_eq!(m["toRecipients"].as_array().unwrap().len(), 5000);
+    assert_eq!(m["ccRecipients"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        m["toRecipients"][4999]["emailAddress"]["name"]
+            .as_str()
+            .unwrap()
+            .len(),
+        200
+    );
+    assert_eq!(m["subject"].as_str().unwrap().len(), 30 * 1024);
+}

@@ -132,6 +132,42 @@ async fn a_sent_draft_stays_in_drafts_until_transport_submits_it() {
 }
 
 #[tokio::test]
+async fn a_draft_marked_delete_after_submit_is_delivered_and_then_deleted_not_filed() {
+    let t = spawn_sim().await;
+    let alice = t.sign_in(ALICE).await;
+    let d: Value = t
+        .graph(Method::POST, "/me/messages", &alice.access)
+        .header("Prefer", "IdType=\"ImmutableId\"")
+        .json(&json!({
+            "subject": "Unfiled",
+            "toRecipients": [{"emailAddress": {"address": BOB}}],
+            "singleValueExtendedProperties": [{"id": "Boolean 0x0E01", "value": "true"}],
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = d["id"].as_str().unwrap();
+
+    assert_eq!(send(&t, &alice.access, id).await.status(), 202);
+    assert_eq!(subjects(&t, ALICE, "drafts").await, ["Unfiled"]);
+    t.submitted().await;
+
+    assert_eq!(subjects(&t, BOB, "inbox").await, ["Unfiled"]);
+    assert!(subjects(&t, ALICE, "drafts").await.is_empty());
+    assert!(subjects(&t, ALICE, "sentitems").await.is_empty());
+    let gone = t
+        .graph(Method::GET, &format!("/me/messages/{id}"), &alice.access)
+        .header("Prefer", "IdType=\"ImmutableId\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
+}
+
+#[tokio::test]
 async fn the_mailbox_send_size_limit_is_35_mb_by_default_and_settable() {
     let t = spawn_sim().await;
     let alice = t.sign_in(ALICE).await;

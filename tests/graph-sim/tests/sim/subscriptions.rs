@@ -209,3 +209,35 @@ async fn lifecycle_events_reach_the_lifecycle_url_and_reauthorization_pauses_del
         .unwrap();
     assert_eq!(got.status(), 404);
 }
+
+#[tokio::test]
+async fn a_subscriptions_client_state_is_listed_among_the_secrets_for_log_checks() {
+    let t = spawn_sim().await;
+    let hook = spawn_hook().await;
+    let alice = t.sign_in("alice@contoso.example").await;
+    let created = subscribe(
+        &t,
+        &alice.access,
+        &hook.url,
+        None,
+        "me/mailFolders('Inbox')/messages",
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+
+    let listed: Value = t
+        .control(Method::GET, "/issued-secrets", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    assert!(
+        listed["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["kind"] == "client_state" && s["value"] == "secret-state"),
+        "{listed}"
+    );
+}

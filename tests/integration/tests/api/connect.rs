@@ -419,7 +419,7 @@ async fn bad_input_to_the_api_is_a_clear_4xx() {
 }
 
 #[tokio::test]
-async fn deleting_a_connection_forgets_everything_and_is_idempotent() {
+async fn deleting_a_connection_answers_202_then_forgets_everything_and_is_idempotent() {
     // Seeded mailboxes are shared by every suite on the shared table: take turns.
     let _turn = MAILBOXES.lock().await;
     let h = Harness::start().await;
@@ -428,13 +428,45 @@ async fn deleting_a_connection_forgets_everything_and_is_idempotent() {
         .await;
     let id = landing["connection_id"].clone();
     h.events().await;
+    // Not this test's subject: the first sync (its subscriptions could not be validated here).
+    h.sync_jobs().await;
+    let delete = || {
+        crate::helpers::call::connections(
+            &h.connector,
+            h.api("DELETE", &format!("/connections/{id}"), &[], None),
+        )
+    };
+    let get = || {
+        crate::helpers::call::connections(
+            &h.connector,
+            h.api("GET", &format!("/connections/{id}"), &[], None),
+        )
+    };
 
-    let response = crate::helpers::call::connections(
-        &h.connector,
-        h.api("DELETE", &format!("/connections/{id}"), &[], None),
-    )
-    .await;
-    assert_eq!(response.status(), 204);
+    let response = delete().await;
+    assert_eq!(response.status(), 202);
+    assert_eq!(body(response).await["status"], "deleting");
+    let response = get().await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(body(response).await["status"], "deleting");
+    assert_eq!(delete().await.status(), 202, "repeated while deleting");
+    let jobs = h.sync_jobs().await;
+    assert!(
+        !jobs.is_empty() && jobs.iter().all(|j| j["kind"] == "purge"),
+        "{jobs:?}"
+    );
+    for job in &jobs {
+        h.connector
+            .queue
+            .enqueue(
+                &serde_json::from_value(job.clone()).unwrap(),
+                &unique("again"),
+            )
+            .await
+            .unwrap();
+    }
+    crate::sync::run_worker(&h, std::time::Duration::from_millis(300)).await;
+
     let items = h
         .stack
         .aws
@@ -466,18 +498,15 @@ async fn deleting_a_connection_forgets_everything_and_is_idempotent() {
         1
     );
 
-    let again = crate::helpers::call::connections(
+    assert_eq!(get().await.status(), 404);
+    assert_eq!(delete().await.status(), 204, "gone (or never known): 204");
+    let unknown = ConnectionId::new_random();
+    let response = crate::helpers::call::connections(
         &h.connector,
-        h.api("DELETE", &format!("/connections/{id}"), &[], None),
+        h.api("DELETE", &format!("/connections/{unknown}"), &[], None),
     )
     .await;
-    assert_eq!(again.status(), 204);
-    let gone = crate::helpers::call::connections(
-        &h.connector,
-        h.api("GET", &format!("/connections/{id}"), &[], None),
-    )
-    .await;
-    assert_eq!(gone.status(), 404);
+    assert_eq!(response.status(), 204);
 }
 
 /// Makes the stored access token look expired so the next call must refresh.

@@ -41,7 +41,7 @@ fn event_files(function: &str) -> Vec<(String, String)> {
 }
 
 /// Functions fed by SQS or a schedule: their samples are checked by their own tests below.
-const NON_HTTP_FUNCTIONS: [&str; 2] = ["mail-sync", "subscription-renewal"];
+const NON_HTTP_FUNCTIONS: [&str; 3] = ["mail-sync", "send-worker", "subscription-renewal"];
 
 #[test]
 fn every_event_file_parses_as_an_http_api_request() {
@@ -228,6 +228,43 @@ async fn mail_sync_samples_are_sqs_batches_of_sync_jobs_and_a_bad_body_is_report
         .map(|f| f.item_identifier.clone())
         .collect();
     assert_eq!(failed, vec![event.records[0].message_id.clone().unwrap()]);
+}
+
+#[tokio::test]
+async fn send_worker_samples_are_send_jobs_a_bad_body_is_reported_failed_and_an_unknown_send_dropped(
+) {
+    use aws_lambda_events::event::sqs::SqsEvent;
+    let files = event_files("send-worker");
+    assert!(files.len() >= 2);
+    let stack = stack().await;
+    let connector = m365_connector::app::Connector::new(stack.config.clone(), &stack.aws);
+    let settings = m365_connector::sending::SendSettings::default();
+    for (name, body) in &files {
+        let event: SqsEvent =
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("send-worker/{name}: {e}"));
+        for record in &event.records {
+            let parsed = serde_json::from_str::<m365_connector::sending::SendJob>(
+                record.body.as_deref().unwrap(),
+            );
+            assert_eq!(parsed.is_ok(), !name.starts_with("bad-"), "{name}");
+        }
+        let response = send_worker::process(&connector, &settings, event.records.clone()).await;
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        if name.starts_with("bad-") {
+            assert_eq!(
+                failed,
+                vec![event.records[0].message_id.clone().unwrap()],
+                "{name}"
+            );
+        } else {
+            // No record of that send: nothing is sent and the job is not retried.
+            assert!(failed.is_empty(), "{name}");
+        }
+    }
 }
 
 #[test]

@@ -18,7 +18,6 @@ use m365_connector::store::Store;
 pub mod call {
     use lambda_http::{Body, Request, Response};
     use m365_connector::app::Connector;
-    use m365_connector::sending::SendSettings;
 
     pub async fn connections(c: &Connector, request: Request) -> Response<Body> {
         let route = super::route_key_of(&request);
@@ -30,13 +29,9 @@ pub mod call {
         super::checked_response(&route, ::oauth::handle(c, request).await)
     }
 
-    pub async fn send_mail(
-        c: &Connector,
-        settings: &SendSettings,
-        request: Request,
-    ) -> Response<Body> {
+    pub async fn send_mail(c: &Connector, request: Request) -> Response<Body> {
         let route = super::route_key_of(&request);
-        super::checked_response(&route, ::send_mail::handle(c, settings, request).await)
+        super::checked_response(&route, ::send_mail::handle(c, request).await)
     }
 
     pub async fn scheduling(c: &Connector, request: Request) -> Response<Body> {
@@ -143,7 +138,7 @@ pub fn connection_for(user: &AppUserId) -> Connection {
 pub static MAILBOXES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A connector wired to the local stack and an in-process Graph simulator, with its own event
-/// bus and sync queue so a test sees exactly the events and jobs it caused.
+/// bus, sync queue and send queue so a test sees exactly the events and jobs it caused.
 pub struct Harness {
     pub stack: Stack,
     pub sim: graph_sim::Simulator,
@@ -151,6 +146,8 @@ pub struct Harness {
     pub browser: reqwest::Client,
     events_queue: String,
     pub sync_queue: String,
+    /// Its send queue; a job not deleted comes back after 2 s (a dead worker's, say).
+    pub send_queue: String,
     /// The default browser's cookies for the connector (`name=value`), as set by start URLs.
     jar: std::sync::Mutex<Vec<String>>,
     /// The app user who started each sign-in (by state), so the app's claim can name them.
@@ -249,6 +246,21 @@ impl Harness {
             .queue_url
             .unwrap();
 
+        let send_queue = stack
+            .aws
+            .sqs
+            .create_queue()
+            .queue_name(unique("sends"))
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+                "2",
+            )
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+
         let mut config = stack.config.clone();
         config.ms_app_secret_id = ms_app_secret_id;
         config.identity_authority =
@@ -258,6 +270,7 @@ impl Harness {
         config.allowed_return_origins = vec![url::Url::parse(RETURN_URL).unwrap().origin()];
         config.event_bus_name = bus;
         config.sync_queue_url = sync_queue.clone();
+        config.send_queue_url = Some(send_queue.clone());
         let clients = match meter {
             Some(meter) => {
                 integration_tests::metered_clients(&aws_config::load_from_env().await, meter)
@@ -276,6 +289,7 @@ impl Harness {
             browser,
             events_queue,
             sync_queue,
+            send_queue,
             jar: Default::default(),
             started: Default::default(),
         };
@@ -309,6 +323,87 @@ impl Harness {
         events
     }
 
+    /// Runs the send worker over the harness's send queue as the SQS event source mapping does
+    /// (receive, invoke, delete what is not reported failed; a reported job comes back after the
+    /// visibility timeout the worker set, a crashed one after the queue's 2 s) until no job is left;
+    /// how long it worked.
+    pub async fn run_send_jobs(
+        &self,
+        settings: &m365_connector::sending::SendSettings,
+    ) -> std::time::Duration {
+        let h = self;
+        let sqs = &h.stack.aws.sqs;
+        let started = std::time::Instant::now();
+        loop {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(240),
+                "send jobs still queued"
+            );
+            let received = sqs
+                .receive_message()
+                .queue_url(&h.send_queue)
+                .max_number_of_messages(10)
+                .wait_time_seconds(1)
+                .send()
+                .await
+                .unwrap()
+                .messages
+                .unwrap_or_default();
+            if received.is_empty() {
+                if h.queued_send_jobs().await == 0 {
+                    return started.elapsed();
+                }
+                continue;
+            }
+            let records = received
+                .iter()
+                .map(|m| {
+                    let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+                    record.message_id = m.message_id.clone();
+                    record.receipt_handle = m.receipt_handle.clone();
+                    record.body = m.body.clone();
+                    record
+                })
+                .collect();
+            let response = send_worker::process(&h.connector, settings, records).await;
+            let failed: Vec<String> = response
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect();
+            for m in &received {
+                if !failed.contains(m.message_id.as_ref().unwrap()) {
+                    sqs.delete_message()
+                        .queue_url(&h.send_queue)
+                        .receipt_handle(m.receipt_handle.clone().unwrap())
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+    }
+
+    /// Jobs on the send queue, visible or not.
+    pub async fn queued_send_jobs(&self) -> usize {
+        let h = self;
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        let attrs = h
+            .stack
+            .aws
+            .sqs
+            .get_queue_attributes()
+            .queue_url(&h.send_queue)
+            .attribute_names(A::ApproximateNumberOfMessages)
+            .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap_or_default();
+        attrs.values().filter_map(|v| v.parse::<usize>().ok()).sum()
+    }
+
     /// Every sync job enqueued so far (drains the queue).
     pub async fn sync_jobs(&self) -> Vec<serde_json::Value> {
         drain(&self.stack, &self.sync_queue).await
@@ -333,6 +428,18 @@ impl Harness {
             response.status()
         );
         response.json().await.unwrap_or(serde_json::Value::Null)
+    }
+
+    /// How many Graph subscriptions the simulator holds for the mailbox `address`.
+    pub async fn sim_subscriptions_of(&self, address: &str) -> usize {
+        let user = graph_sim::directory::user(address).unwrap().id;
+        self.control(reqwest::Method::GET, "/_sim/subscriptions", None)
+            .await["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["userId"] == user)
+            .count()
     }
 
     /// Identity and Graph requests the simulator has seen on paths starting with `prefix`.

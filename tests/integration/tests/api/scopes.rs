@@ -28,7 +28,8 @@ impl Function {
     ];
 }
 
-/// Every app-facing route and the scope it needs (README, "API keys and scopes").
+/// Every app-facing route and the scope it needs (README, "API keys and scopes"); `a|b`: either
+/// admits it.
 pub(crate) const ROUTES: &[(Function, &str, &str, &str)] = &[
     (
         Function::Connections,
@@ -96,6 +97,12 @@ pub(crate) const ROUTES: &[(Function, &str, &str, &str)] = &[
         "POST",
         "/connections/{id}/messages/{message_id}/reply",
         "mail:send",
+    ),
+    (
+        Function::SendMail,
+        "GET",
+        "/connections/{id}/sends/{key}",
+        "mail:send|mail:read",
     ),
     (
         Function::SendMail,
@@ -179,10 +186,7 @@ async fn call(
 ) -> lambda_http::Response<lambda_http::Body> {
     match function {
         Function::Connections => crate::helpers::call::connections(&h.connector, request).await,
-        Function::SendMail => {
-            let settings = m365_connector::sending::SendSettings::default();
-            crate::helpers::call::send_mail(&h.connector, &settings, request).await
-        }
+        Function::SendMail => crate::helpers::call::send_mail(&h.connector, request).await,
         Function::Scheduling => crate::helpers::call::scheduling(&h.connector, request).await,
     }
 }
@@ -208,6 +212,7 @@ fn concrete(template: &str, connection: &str) -> String {
         .replace("{id}", connection)
         .replace("{message_id}", "AAMkAGI2TG93AAA=")
         .replace("{event_id}", "AAMkAGI2TG94AAA=")
+        .replace("{key}", "order-42")
         // A tenant nobody uses: reading its policy is harmless, and no body is ever sent.
         .replace("{tenant}", "00000000-0000-4000-8000-00000000c0de")
 }
@@ -248,25 +253,44 @@ fn the_scope_table_covers_every_route_of_the_api_key_functions() {
         template_routes(),
         "a route of template.yaml is missing here (add it with its scope) or gone from there"
     );
-    for (_, method, path, scope) in ROUTES {
-        assert!(scope.parse::<Scope>().is_ok(), "{method} {path}: {scope}");
+    for (_, method, path, scopes) in ROUTES {
+        for scope in scopes.split('|') {
+            assert!(scope.parse::<Scope>().is_ok(), "{method} {path}: {scope}");
+        }
     }
 }
 
 #[tokio::test]
 async fn each_route_refuses_a_key_without_its_scope_and_admits_a_key_with_only_that_scope() {
     let run = unique("run");
-    let without = |s: &str| format!("{run}-without-{s}");
+    // Keys without a route's scopes (all of them, for a route that takes either of two) and
+    // keys with only one scope.
+    let without = |scopes: &str| format!("{run}-without-{scopes}");
     let only = |s: &str| format!("{run}-only-{s}");
     let mut entries = Vec::new();
-    for scope in all_scopes() {
-        let others: Vec<&str> = all_scopes().into_iter().filter(|s| *s != scope).collect();
+    let mut scope_sets: Vec<&str> = all_scopes();
+    scope_sets.extend(
+        ROUTES
+            .iter()
+            .map(|(_, _, _, s)| *s)
+            .filter(|s| s.contains('|')),
+    );
+    scope_sets.sort_unstable();
+    scope_sets.dedup();
+    for scopes in scope_sets {
+        let lacking: Vec<&str> = scopes.split('|').collect();
+        let others: Vec<&str> = all_scopes()
+            .into_iter()
+            .filter(|s| !lacking.contains(s))
+            .collect();
         entries.push(entry(
-            &format!("without-{scope}"),
-            &without(scope),
+            &format!("without-{scopes}"),
+            &without(scopes),
             &others,
             None,
         ));
+    }
+    for scope in all_scopes() {
         entries.push(entry(
             &format!("only-{scope}"),
             &only(scope),
@@ -278,28 +302,31 @@ async fn each_route_refuses_a_key_without_its_scope_and_admits_a_key_with_only_t
     // An unknown connection: a key that gets past the edge meets the handler's own answers.
     let connection = uuid::Uuid::new_v4().to_string();
 
-    for (function, method, template, scope) in ROUTES {
+    for (function, method, template, scopes) in ROUTES {
         let path = concrete(template, &connection);
         let route = format!("{method} {template}");
+        let first = scopes.split('|').next().unwrap();
 
         let (status, problem) =
-            request(&h, *function, &without(scope), method, &path, &[], None).await;
-        assert_eq!(status, 403, "{route} without {scope}: {problem}");
+            request(&h, *function, &without(scopes), method, &path, &[], None).await;
+        assert_eq!(status, 403, "{route} without {scopes}: {problem}");
         assert_eq!(
             problem["type"], "urn:m365-connector:problem:missing-scope",
             "{route}"
         );
-        assert_eq!(problem["required_scope"], *scope, "{route}");
-        assert!(
-            problem["detail"].as_str().unwrap().contains(scope),
-            "{route}: the detail names {scope}: {problem}"
-        );
-
-        let (status, answer) = request(&h, *function, &only(scope), method, &path, &[], None).await;
-        assert!(
-            status != 401 && status != 403,
-            "{route} with only {scope} is past the edge: {status} {answer}"
-        );
+        assert_eq!(problem["required_scope"], first, "{route}");
+        for scope in scopes.split('|') {
+            assert!(
+                problem["detail"].as_str().unwrap().contains(scope),
+                "{route}: the detail names {scope}: {problem}"
+            );
+            let (status, answer) =
+                request(&h, *function, &only(scope), method, &path, &[], None).await;
+            assert!(
+                status != 401 && status != 403,
+                "{route} with only {scope} is past the edge: {status} {answer}"
+            );
+        }
     }
 }
 

@@ -172,14 +172,15 @@ pub async fn receive(h: &Harness) -> Vec<aws_lambda_events::event::sqs::SqsMessa
         .collect()
 }
 
-async fn in_flight(h: &Harness) -> usize {
+/// Messages in a queue of the test's, visible or in flight.
+pub async fn queue_depth(h: &Harness, url: &str) -> usize {
     use aws_sdk_sqs::types::QueueAttributeName as A;
     let attrs = h
         .stack
         .aws
         .sqs
         .get_queue_attributes()
-        .queue_url(&h.sync_queue)
+        .queue_url(url)
         .attribute_names(A::ApproximateNumberOfMessages)
         .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
         .send()
@@ -209,7 +210,7 @@ pub async fn run_worker(h: &Harness, quiet: Duration) -> (usize, usize) {
     loop {
         let records = receive(h).await;
         if records.is_empty() {
-            if in_flight(h).await == 0 && idle_since.elapsed() >= quiet {
+            if queue_depth(h, &h.sync_queue).await == 0 && idle_since.elapsed() >= quiet {
                 return (ran, failed);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -563,7 +564,7 @@ async fn an_access_token_graph_revokes_early_is_refreshed_once_and_the_job_compl
 
 /// The worker for the end-to-end test: runs until `done` is set and the queue has been quiet
 /// for `quiet`.
-async fn work_until(h: &Harness, done: &std::sync::atomic::AtomicBool, quiet: Duration) {
+pub async fn work_until(h: &Harness, done: &std::sync::atomic::AtomicBool, quiet: Duration) {
     while !done.load(std::sync::atomic::Ordering::SeqCst) {
         run_worker(h, Duration::from_millis(200)).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -833,7 +834,7 @@ async fn subscriptions_are_created_for_the_longest_lifetime_graph_allows_and_ove
         .graph
         .renew_subscription(
             &token,
-            subs[0]["id"].as_str().unwrap(),
+            &m365_connector::graph::graph_id(subs[0]["id"].as_str().unwrap()).unwrap(),
             chrono::Utc::now() + chrono::Duration::minutes(10_081),
         )
         .await;

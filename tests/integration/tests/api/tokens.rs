@@ -165,13 +165,11 @@ async fn a_send_after_graph_revoked_the_token_refreshes_once_and_delivers_exactl
         "idempotency-key",
         crate::helpers::unique("revoked-send").parse().unwrap(),
     );
-    let response = crate::helpers::call::send_mail(
-        &h.connector,
-        &m365_connector::sending::SendSettings::default(),
-        request,
-    )
-    .await;
+    let response = crate::helpers::call::send_mail(&h.connector, request).await;
     assert_eq!(response.status(), 202, "{:?}", body(response).await);
+    // The send worker meets the revoked token.
+    h.run_send_jobs(&m365_connector::sending::SendSettings::default())
+        .await;
     assert_eq!(
         h.sim_requests("/organizations/oauth2/v2.0/token")
             .await

@@ -10,8 +10,9 @@ use m365_connector::store::{client_state_hash, SubscriptionRecord};
 use serde_json::{json, Value};
 
 use crate::helpers::{unique, Harness};
+use integration_tests::Meter;
 
-const NOTIFICATIONS: &str = "/webhooks/graph/notifications";
+pub(crate) const NOTIFICATIONS: &str = "/webhooks/graph/notifications";
 const LIFECYCLE: &str = "/webhooks/graph/lifecycle";
 
 /// An API Gateway HTTP API (payload 2.0) POST, parsed the way the Lambda runtime parses it.
@@ -78,7 +79,11 @@ fn batch(items: &[Value]) -> String {
     json!({ "value": items }).to_string()
 }
 
-async fn post(h: &Harness, path: &str, body: &str) -> lambda_http::Response<lambda_http::Body> {
+pub(crate) async fn post(
+    h: &Harness,
+    path: &str,
+    body: &str,
+) -> lambda_http::Response<lambda_http::Body> {
     crate::helpers::call::graph_webhook(&h.connector, webhook_request(path, "", Some(body))).await
 }
 
@@ -148,6 +153,52 @@ async fn forged_notifications_enqueue_nothing_and_still_get_202() {
     assert_eq!(response.status(), 202);
     assert!(response.body().is_empty());
     assert!(queued(&h).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_batch_with_forged_items_emits_the_forged_item_metric_without_their_secrets() {
+    let h = Harness::start().await;
+    let tenant = uuid::Uuid::new_v4().to_string();
+    let connection = ConnectionId::new_random();
+    let sub = subscribe(&h, &connection, &tenant, "the-real-state").await;
+    let body = batch(&[
+        change(&sub, "the-real-state", &tenant, "m1"),
+        change(&sub, "a-guessed-state", &tenant, "m2"),
+        change(
+            &uuid::Uuid::new_v4().to_string(),
+            "another-guess",
+            &tenant,
+            "m3",
+        ),
+    ]);
+
+    let (response, lines) = m365_connector::metrics::capture(post(&h, NOTIFICATIONS, &body)).await;
+
+    assert_eq!(response.status(), 202);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line: Value = serde_json::from_str(&lines[0]).unwrap();
+    let directive = &line["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], "M365Connector");
+    assert_eq!(directive["Dimensions"], json!([["Stack"]]));
+    let names: Vec<&str> = directive["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["Name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["NotificationItems", "ForgedNotificationItems"]);
+    assert_eq!(line["NotificationItems"], 3);
+    assert_eq!(line["ForgedNotificationItems"], 2);
+    assert_eq!(line["level"], "WARN");
+    for secret in [
+        "the-real-state",
+        "a-guessed-state",
+        "another-guess",
+        sub.as_str(),
+        &tenant,
+    ] {
+        assert!(!lines[0].contains(secret), "{secret} in {}", lines[0]);
+    }
 }
 
 #[tokio::test]
@@ -374,4 +425,123 @@ async fn a_failed_enqueue_is_a_503_so_that_graph_retries() {
     assert_eq!(response.status(), 503);
     let raw = String::from_utf8(response.body().as_ref().to_vec()).unwrap();
     assert!(!raw.contains("does-not-exist"), "{raw}");
+}
+
+/// The largest body the webhook takes: 1 MiB.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// What an attacker posts: as many minimal items of `tenant` as fit in 1 MB, the n-th naming
+/// subscription `id(n)`, with `genuine` (if any) in the middle. Returns the body and its number
+/// of items.
+pub(crate) fn forged_flood(
+    id: impl Fn(usize) -> String,
+    tenant: &str,
+    genuine: Option<&Value>,
+) -> (String, usize) {
+    let genuine = genuine.map(Value::to_string).unwrap_or_default();
+    let mut items: Vec<String> = Vec::new();
+    let mut size = "{\"value\":[]}".len() + genuine.len() + 1;
+    for n in 0.. {
+        let item = format!(
+            r#"{{"subscriptionId":"{}","clientState":"x","tenantId":"{tenant}","changeType":"u"}}"#,
+            id(n)
+        );
+        if size + item.len() + 1 > MAX_BODY {
+            break;
+        }
+        size += item.len() + 1;
+        items.push(item);
+    }
+    if !genuine.is_empty() {
+        items.insert(items.len() / 2, genuine);
+    }
+    let count = items.len();
+    (format!("{{\"value\":[{}]}}", items.join(",")), count)
+}
+
+/// Calls counted by `meter` to `service` (as the SDK spells it, in any case), of `operation` or
+/// of every operation.
+pub(crate) fn aws_calls(meter: &Meter, service: &str, operation: Option<&str>) -> u32 {
+    meter
+        .snapshot()
+        .iter()
+        .filter(|((s, op), _)| {
+            s.eq_ignore_ascii_case(service) && operation.is_none_or(|wanted| op == wanted)
+        })
+        .map(|(_, usage)| usage.calls)
+        .sum()
+}
+
+/// Calls of one DynamoDB operation counted by `meter`.
+pub(crate) fn dynamodb_calls(meter: &Meter, operation: &str) -> u32 {
+    aws_calls(meter, "dynamodb", Some(operation))
+}
+
+#[tokio::test]
+async fn a_forged_megabyte_of_ids_that_are_not_graph_subscription_ids_costs_no_dynamodb_call() {
+    let meter = Meter::default();
+    let h = Harness::start_metered(&meter).await;
+    // The body of the issue: ~14,000 items, each with its own short id.
+    let (body, items) = forged_flood(|n| format!("{n:x}"), "t", None);
+    assert!(items > 13_500, "{items} items");
+    meter.reset();
+
+    let response = post(&h, NOTIFICATIONS, &body).await;
+
+    assert_eq!(response.status(), 202);
+    assert_eq!(
+        aws_calls(&meter, "dynamodb", None),
+        0,
+        "{:?}",
+        meter.snapshot()
+    );
+    assert_eq!(aws_calls(&meter, "sqs", None), 0);
+}
+
+#[tokio::test]
+async fn a_forged_megabyte_of_guid_shaped_ids_costs_at_most_ten_batch_gets() {
+    let meter = Meter::default();
+    let h = Harness::start_metered(&meter).await;
+    // Every field that is checked before the lookup is shaped as Graph's.
+    let tenant = uuid::Uuid::new_v4().to_string();
+    let (body, items) = forged_flood(|_| uuid::Uuid::new_v4().to_string(), &tenant, None);
+    assert!(items > 6_000, "{items} items");
+    meter.reset();
+
+    let response = post(&h, NOTIFICATIONS, &body).await;
+
+    assert_eq!(response.status(), 202);
+    // At most 1,000 distinct subscription ids are looked up per POST: 10 BatchGetItem of 100.
+    let calls = dynamodb_calls(&meter, "BatchGetItem");
+    assert!(calls <= 10, "{calls} BatchGetItem calls");
+    assert_eq!(aws_calls(&meter, "dynamodb", None), calls);
+    assert_eq!(aws_calls(&meter, "sqs", None), 0);
+}
+
+#[tokio::test]
+async fn a_genuine_notification_inside_a_forged_flood_is_still_processed_for_one_lookup() {
+    let meter = Meter::default();
+    let h = Harness::start_metered(&meter).await;
+    let tenant = uuid::Uuid::new_v4().to_string();
+    let connection = ConnectionId::new_random();
+    let sub = subscribe(&h, &connection, &tenant, "the-real-state").await;
+    let genuine = change(&sub, "the-real-state", &tenant, "m1");
+    let (body, items) = forged_flood(|n| format!("forged-{n}"), &tenant, Some(&genuine));
+    assert!(items > 8_000, "{items} items");
+    meter.reset();
+
+    for path in [NOTIFICATIONS, LIFECYCLE] {
+        assert_eq!(post(&h, path, &body).await.status(), 202, "{path}");
+    }
+
+    // One BatchGetItem per POST: the forged ids never reach DynamoDB.
+    assert_eq!(dynamodb_calls(&meter, "BatchGetItem"), 2);
+    let jobs = queued(&h).await;
+    assert_eq!(
+        jobs,
+        vec![(
+            connection.to_string(),
+            json!({"kind": "catch_up", "connection_id": connection.to_string()})
+        )]
+    );
 }

@@ -401,6 +401,67 @@ impl Dev {
         created["internetMessageId"].as_str().unwrap().to_owned()
     }
 
+    /// `POST` of a send or reply as the app makes it: the status, the `Location` of the send's
+    /// status resource, the body, and how long the answer took.
+    async fn post_send(
+        &self,
+        path: &str,
+        body: Value,
+        key: &str,
+    ) -> (u16, String, Value, Duration) {
+        let started = Instant::now();
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            location,
+            serde_json::from_str(&text).unwrap_or(Value::Null),
+            took,
+        )
+    }
+
+    /// Polls a send's status resource (its `Location`) until the send worker finished it; the
+    /// final status, which must be `sent`.
+    async fn until_sent(&self, location: &str) -> Value {
+        let started = Instant::now();
+        loop {
+            let response = self
+                .http
+                .get(location)
+                .bearer_auth(&self.key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{location}");
+            let status: Value = response.json().await.unwrap();
+            match status["status"].as_str() {
+                Some("sent") => return status,
+                Some("queued" | "sending") => {}
+                _ => panic!("{location}: {status}"),
+            }
+            assert!(
+                started.elapsed() < VISIBLE_WITHIN,
+                "{location} not sent after {VISIBLE_WITHIN:?}: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Waits (polling) until the simulated Exchange has submitted every send it accepted: it
     /// sends asynchronously, after answering 202.
     async fn submitted(&self) {
@@ -840,7 +901,7 @@ async fn the_deployed_system_end_to_end() {
         .await;
     println!("lifecycle events handled; sync continues");
 
-    // ---- a job that keeps failing ends in the dead-letter queue; nothing else is lost
+    // ---- Graph trouble far longer than five receives dead-letters nothing; nothing is lost
     let dlq_before = dev.queue_depth("SyncDeadLetterQueue").await.0;
     let fault = dev
         .sim(
@@ -849,83 +910,113 @@ async fn the_deployed_system_end_to_end() {
             Some(json!({"kind": "unavailable", "retryAfter": 1, "path": "/v1.0/me/mailFolders"})),
         )
         .await;
-    let doomed = dev
-        .deliver(ALICE, "doomed@external.example", "during the outage")
+    let fault_id = fault["id"].as_str().unwrap().to_owned();
+    let during = dev
+        .deliver(ALICE, "outage@external.example", "during the outage")
         .await;
     let outage = Instant::now();
+    // Each run of the job meets 4 refusals (3 short waits in place): 40 are ten runs, twice
+    // `maxReceiveCount`, which is where the job used to be dead-lettered.
+    let refused = || async {
+        dev.sim(reqwest::Method::GET, "/_sim/faults", None).await["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["id"] == fault_id.as_str())
+            .map(|f| f["hits"].as_u64().unwrap())
+            .unwrap_or(0)
+    };
     eventually(
-        "the failing catch-up reaches the DLQ",
+        "the outage outlasts ten runs of the job",
         Duration::from_secs(240),
-        || async { dev.queue_depth("SyncDeadLetterQueue").await.0 > dlq_before },
-    )
-    .await;
-    println!(
-        "FIGURE a job failing on every receive reached the DLQ after {:.1}s (maxReceiveCount 5)",
-        outage.elapsed().as_secs_f64()
-    );
-    dev.sim(
-        reqwest::Method::DELETE,
-        &format!("/_sim/faults/{}", fault["id"].as_str().unwrap()),
-        None,
+        || async { refused().await >= 40 },
     )
     .await;
     assert_eq!(
         dev.queue_depth("SyncDeadLetterQueue").await.0,
-        dlq_before + 1,
-        "only that job"
+        dlq_before,
+        "an outage dead-letters nothing"
     );
+    let refusals = refused().await;
+    let lasted = outage.elapsed();
+    dev.sim(
+        reqwest::Method::DELETE,
+        &format!("/_sim/faults/{fault_id}"),
+        None,
+    )
+    .await;
+    let back = Instant::now();
     let after_outage = dev
         .deliver(ALICE, "later@external.example", "after the outage")
         .await;
-    dev.await_visible(&alice, "inbox", &HashSet::from([doomed, after_outage]))
+    dev.await_visible(&alice, "inbox", &HashSet::from([during, after_outage]))
         .await;
-    println!("the dead-lettered job's message arrived with the next sync: nothing lost");
+    println!(
+        "FIGURE a {:.1}s Graph outage ({refusals} calls refused with 503): 0 jobs dead-lettered; its mail visible {:.1}s after Graph came back",
+        lasted.as_secs_f64(),
+        back.elapsed().as_secs_f64()
+    );
+    assert_eq!(dev.queue_depth("SyncDeadLetterQueue").await.0, dlq_before);
 
-    // ---- send, with and without an upload, and reply
-    let (status, sent) = dev
-        .api(
-            reqwest::Method::POST,
+    // ---- send, with and without an upload, and reply: each answered 202 with its status
+    // resource at once, and sent by the send worker behind the send queue's event source mapping
+    let (status, location, accepted, _) = dev
+        .post_send(
             &format!("/connections/{alice}/messages"),
-            Some(json!({
+            json!({
                 "to": [{"address": BOB}],
                 "subject": "Interview next week",
                 "body": {"content_type": "text", "content": "Hi Bob, are you free?"}
-            })),
-            &[("idempotency-key", "e2e-send-1")],
+            }),
+            "e2e-send-1",
         )
         .await;
-    assert_eq!(status, 202, "{sent}");
-    let size = 3 * 1024 * 1024 + 512 * 1024;
-    let (status, upload) = dev
-        .api(
-            reqwest::Method::POST,
-            &format!("/connections/{alice}/uploads"),
-            Some(json!({"name": "cv.pdf", "content_type": "application/pdf", "size": size})),
-            &[],
-        )
-        .await;
-    assert_eq!(status, 201, "{upload}");
-    let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
-    let mut put = dev.http.put(upload["upload_url"].as_str().unwrap());
-    for (k, v) in upload["upload_headers"].as_object().unwrap() {
-        put = put.header(k.as_str(), v.as_str().unwrap());
-    }
-    let put = put.body(bytes.clone()).send().await.unwrap();
-    assert!(put.status().is_success(), "upload PUT: {}", put.status());
-    let (status, with_cv) = dev
-        .api(
-            reqwest::Method::POST,
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["key"], "e2e-send-1");
+    assert!(
+        location.starts_with(&format!("{}/connections/{alice}/sends/", dev.base)),
+        "{location}"
+    );
+    let sent = dev.until_sent(&location).await;
+    assert_eq!(sent["internet_message_id"], accepted["internet_message_id"]);
+    let upload = |name: &'static str, size: usize| {
+        let dev = &dev;
+        let alice = alice.clone();
+        async move {
+            let (status, upload) = dev
+                .api(
+                    reqwest::Method::POST,
+                    &format!("/connections/{alice}/uploads"),
+                    Some(json!({"name": name, "content_type": "application/pdf", "size": size})),
+                    &[],
+                )
+                .await;
+            assert_eq!(status, 201, "{upload}");
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let mut put = dev.http.put(upload["upload_url"].as_str().unwrap());
+            for (k, v) in upload["upload_headers"].as_object().unwrap() {
+                put = put.header(k.as_str(), v.as_str().unwrap());
+            }
+            let put = put.body(bytes.clone()).send().await.unwrap();
+            assert!(put.status().is_success(), "upload PUT: {}", put.status());
+            (upload["upload_id"].as_str().unwrap().to_owned(), bytes)
+        }
+    };
+    let (cv_id, bytes) = upload("cv.pdf", 3 * 1024 * 1024 + 512 * 1024).await;
+    let (status, location, with_cv, _) = dev
+        .post_send(
             &format!("/connections/{alice}/messages"),
-            Some(json!({
+            json!({
                 "to": [{"address": BOB}],
                 "subject": "The candidate's CV",
                 "body": {"content_type": "html", "content": "<p>Attached.</p>"},
-                "attachments": [{"upload_id": upload["upload_id"]}]
-            })),
-            &[("idempotency-key", "e2e-send-2")],
+                "attachments": [{"upload_id": cv_id}]
+            }),
+            "e2e-send-2",
         )
         .await;
     assert_eq!(status, 202, "{with_cv}");
+    dev.until_sent(&location).await;
     // Exchange (and the simulator) submits after answering 202: wait for it by polling.
     dev.submitted().await;
     let bob_inbox_sim = dev
@@ -946,11 +1037,11 @@ async fn the_deployed_system_end_to_end() {
     };
     by_subject("Interview next week");
     let cv = by_subject("The candidate's CV");
-    let sha = {
+    let sha = |bytes: &[u8]| {
         use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(&bytes))
+        hex::encode(sha2::Sha256::digest(bytes))
     };
-    assert_eq!(cv["attachments"][0]["sha256"], sha.as_str());
+    assert_eq!(cv["attachments"][0]["sha256"], sha(&bytes).as_str());
     // Bob replies to the synced copy of Alice's message.
     let interview_imid = sent["internet_message_id"].as_str().unwrap().to_owned();
     dev.await_visible(&bob, "inbox", &HashSet::from([interview_imid.clone()]))
@@ -961,18 +1052,18 @@ async fn the_deployed_system_end_to_end() {
         .into_iter()
         .find(|m| m["internet_message_id"] == interview_imid.as_str())
         .unwrap();
-    let (status, reply) = dev
-        .api(
-            reqwest::Method::POST,
+    let (status, location, reply, _) = dev
+        .post_send(
             &format!(
                 "/connections/{bob}/messages/{}/reply",
                 synced["id"].as_str().unwrap()
             ),
-            Some(json!({"reply_all": false, "body": {"content_type": "text", "content": "Yes, Tuesday works."}})),
-            &[("idempotency-key", "e2e-reply-1")],
+            json!({"reply_all": false, "body": {"content_type": "text", "content": "Yes, Tuesday works."}}),
+            "e2e-reply-1",
         )
         .await;
     assert_eq!(status, 202, "{reply}");
+    let reply = dev.until_sent(&location).await;
     dev.submitted().await;
     let alice_inbox_sim = dev
         .sim(
@@ -990,6 +1081,36 @@ async fn the_deployed_system_end_to_end() {
         .clone();
     assert_eq!(replied["conversationId"], synced["conversation_id"]);
     println!("sent, sent with an uploaded attachment, replied");
+
+    // A send that takes longer than API Gateway waits (30 s): a 10 MiB portfolio whose four
+    // upload-session PUTs take 8.5 s each. The gateway's answer is the 202, at once; the worker
+    // (Timeout 150 s) sends it while the schedule steps below run.
+    let (portfolio_id, portfolio) = upload("portfolio.pdf", 10 * 1024 * 1024).await;
+    let slow = dev
+        .sim(
+            reqwest::Method::POST,
+            "/_sim/faults",
+            Some(json!({"kind": "latency", "path": "/_upload/", "ms": 8500})),
+        )
+        .await;
+    let slow_sent_at = Instant::now();
+    let (status, slow_location, slow_accepted, answered_in) = dev
+        .post_send(
+            &format!("/connections/{alice}/messages"),
+            json!({
+                "to": [{"address": BOB}],
+                "subject": "Portfolio",
+                "attachments": [{"upload_id": portfolio_id}]
+            }),
+            "e2e-send-slow",
+        )
+        .await;
+    assert_eq!(status, 202, "{slow_accepted}");
+    assert!(
+        answered_in < Duration::from_secs(30),
+        "the gateway's answer took {answered_in:?}"
+    );
+    println!("a send slower than the gateway's 30 s answered 202 in {answered_in:?}");
 
     // ---- free/busy, meeting times, book, reschedule, cancel
     let day = chrono::Utc::now().date_naive() + chrono::Duration::days(7);
@@ -1094,7 +1215,74 @@ async fn the_deployed_system_end_to_end() {
     assert_eq!(bob_copy(&bob_events)["isCancelled"], true);
     println!("free/busy, meeting times, booked, rescheduled, cancelled");
 
-    // ---- disconnect
+    // The slow send, meanwhile: sent once, byte-identical, well after the gateway would have
+    // given up.
+    let slow_done = dev.until_sent(&slow_location).await;
+    let slow_took = slow_sent_at.elapsed();
+    dev.sim(
+        reqwest::Method::DELETE,
+        &format!("/_sim/faults/{}", slow["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert!(slow_took > Duration::from_secs(30), "{slow_took:?}");
+    dev.submitted().await;
+    let bob_inbox_sim = dev
+        .sim(
+            reqwest::Method::GET,
+            &format!("/_sim/mailboxes/{BOB}/messages?folder=inbox"),
+            None,
+        )
+        .await;
+    let portfolios: Vec<&Value> = bob_inbox_sim["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["internetMessageId"] == slow_done["internet_message_id"])
+        .collect();
+    assert_eq!(portfolios.len(), 1, "delivered once");
+    assert_eq!(
+        portfolios[0]["attachments"][0]["sha256"],
+        sha(&portfolio).as_str()
+    );
+    println!("the slow send: 202 in {answered_in:?}, sent after {slow_took:?}, delivered once");
+
+    // ---- disconnect: 202 `deleting`, then the purge on the sync queue removes it all
+    let (status, view) = dev
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/connections/{bob}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(status, 202, "{view}");
+    assert_eq!(view["status"], "deleting", "{view}");
+    let purging = Instant::now();
+    eventually(
+        "bob's connection purged (GET answers 404)",
+        Duration::from_secs(60),
+        || async {
+            let (status, view) = dev
+                .api(
+                    reqwest::Method::GET,
+                    &format!("/connections/{bob}"),
+                    None,
+                    &[],
+                )
+                .await;
+            assert!(
+                status == 404 || view["status"] == "deleting",
+                "{status} {view}"
+            );
+            status == 404
+        },
+    )
+    .await;
+    println!(
+        "FIGURE DELETE -> 202, purged (GET 404) within {:.1}s",
+        purging.elapsed().as_secs_f64()
+    );
     let (status, _) = dev
         .api(
             reqwest::Method::DELETE,
@@ -1103,16 +1291,7 @@ async fn the_deployed_system_end_to_end() {
             &[],
         )
         .await;
-    assert_eq!(status, 204);
-    let (status, _) = dev
-        .api(
-            reqwest::Method::GET,
-            &format!("/connections/{bob}"),
-            None,
-            &[],
-        )
-        .await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 204, "deleting what is gone");
     let subs = dev.subscriptions().await;
     assert!(sub_of(&subs, "b0b", "inbox").is_none() && sub_of(&subs, "b0b", "sentitems").is_none());
     eventually(

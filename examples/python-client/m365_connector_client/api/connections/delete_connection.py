@@ -7,6 +7,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.connection import Connection
 from ...models.problem_400 import Problem400
 from ...models.problem_401 import Problem401
 from ...models.problem_403 import Problem403
@@ -31,7 +32,21 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | Problem400 | Problem401 | Problem403 | Problem404 | Problem500 | None:
+) -> (
+    Any
+    | Connection
+    | Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem500
+    | None
+):
+    if response.status_code == 202:
+        response_202 = Connection.from_dict(response.json())
+
+        return response_202
+
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
@@ -69,7 +84,9 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | Problem400 | Problem401 | Problem403 | Problem404 | Problem500]:
+) -> Response[
+    Any | Connection | Problem400 | Problem401 | Problem403 | Problem404 | Problem500
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -82,12 +99,17 @@ def sync_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | Problem400 | Problem401 | Problem403 | Problem404 | Problem500]:
+) -> Response[
+    Any | Connection | Problem400 | Problem401 | Problem403 | Problem404 | Problem500
+]:
     """Disconnect a mailbox
 
-     Deletes its Graph subscriptions, tokens, cursors and synced messages and publishes
-    `connection.deleted`. Idempotent: deleting again, or an unknown id, is also 204 (for a key
-    limited to some app users, an id that is not theirs is a 404).
+     Marks the connection `deleting` (nothing of it syncs or sends from then on) and queues its
+    purge, which removes its Graph subscriptions, staged uploads, tokens, cursors and synced
+    messages, then the connection, and publishes `connection.deleted`. Until then `GET` shows
+    `status: deleting`; afterwards it is a 404. Idempotent: deleting again while it is being
+    deleted is a 202 again (and queues the purge again); deleting what is gone, or an unknown
+    id, is a 204 (for a key limited to some app users, an id that is not theirs is a 404).
 
     Args:
         id (UUID):
@@ -97,7 +119,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem400 | Problem401 | Problem403 | Problem404 | Problem500]
+        Response[Any | Connection | Problem400 | Problem401 | Problem403 | Problem404 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -115,12 +137,24 @@ def sync(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | Problem400 | Problem401 | Problem403 | Problem404 | Problem500 | None:
+) -> (
+    Any
+    | Connection
+    | Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem500
+    | None
+):
     """Disconnect a mailbox
 
-     Deletes its Graph subscriptions, tokens, cursors and synced messages and publishes
-    `connection.deleted`. Idempotent: deleting again, or an unknown id, is also 204 (for a key
-    limited to some app users, an id that is not theirs is a 404).
+     Marks the connection `deleting` (nothing of it syncs or sends from then on) and queues its
+    purge, which removes its Graph subscriptions, staged uploads, tokens, cursors and synced
+    messages, then the connection, and publishes `connection.deleted`. Until then `GET` shows
+    `status: deleting`; afterwards it is a 404. Idempotent: deleting again while it is being
+    deleted is a 202 again (and queues the purge again); deleting what is gone, or an unknown
+    id, is a 204 (for a key limited to some app users, an id that is not theirs is a 404).
 
     Args:
         id (UUID):
@@ -130,7 +164,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem400 | Problem401 | Problem403 | Problem404 | Problem500
+        Any | Connection | Problem400 | Problem401 | Problem403 | Problem404 | Problem500
     """
 
     return sync_detailed(
@@ -143,12 +177,17 @@ async def asyncio_detailed(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | Problem400 | Problem401 | Problem403 | Problem404 | Problem500]:
+) -> Response[
+    Any | Connection | Problem400 | Problem401 | Problem403 | Problem404 | Problem500
+]:
     """Disconnect a mailbox
 
-     Deletes its Graph subscriptions, tokens, cursors and synced messages and publishes
-    `connection.deleted`. Idempotent: deleting again, or an unknown id, is also 204 (for a key
-    limited to some app users, an id that is not theirs is a 404).
+     Marks the connection `deleting` (nothing of it syncs or sends from then on) and queues its
+    purge, which removes its Graph subscriptions, staged uploads, tokens, cursors and synced
+    messages, then the connection, and publishes `connection.deleted`. Until then `GET` shows
+    `status: deleting`; afterwards it is a 404. Idempotent: deleting again while it is being
+    deleted is a 202 again (and queues the purge again); deleting what is gone, or an unknown
+    id, is a 204 (for a key limited to some app users, an id that is not theirs is a 404).
 
     Args:
         id (UUID):
@@ -158,7 +197,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem400 | Problem401 | Problem403 | Problem404 | Problem500]
+        Response[Any | Connection | Problem400 | Problem401 | Problem403 | Problem404 | Problem500]
     """
 
     kwargs = _get_kwargs(
@@ -174,12 +213,24 @@ async def asyncio(
     id: UUID,
     *,
     client: AuthenticatedClient,
-) -> Any | Problem400 | Problem401 | Problem403 | Problem404 | Problem500 | None:
+) -> (
+    Any
+    | Connection
+    | Problem400
+    | Problem401
+    | Problem403
+    | Problem404
+    | Problem500
+    | None
+):
     """Disconnect a mailbox
 
-     Deletes its Graph subscriptions, tokens, cursors and synced messages and publishes
-    `connection.deleted`. Idempotent: deleting again, or an unknown id, is also 204 (for a key
-    limited to some app users, an id that is not theirs is a 404).
+     Marks the connection `deleting` (nothing of it syncs or sends from then on) and queues its
+    purge, which removes its Graph subscriptions, staged uploads, tokens, cursors and synced
+    messages, then the connection, and publishes `connection.deleted`. Until then `GET` shows
+    `status: deleting`; afterwards it is a 404. Idempotent: deleting again while it is being
+    deleted is a 202 again (and queues the purge again); deleting what is gone, or an unknown
+    id, is a 204 (for a key limited to some app users, an id that is not theirs is a 404).
 
     Args:
         id (UUID):
@@ -189,7 +240,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem400 | Problem401 | Problem403 | Problem404 | Problem500
+        Any | Connection | Problem400 | Problem401 | Problem403 | Problem404 | Problem500
     """
 
     return (

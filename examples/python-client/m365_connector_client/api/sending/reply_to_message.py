@@ -16,9 +16,8 @@ from ...models.problem_413 import Problem413
 from ...models.problem_422 import Problem422
 from ...models.problem_500 import Problem500
 from ...models.problem_503 import Problem503
-from ...models.problem_507 import Problem507
 from ...models.reply_request import ReplyRequest
-from ...models.sent import Sent
+from ...models.send_status import SendStatus
 from ...types import UNSET, Response, Unset
 
 
@@ -61,12 +60,11 @@ def _parse_response(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
     | None
 ):
     if response.status_code == 202:
-        response_202 = Sent.from_dict(response.json())
+        response_202 = SendStatus.from_dict(response.json())
 
         return response_202
 
@@ -115,11 +113,6 @@ def _parse_response(
 
         return response_503
 
-    if response.status_code == 507:
-        response_507 = Problem507.from_dict(response.json())
-
-        return response_507
-
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -138,8 +131,7 @@ def _build_response(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -166,8 +158,7 @@ def sync_detailed(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
 ]:
     """Reply (or reply all) in the message's conversation
 
@@ -186,7 +177,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent]
+        Response[Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | SendStatus]
     """
 
     kwargs = _get_kwargs(
@@ -220,8 +211,7 @@ def sync(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
     | None
 ):
     """Reply (or reply all) in the message's conversation
@@ -241,7 +231,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent
+        Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | SendStatus
     """
 
     return sync_detailed(
@@ -270,8 +260,7 @@ async def asyncio_detailed(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
 ]:
     """Reply (or reply all) in the message's conversation
 
@@ -290,7 +279,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent]
+        Response[Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | SendStatus]
     """
 
     kwargs = _get_kwargs(
@@ -322,8 +311,7 @@ async def asyncio(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
     | None
 ):
     """Reply (or reply all) in the message's conversation
@@ -343,7 +331,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent
+        Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | SendStatus
     """
 
     return (

@@ -16,9 +16,8 @@ from ...models.problem_413 import Problem413
 from ...models.problem_422 import Problem422
 from ...models.problem_500 import Problem500
 from ...models.problem_503 import Problem503
-from ...models.problem_507 import Problem507
 from ...models.send_request import SendRequest
-from ...models.sent import Sent
+from ...models.send_status import SendStatus
 from ...types import UNSET, Response, Unset
 
 
@@ -59,12 +58,11 @@ def _parse_response(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
     | None
 ):
     if response.status_code == 202:
-        response_202 = Sent.from_dict(response.json())
+        response_202 = SendStatus.from_dict(response.json())
 
         return response_202
 
@@ -113,11 +111,6 @@ def _parse_response(
 
         return response_503
 
-    if response.status_code == 507:
-        response_507 = Problem507.from_dict(response.json())
-
-        return response_507
-
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -136,8 +129,7 @@ def _build_response(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
 ]:
     return Response(
         status_code=HTTPStatus(response.status_code),
@@ -163,17 +155,17 @@ def sync_detailed(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
 ]:
     """Send a message as the connected user
 
-     Exactly once with an `Idempotency-Key`: the same key and body answer the first response
-    again with `Idempotent-Replayed: true`; the same key with another body is a 422; a
-    duplicate while the first is still running is a 409 with `Retry-After`. Inline
-    attachments may total 3 MB (decoded); larger files go through
-    `POST /connections/{id}/uploads`. The request body may be 6 MiB. Exchange sends after
-    answering: the message reaches Sent Items a moment after the 202.
+     Accepted at once (202) with the send's status resource and its `Location`; the send
+    worker sends it in the background, however long that takes (`GET` the `Location` until
+    `status` is `sent` or `failed`). Exactly once per `Idempotency-Key` (the client's, or a
+    UUID the connector makes and returns as `key`): the same key and body answer the status
+    resource as it stands, with `Idempotent-Replayed: true`; the same key with another body is
+    a 422. Inline attachments may total 3 MB (decoded); larger files go through
+    `POST /connections/{id}/uploads`. The request body may be 6 MiB.
 
     Args:
         id (UUID):
@@ -187,7 +179,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent]
+        Response[Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | SendStatus]
     """
 
     kwargs = _get_kwargs(
@@ -219,18 +211,18 @@ def sync(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
     | None
 ):
     """Send a message as the connected user
 
-     Exactly once with an `Idempotency-Key`: the same key and body answer the first response
-    again with `Idempotent-Replayed: true`; the same key with another body is a 422; a
-    duplicate while the first is still running is a 409 with `Retry-After`. Inline
-    attachments may total 3 MB (decoded); larger files go through
-    `POST /connections/{id}/uploads`. The request body may be 6 MiB. Exchange sends after
-    answering: the message reaches Sent Items a moment after the 202.
+     Accepted at once (202) with the send's status resource and its `Location`; the send
+    worker sends it in the background, however long that takes (`GET` the `Location` until
+    `status` is `sent` or `failed`). Exactly once per `Idempotency-Key` (the client's, or a
+    UUID the connector makes and returns as `key`): the same key and body answer the status
+    resource as it stands, with `Idempotent-Replayed: true`; the same key with another body is
+    a 422. Inline attachments may total 3 MB (decoded); larger files go through
+    `POST /connections/{id}/uploads`. The request body may be 6 MiB.
 
     Args:
         id (UUID):
@@ -244,7 +236,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent
+        Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | SendStatus
     """
 
     return sync_detailed(
@@ -271,17 +263,17 @@ async def asyncio_detailed(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
 ]:
     """Send a message as the connected user
 
-     Exactly once with an `Idempotency-Key`: the same key and body answer the first response
-    again with `Idempotent-Replayed: true`; the same key with another body is a 422; a
-    duplicate while the first is still running is a 409 with `Retry-After`. Inline
-    attachments may total 3 MB (decoded); larger files go through
-    `POST /connections/{id}/uploads`. The request body may be 6 MiB. Exchange sends after
-    answering: the message reaches Sent Items a moment after the 202.
+     Accepted at once (202) with the send's status resource and its `Location`; the send
+    worker sends it in the background, however long that takes (`GET` the `Location` until
+    `status` is `sent` or `failed`). Exactly once per `Idempotency-Key` (the client's, or a
+    UUID the connector makes and returns as `key`): the same key and body answer the status
+    resource as it stands, with `Idempotent-Replayed: true`; the same key with another body is
+    a 422. Inline attachments may total 3 MB (decoded); larger files go through
+    `POST /connections/{id}/uploads`. The request body may be 6 MiB.
 
     Args:
         id (UUID):
@@ -295,7 +287,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent]
+        Response[Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | SendStatus]
     """
 
     kwargs = _get_kwargs(
@@ -325,18 +317,18 @@ async def asyncio(
     | Problem422
     | Problem500
     | Problem503
-    | Problem507
-    | Sent
+    | SendStatus
     | None
 ):
     """Send a message as the connected user
 
-     Exactly once with an `Idempotency-Key`: the same key and body answer the first response
-    again with `Idempotent-Replayed: true`; the same key with another body is a 422; a
-    duplicate while the first is still running is a 409 with `Retry-After`. Inline
-    attachments may total 3 MB (decoded); larger files go through
-    `POST /connections/{id}/uploads`. The request body may be 6 MiB. Exchange sends after
-    answering: the message reaches Sent Items a moment after the 202.
+     Accepted at once (202) with the send's status resource and its `Location`; the send
+    worker sends it in the background, however long that takes (`GET` the `Location` until
+    `status` is `sent` or `failed`). Exactly once per `Idempotency-Key` (the client's, or a
+    UUID the connector makes and returns as `key`): the same key and body answer the status
+    resource as it stands, with `Idempotent-Replayed: true`; the same key with another body is
+    a 422. Inline attachments may total 3 MB (decoded); larger files go through
+    `POST /connections/{id}/uploads`. The request body may be 6 MiB.
 
     Args:
         id (UUID):
@@ -350,7 +342,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | Problem507 | Sent
+        Problem400 | Problem401 | Problem403 | Problem404 | Problem409 | Problem413 | Problem422 | Problem500 | Problem503 | SendStatus
     """
 
     return (
