@@ -89,6 +89,15 @@ pub enum ApiError {
     /// An `Idempotency-Key` reused for a different request.
     #[error("unprocessable: {0}")]
     Unprocessable(String),
+    /// A scheduling link that is booked, expired or cancelled: it cannot do this any more.
+    #[error("link not open: {0}")]
+    LinkNotOpen(String),
+    /// The time was taken by another booking (or became busy) a moment ago.
+    #[error("slot taken: {0}")]
+    SlotTaken(String),
+    /// Too many requests from this client or for this resource; retry after the given seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
     /// A dependency is temporarily unavailable; the client may retry after the given seconds.
     #[error("service unavailable")]
     Unavailable {
