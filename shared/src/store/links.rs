@@ -146,7 +146,10 @@ impl Store {
             .map(|l| (keys::lease_pk(&l.address), keys::lease_sk(&l.bucket)))
             .collect();
         for lease in leases.take {
-            let key = (keys::lease_pk(&lease.address), keys::lease_sk(&lease.bucket));
+            let key = (
+                keys::lease_pk(&lease.address),
+                keys::lease_sk(&lease.bucket),
+            );
             let was_ours = leases
                 .release
                 .iter()
@@ -167,7 +170,10 @@ impl Store {
             );
         }
         for lease in leases.release {
-            let key = (keys::lease_pk(&lease.address), keys::lease_sk(&lease.bucket));
+            let key = (
+                keys::lease_pk(&lease.address),
+                keys::lease_sk(&lease.bucket),
+            );
             if retaken.contains(&key) {
                 continue;
             }

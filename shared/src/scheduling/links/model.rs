@@ -474,14 +474,46 @@ mod tests {
     fn bad_links_are_refused_naming_the_field() {
         let cases: Vec<(&str, serde_json::Value, &str)> = vec![
             ("title", serde_json::json!(""), "title"),
-            ("duration_minutes", serde_json::json!(47), "duration_minutes"),
-            ("granularity_minutes", serde_json::json!(7), "granularity_minutes"),
-            ("time_zone", serde_json::json!("W. Europe Standard Time"), "time_zone"),
-            ("required", serde_json::json!(["not-an-address"]), "required"),
-            ("required", serde_json::json!(["carol@contoso.example"]), "pools"),
-            ("pools", serde_json::json!([{"members": ["x@contoso.example"], "pick": 2}]), "pools[0].pick"),
-            ("expires_at", serde_json::json!("2025-01-01T00:00:00Z"), "expires_at"),
-            ("window", serde_json::json!({"start": "2026-03-02T00:00:00Z", "end": "2026-03-01T00:00:00Z"}), "window.end"),
+            (
+                "duration_minutes",
+                serde_json::json!(47),
+                "duration_minutes",
+            ),
+            (
+                "granularity_minutes",
+                serde_json::json!(7),
+                "granularity_minutes",
+            ),
+            (
+                "time_zone",
+                serde_json::json!("W. Europe Standard Time"),
+                "time_zone",
+            ),
+            (
+                "required",
+                serde_json::json!(["not-an-address"]),
+                "required",
+            ),
+            (
+                "required",
+                serde_json::json!(["carol@contoso.example"]),
+                "pools",
+            ),
+            (
+                "pools",
+                serde_json::json!([{"members": ["x@contoso.example"], "pick": 2}]),
+                "pools[0].pick",
+            ),
+            (
+                "expires_at",
+                serde_json::json!("2025-01-01T00:00:00Z"),
+                "expires_at",
+            ),
+            (
+                "window",
+                serde_json::json!({"start": "2026-03-02T00:00:00Z", "end": "2026-03-01T00:00:00Z"}),
+                "window.end",
+            ),
         ];
         for (key, value, field) in cases {
             let mut b = valid();

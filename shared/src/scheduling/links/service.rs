@@ -228,7 +228,13 @@ pub async fn delete(
     match link.stored_status {
         LinkStatus::Cancelled | LinkStatus::Expired => Ok(()),
         LinkStatus::Booked => {
-            cancel_booked(c, link, "The interview was cancelled by the organiser.", now).await
+            cancel_booked(
+                c,
+                link,
+                "The interview was cancelled by the organiser.",
+                now,
+            )
+            .await
         }
         LinkStatus::Open => {
             let mut next = link.clone();
@@ -304,7 +310,16 @@ async fn panel(
     let zone = spec.zone();
     let everyone_ref = &everyone;
     let schedules = with_access_token(c, &connection, |token| async move {
-        read_schedules(c, &token, everyone_ref, from, to, Duration::minutes(30), zone).await
+        read_schedules(
+            c,
+            &token,
+            everyone_ref,
+            from,
+            to,
+            Duration::minutes(30),
+            zone,
+        )
+        .await
     })
     .await?;
     let mut out = Vec::with_capacity(schedules.len());
@@ -312,7 +327,8 @@ async fn panel(
         let mut a = s.availability;
         if let Some(own) = own {
             // The interview being moved shows in Graph as busy: it is the one that moves.
-            a.busy.retain(|b| !(b.start == own.start && b.end == own.end));
+            a.busy
+                .retain(|b| !(b.start == own.start && b.end == own.end));
         }
         let bucket = Duration::minutes(super::LEASE_BUCKET_MINUTES);
         let leases = c
@@ -740,7 +756,9 @@ async fn finish(
     let mut done = taken.clone();
     let booking = with_event(booking, event);
     if booking.online_meeting == Some(OnlineMeetingState::Unavailable) {
-        tracing::warn!("interview booked without its Teams link: the organiser cannot host online meetings");
+        tracing::warn!(
+            "interview booked without its Teams link: the organiser cannot host online meetings"
+        );
     }
     done.booking = Some(booking.clone());
     done.version += 1;

@@ -19,6 +19,7 @@ mod hostile;
 mod layout;
 mod renewal;
 mod scheduling;
+mod scheduling_links;
 mod scopes;
 mod secrets_and_crypto;
 mod send_mail;
