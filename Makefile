@@ -4,15 +4,21 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
+PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*" "selenium==4.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync fire events connect admin-consent invoke bench-renewal
+.PHONY: dev test venv browser clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync fire events connect admin-consent invoke bench-renewal
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) scripts/stack.py test
+
+# Headless Chromium and its WebDriver from Debian's packages, for the scheduling page's browser
+# test (scripts/browser_test.py, run by `make test` after the end-to-end suite).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver; }
 
 # Against a running `make dev` (another terminal):
 #   make admin-consent LOGIN=admin@contoso.example                    a tenant admin consents for the tenant
@@ -38,7 +44,8 @@ invoke: $(STAMP)
 
 venv: $(STAMP)
 
-$(STAMP):
+# Selenium drives the browser test; it is in the list above, and an older .venv gets it here.
+$(STAMP): Makefile
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet $(PY_PACKAGES)

@@ -1041,6 +1041,11 @@ def run_e2e():
         print(f"end-to-end suite against the stack, functions logging at {level}", flush=True)
         rc = run_teed(["cargo", "test", "-p", "integration-tests", "--test", "e2e", "--",
                        "--nocapture", "--test-threads=1"], env, state / "suite.out")
+        # The scheduling page in headless Chromium, against the same stack (`make browser`).
+        print("browser test of the scheduling page (headless Chromium over WebDriver)", flush=True)
+        browser_rc = run_teed([sys.executable, str(ROOT / "scripts" / "browser_test.py")],
+                              dict(env, STACK_DIR=str(state)), state / "browser.out")
+        rc = rc or browser_rc
         if rc != 0:
             print(f"--- the stack's output (tail; logs in {state}/logs):\n{tail(state / 'stack.out', 60)}")
         try:

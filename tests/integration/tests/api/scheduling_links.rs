@@ -24,7 +24,7 @@ async fn connected() -> (tokio::sync::MutexGuard<'static, ()>, Harness, String) 
     let h = Harness::start().await;
     let landing = h.connect(&unique("recruiter"), ALICE).await;
     assert_eq!(landing["status"], "active", "{landing:?}");
-    let id = landing["connection_id"].as_str().unwrap().to_owned();
+    let id = landing["connection_id"].clone();
     (turn, h, id)
 }
 
