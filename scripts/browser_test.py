@@ -99,7 +99,8 @@ def main():
         # 1. Open the link: the script detects the browser's zone and keeps it in the URL.
         d.get(link["url"])
         wait.until(lambda d: "tz=" in d.current_url)
-        check(d.find_element(By.ID, "shown-zone").text == "Asia/Kolkata", "times shown in the detected zone")
+        shown = d.find_element(By.ID, "shown-zone").text
+        check(shown == "Asia/Kolkata", f"times shown in the detected zone (shown: {shown})")
         check(d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "the page declares its language")
         d.save_screenshot(str(ARTIFACTS / "1-slots-asia-kolkata.png"))
 

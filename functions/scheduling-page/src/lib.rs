@@ -87,9 +87,12 @@ struct ChangeForm {
     comment: Option<String>,
 }
 
-/// The candidate's zone: the `tz` asked for if it is one, else the organiser's.
+/// The candidate's zone: the `tz` asked for if it is one (in its modern spelling), else the
+/// organiser's.
 fn zone(raw: Option<&str>, organiser: Tz) -> Tz {
-    raw.and_then(|z| z.parse::<Tz>().ok()).unwrap_or(organiser)
+    raw.and_then(|z| z.parse::<Tz>().ok())
+        .map(m365_connector::scheduling::zones::modern)
+        .unwrap_or(organiser)
 }
 
 fn parse_slot(raw: &str) -> Option<DateTime<Utc>> {
