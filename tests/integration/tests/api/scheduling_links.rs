@@ -680,3 +680,27 @@ async fn a_window_across_both_dst_changes_shows_kolkata_times_from_berlin_and_ne
         .html
         .contains("The organiser's time zone is Europe/Berlin"));
 }
+
+#[tokio::test]
+async fn the_page_answers_each_sample_event_as_named_with_an_html_page() {
+    let h = Harness::start().await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/scheduling-page");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let request =
+            lambda_http::request::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let response = scheduling_page::handle(&h.connector, request).await;
+        if name.contains("not-found") {
+            assert_eq!(response.status(), 404, "{name}");
+        }
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/html; charset=utf-8",
+            "{name}"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 2);
+}
