@@ -235,6 +235,15 @@ impl LinkSpec {
         if expires_at <= now {
             return Err(ParseError::new("expires_at", "must be in the future"));
         }
+        // A link booked by many candidates needs a manage link per booking (the link's own
+        // token is shared by all of them); until bookings carry their own tokens, refuse it
+        // rather than let one candidate manage another's interview.
+        if b.single_use == Some(false) {
+            return Err(ParseError::new(
+                "single_use",
+                "multi-use links are not supported yet; create one link per candidate",
+            ));
+        }
         if b.max_slots_per_day == Some(0) {
             return Err(ParseError::new("max_slots_per_day", "must be at least 1"));
         }

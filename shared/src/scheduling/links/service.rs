@@ -686,12 +686,8 @@ pub async fn book(
         booked_at: now,
     };
     let mut taken = link.clone();
-    // A multi-use link stays open for the next candidate; its leases still keep the panel.
-    taken.stored_status = if link.spec.single_use {
-        LinkStatus::Booked
-    } else {
-        LinkStatus::Open
-    };
+    // Links are single-use (parsing refuses others for now): the link is the booking.
+    taken.stored_status = LinkStatus::Booked;
     taken.booking = Some(booking.clone());
     taken.version += 1;
     taken.updated_at = now;
