@@ -704,3 +704,41 @@ async fn the_page_answers_each_sample_event_as_named_with_an_html_page() {
     }
     assert!(seen >= 2);
 }
+
+#[tokio::test]
+async fn booking_rechecks_graph_so_a_time_that_became_busy_is_refused_with_fresh_times() {
+    let (_turn, h, id) = connected().await;
+    let mut body = link_body(&[BOB], 45);
+    let subject = unique("Recheck interview");
+    body["title"] = json!(subject);
+    let (_, path) = create_link(&h, &id, body).await;
+    let page = open(&h, "GET", &path, &[("tz", "UTC")], None, "198.51.100.7").await;
+    let slot = slots(&page.html)[0].0;
+    // Bob accepts another meeting over that time after the candidate saw the page.
+    let start = slot.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let end = (slot + Duration::minutes(30))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    h.control(
+        Method::POST,
+        &format!("/_sim/mailboxes/{BOB}/events"),
+        Some(json!({"subject": "Something else", "showAs": "busy",
+            "start": {"dateTime": start, "timeZone": "UTC"}, "end": {"dateTime": end, "timeZone": "UTC"}})),
+    )
+    .await;
+
+    let refused = book(&h, &path, slot, "198.51.100.71").await;
+    assert_eq!(refused.status, 409, "{}", refused.html);
+    assert!(refused.html.contains("This time was just taken"));
+    assert!(
+        !slots(&refused.html).iter().any(|(t, _)| *t == slot),
+        "not offered again"
+    );
+    assert!(
+        events_of(&h, ALICE, &subject).await.is_empty(),
+        "nothing booked"
+    );
+    // The link is still open for another time.
+    let again = open(&h, "GET", &path, &[("tz", "UTC")], None, "198.51.100.7").await;
+    assert_eq!(again.status, 200);
+}
