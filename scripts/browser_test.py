@@ -32,6 +32,8 @@ ARTIFACTS = ROOT / ".local" / "artifacts" / "browser"
 ORGANISER = "alice@contoso.example"
 INTERVIEWER = "bob@contoso.example"
 ADMIN = "admin@contoso.example"
+# Where the test leaves the secrets it handled for `stack.py e2e`'s log-secret check.
+SECRETS_FILE = "browser-secrets.json"
 
 
 def check(condition, what):
@@ -107,6 +109,10 @@ def main():
         "required": [INTERVIEWER], "granularity_minutes": 30,
         "candidate": {"name": "Jane Candidate"}})
     print(f"link {link['id']} created", flush=True)
+    # The link's secret, for the end-to-end run's log check (it must appear in no log).
+    token = urllib.parse.urlsplit(link["url"]).path.split("/s/", 1)[1]
+    stack_dir = Path(os.environ.get("STACK_DIR", stack.LOCAL))
+    (stack_dir / SECRETS_FILE).write_text(json.dumps([["scheduling_link_token", token]]))
 
     d = driver()
     wait = WebDriverWait(d, 20)
@@ -160,7 +166,7 @@ def main():
         check(len(moved) == 1 and moved[0]["start"]["dateTime"] != before, "the interviewer's copy moved")
     except Exception:
         d.save_screenshot(str(ARTIFACTS / "failure.png"))
-        print(f"page at failure ({d.current_url.split('/s/')[0]}/s/...):\n{d.page_source[:3000]}")
+        print(f"page at failure:\n{d.page_source.replace(token, '[token]')[:3000]}")
         raise
     finally:
         d.quit()

@@ -1005,7 +1005,7 @@ def run_step(title, fn):
 
 # Settings files the stack writes on purpose (they hold the dev key and the simulator's
 # credentials); everything else it writes is output, and output must not hold a secret.
-SETTINGS_FILES = {"dev.env", "functions.env"}
+SETTINGS_FILES = {"dev.env", "functions.env", "browser-secrets.json"}
 
 
 def run_e2e():
@@ -1050,6 +1050,10 @@ def run_e2e():
             print(f"--- the stack's output (tail; logs in {state}/logs):\n{tail(state / 'stack.out', 60)}")
         try:
             used = secrets_of_the_run(settings)
+            # The scheduling link the browser test booked through: its URL secret too.
+            browser_secrets = state / "browser-secrets.json"
+            if browser_secrets.exists():
+                used += [tuple(s) for s in json.loads(browser_secrets.read_text())]
         except Exception as e:  # noqa: BLE001 - a stack that died cannot be asked; say so
             print(f"could not collect the run's secrets from the stack: {e}")
             rc = rc or 1

@@ -742,3 +742,44 @@ async fn booking_rechecks_graph_so_a_time_that_became_busy_is_refused_with_fresh
     let again = open(&h, "GET", &path, &[("tz", "UTC")], None, "198.51.100.7").await;
     assert_eq!(again.status, 200);
 }
+
+#[tokio::test]
+async fn booking_attempts_past_the_per_address_limit_get_a_429_page_with_retry_after() {
+    let (_turn, h, id) = connected().await;
+    let (_, path) = create_link(&h, &id, link_body(&[BOB], 45)).await;
+    let page = open(&h, "GET", &path, &[("tz", "UTC")], None, "198.51.100.9").await;
+    // A time between two offered ones: refused as not offered, but every attempt counts.
+    let off_grid = scheduling_page::slot_param(slots(&page.html)[0].0 + Duration::minutes(5));
+    let form_page = open(
+        &h,
+        "GET",
+        &path,
+        &[("tz", "UTC"), ("slot", &off_grid)],
+        None,
+        "198.51.100.9",
+    )
+    .await;
+    let token = csrf(&form_page.html);
+    let form = [
+        ("csrf", token.as_str()),
+        ("slot", off_grid.as_str()),
+        ("tz", "UTC"),
+        ("name", "Mallory"),
+        ("email", "mallory@fabrikam.example"),
+    ];
+    for attempt in 0..20 {
+        let r = open(&h, "POST", &path, &[], Some(&form), "198.51.100.99").await;
+        assert_eq!(r.status, 400, "attempt {attempt}: {}", r.html);
+    }
+    let limited = scheduling_page::handle_at(
+        &h.connector,
+        page_request("POST", &path, &[], Some(&form), "198.51.100.99"),
+        now(),
+    )
+    .await;
+    assert_eq!(limited.status(), 429);
+    assert_eq!(limited.headers()["retry-after"], "60");
+    // Another address is not held back.
+    let other = open(&h, "POST", &path, &[], Some(&form), "198.51.100.98").await;
+    assert_eq!(other.status, 400);
+}
