@@ -783,3 +783,84 @@ async fn booking_attempts_past_the_per_address_limit_get_a_429_page_with_retry_a
     let other = open(&h, "POST", &path, &[], Some(&form), "198.51.100.98").await;
     assert_eq!(other.status, 400);
 }
+
+#[tokio::test]
+async fn a_booking_whose_function_stopped_before_graph_answered_is_completed_once_on_the_next_visit(
+) {
+    use m365_connector::scheduling::links::model::BookingRecord;
+    use m365_connector::store::links::{Lease, LeaseChanges};
+
+    let (_turn, h, id) = connected().await;
+    let mut body = link_body(&[BOB], 45);
+    let subject = unique("Crashed booking");
+    body["title"] = json!(subject);
+    let (link_id, path) = create_link(&h, &id, body).await;
+    let page = open(&h, "GET", &path, &[("tz", "UTC")], None, "198.51.100.10").await;
+    let slot = slots(&page.html)[0].0;
+
+    // The slot was taken (link and lease committed) and then the function died: no event yet.
+    let link = h.stack.store.get_link(&link_id).await.unwrap().unwrap();
+    let booking = BookingRecord {
+        booking_id: uuid::Uuid::new_v4().to_string(),
+        start: slot,
+        end: slot + Duration::minutes(45),
+        interviewers: vec![BOB.into()],
+        candidate_name: "Jane Candidate".into(),
+        candidate_email: "jane@fabrikam.example".into(),
+        candidate_time_zone: "UTC".into(),
+        event_id: None,
+        join_url: None,
+        online_meeting: None,
+        booked_at: now() - Duration::minutes(5),
+    };
+    let mut taken = link.clone();
+    taken.stored_status = m365_connector::scheduling::links::LinkStatus::Booked;
+    taken.booking = Some(booking.clone());
+    taken.version += 1;
+    let leases: Vec<Lease> =
+        m365_connector::scheduling::links::pools::lease_buckets(booking.start, booking.end)
+            .into_iter()
+            .map(|bucket| Lease {
+                address: BOB.into(),
+                bucket,
+                booking_id: booking.booking_id.clone(),
+                link_id: link_id.clone(),
+                slot_start: booking.start,
+                slot_end: booking.end,
+            })
+            .collect();
+    let changes = LeaseChanges {
+        take: &leases,
+        release: &[],
+        previous_booking: None,
+    };
+    h.stack
+        .store
+        .write_link(&taken, link.version, changes, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(events_of(&h, ALICE, &subject).await.is_empty());
+
+    let manage_path = format!("{path}/manage");
+    for _ in 0..2 {
+        let manage = open(
+            &h,
+            "GET",
+            &manage_path,
+            &[("tz", "UTC")],
+            None,
+            "198.51.100.10",
+        )
+        .await;
+        assert_eq!(manage.status, 200, "{}", manage.html);
+        assert!(manage.html.contains("Your interview"));
+    }
+    assert_eq!(
+        events_of(&h, ALICE, &subject).await.len(),
+        1,
+        "created once, then recorded"
+    );
+    let stored = h.stack.store.get_link(&link_id).await.unwrap().unwrap();
+    assert!(stored.booking.unwrap().event_id.is_some());
+}
