@@ -20,10 +20,11 @@ test: $(STAMP) browser
 client: $(STAMP)
 	$(PY) scripts/stack.py client
 
-# `make test` renders GET /docs in headless Chromium: Debian's package (root, as on CI).
+# Headless Chromium and its WebDriver from Debian's packages (root, as on CI): `make test` renders
+# GET /docs in it and drives the scheduling page through it (scripts/browser_test.py).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
 
 # Against a running `make dev` (another terminal):
 #   make admin-consent LOGIN=admin@contoso.example                    a tenant admin consents for the tenant

@@ -1017,7 +1017,7 @@ def run_step(title, fn):
 
 # Settings files the stack writes on purpose (they hold the dev key and the simulator's
 # credentials); everything else it writes is output, and output must not hold a secret.
-SETTINGS_FILES = {"dev.env", "functions.env"}
+SETTINGS_FILES = {"dev.env", "functions.env", "browser-secrets.json"}
 
 
 def run_e2e():
@@ -1056,6 +1056,10 @@ def run_e2e():
         # The contract against the same stack, once the suite is done with it (the conformance run
         # last: it sends thousands of generated requests, some of them destructive).
         failed = [] if rc == 0 else ["end-to-end suite"]
+        # The scheduling page in headless Chromium over WebDriver, against the same stack.
+        failed += run_step("the scheduling page in headless Chromium (scripts/browser_test.py)",
+                           lambda: run_teed([sys.executable, str(ROOT / "scripts" / "browser_test.py")],
+                                            dict(env, STACK_DIR=str(state)), state / "browser.out"))
         failed += run_step("GET /docs in headless Chromium", lambda: check_docs_page(env, state))
         # The suite moved the simulator's clock days ahead; back to real time, as a fresh `make dev`
         # has it (tokens it issues must not be "not valid yet" for the connector).
@@ -1071,6 +1075,10 @@ def run_e2e():
             print(f"--- the stack's output (tail; logs in {state}/logs):\n{tail(state / 'stack.out', 60)}")
         try:
             used = secrets_of_the_run(settings)
+            # The scheduling link the browser test booked through: its URL secret too.
+            browser_secrets = state / "browser-secrets.json"
+            if browser_secrets.exists():
+                used += [tuple(s) for s in json.loads(browser_secrets.read_text())]
         except Exception as e:  # noqa: BLE001 - a stack that died cannot be asked; say so
             print(f"could not collect the run's secrets from the stack: {e}")
             rc = rc or 1

@@ -300,6 +300,15 @@ impl<'r, R> Edge<'r, R> {
         serde_json::from_value(value).map_err(EdgeError::Json)
     }
 
+    /// The client's IP address as API Gateway saw it (for per-client rate limits; never logged).
+    pub fn source_ip(&self) -> Option<&'r str> {
+        match self.request.request_context_ref()? {
+            RequestContext::ApiGatewayV2(ctx) => ctx.http.source_ip.as_deref(),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
     /// A form-encoded body (`response_mode=form_post`) of at most `limit` bytes.
     pub fn form<T: DeserializeOwned>(&self, limit: usize) -> Result<T, EdgeError> {
         if self.body().len() > limit {

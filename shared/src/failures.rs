@@ -18,6 +18,7 @@ use crate::edge::EdgeError;
 use crate::graph::{GraphError, MAILBOX_NOT_ENABLED};
 use crate::http::{ApiError, Problem};
 use crate::mail::MailError;
+use crate::scheduling::links::LinkError;
 use crate::scheduling::service::SchedulingError;
 use crate::sending::uploads::UploadError;
 use crate::sending::SendError;
@@ -51,12 +52,15 @@ pub enum ProblemType {
     ResultUnusable,
     ClaimForbidden,
     MailboxConnectedElsewhere,
+    LinkNotOpen,
+    SlotTaken,
+    RateLimited,
     Unavailable,
     Internal,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 21] = [
+    pub const ALL: [ProblemType; 24] = [
         Self::InvalidRequest,
         Self::Unauthorized,
         Self::MissingScope,
@@ -76,6 +80,9 @@ impl ProblemType {
         Self::ResultUnusable,
         Self::ClaimForbidden,
         Self::MailboxConnectedElsewhere,
+        Self::LinkNotOpen,
+        Self::SlotTaken,
+        Self::RateLimited,
         Self::Unavailable,
         Self::Internal,
     ];
@@ -103,6 +110,9 @@ impl ProblemType {
             Self::MailboxConnectedElsewhere => {
                 "urn:m365-connector:problem:mailbox-connected-elsewhere"
             }
+            Self::LinkNotOpen => "urn:m365-connector:problem:link-not-open",
+            Self::SlotTaken => "urn:m365-connector:problem:slot-taken",
+            Self::RateLimited => "urn:m365-connector:problem:rate-limited",
             Self::Unavailable => "urn:m365-connector:problem:unavailable",
             Self::Internal => "urn:m365-connector:problem:internal",
         }
@@ -127,6 +137,9 @@ impl ProblemType {
             Self::ResultUnusable => StatusCode::GONE,
             Self::ClaimForbidden => StatusCode::FORBIDDEN,
             Self::MailboxConnectedElsewhere => StatusCode::CONFLICT,
+            Self::LinkNotOpen => StatusCode::GONE,
+            Self::SlotTaken => StatusCode::CONFLICT,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -168,6 +181,9 @@ impl ApiError {
             Self::Gone(_) => ProblemType::ResultUnusable,
             Self::ClaimForbidden(_) => ProblemType::ClaimForbidden,
             Self::ConnectedElsewhere(_) => ProblemType::MailboxConnectedElsewhere,
+            Self::LinkNotOpen(_) => ProblemType::LinkNotOpen,
+            Self::SlotTaken(_) => ProblemType::SlotTaken,
+            Self::RateLimited { .. } => ProblemType::RateLimited,
             Self::Unavailable { .. } => ProblemType::Unavailable,
             Self::Internal(_) => ProblemType::Internal,
         }
@@ -183,7 +199,8 @@ impl ApiError {
             Self::Unavailable {
                 retry_after_secs, ..
             }
-            | Self::InProgress { retry_after_secs } => Some(*retry_after_secs),
+            | Self::InProgress { retry_after_secs }
+            | Self::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }
@@ -220,7 +237,13 @@ impl ApiError {
             | Self::TenantPolicy(d)
             | Self::Gone(d)
             | Self::ClaimForbidden(d)
-            | Self::ConnectedElsewhere(d) => (Some(d.clone()), None),
+            | Self::ConnectedElsewhere(d)
+            | Self::LinkNotOpen(d)
+            | Self::SlotTaken(d) => (Some(d.clone()), None),
+            Self::RateLimited { .. } => (
+                Some("too many requests; retry after the time in Retry-After".into()),
+                None,
+            ),
             Self::InProgress { .. } => (
                 Some(
                     "a request with this Idempotency-Key is still in progress; retry later".into(),
@@ -448,6 +471,23 @@ impl From<SchedulingError> for ApiError {
             },
             SchedulingError::Token(t) => t.into(),
             other => Self::internal(other),
+        }
+    }
+}
+
+impl From<LinkError> for ApiError {
+    fn from(e: LinkError) -> Self {
+        match e {
+            LinkError::NotFound => Self::NotFound(e.to_string()),
+            LinkError::NotOpen(_) | LinkError::NotBooked => Self::LinkNotOpen(e.to_string()),
+            LinkError::SlotTaken => Self::SlotTaken(e.to_string()),
+            LinkError::SlotNotOffered => Self::bad_request("start", e.to_string()),
+            LinkError::RateLimited => Self::RateLimited {
+                retry_after_secs: 60,
+            },
+            LinkError::Invalid(p) => p.into(),
+            LinkError::Scheduling(s) => s.into(),
+            LinkError::Store(s) => s.into(),
         }
     }
 }

@@ -89,6 +89,15 @@ pub enum ApiError {
     /// An `Idempotency-Key` reused for a different request.
     #[error("unprocessable: {0}")]
     Unprocessable(String),
+    /// A scheduling link that is booked, expired or cancelled: it cannot do this any more.
+    #[error("link not open: {0}")]
+    LinkNotOpen(String),
+    /// The time was taken by another booking (or became busy) a moment ago.
+    #[error("slot taken: {0}")]
+    SlotTaken(String),
+    /// Too many requests from this client or for this resource; retry after the given seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
     /// A dependency is temporarily unavailable; the client may retry after the given seconds.
     #[error("service unavailable")]
     Unavailable {
@@ -247,12 +256,64 @@ pub fn page(error: ApiError) -> Response<Body> {
     response
 }
 
-fn escape_html(s: &str) -> String {
+/// Escapes text for HTML element content and quoted attribute values: the one escaping helper
+/// every hand-rendered page goes through.
+pub fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+}
+
+/// A server-rendered page for a person's browser. Its inline style and script run only with
+/// `nonce` (Content-Security-Policy); nothing else loads, not even from this origin except form
+/// posts; no framing; no `Referer` (the page's URL is its credential); never cached.
+pub fn html(status: StatusCode, body: String, nonce: &str) -> Response<Body> {
+    let mut response = build(status, "text/html; charset=utf-8", Body::Text(body));
+    let csp = format!(
+        "default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; \
+         img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    );
+    let headers = response.headers_mut();
+    if let Ok(v) = header::HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    headers.insert(
+        "x-content-type-options",
+        header::HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        header::HeaderValue::from_static("DENY"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// A 303 to `location` (relative to the request's URL): after a form post, the browser shows
+/// the result with a GET, so reloading it does not post again.
+pub fn see_other(location: &str) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    match header::HeaderValue::from_str(location) {
+        Ok(v) => {
+            response.headers_mut().insert(header::LOCATION, v);
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+            response
+        }
+        Err(e) => ApiError::internal(e).into_response(),
+    }
 }
 
 /// An empty response with the given status (e.g. 204).

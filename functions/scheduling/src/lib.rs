@@ -5,6 +5,10 @@
 //! - `POST /connections/{id}/events` - book (header `Idempotency-Key`); 201
 //! - `PATCH /connections/{id}/events/{event_id}` - reschedule (time, attendees, subject)
 //! - `DELETE /connections/{id}/events/{event_id}` - cancel for everyone (optional `comment`); 204
+//! - `POST /connections/{id}/scheduling-links` - a link the candidate books through; 201
+//!   `{id, url, expires_at}` (the URL holds the link's only credential and is shown once)
+//! - `GET|PATCH|DELETE /connections/{id}/scheduling-links/{link_id}` - its status and booking,
+//!   a change of wording or expiry while open, cancelling it (and its interview, if booked)
 //!
 //! Each route names the API-key scope it needs (`Route::scope`); `Edge::serve` checks it. The
 //! `{id}` connection is the only one a route reaches (attendees are addresses, read through that
@@ -17,6 +21,7 @@ use m365_connector::auth::Scope;
 use m365_connector::domain::IdempotencyKey;
 use m365_connector::edge::{Edge, Routes, ScopedRoute};
 use m365_connector::http::{self, ApiError};
+use m365_connector::scheduling::links::{service as links, LinkBody, LinkPatchBody, LinkSpec};
 use m365_connector::scheduling::request::{
     self as req, Booking, FreeBusyQuery, MeetingQuery, Reschedule,
 };
@@ -29,13 +34,22 @@ enum Route {
     Book,
     Reschedule,
     Cancel,
+    CreateLink,
+    GetLink,
+    PatchLink,
+    DeleteLink,
 }
 
 impl ScopedRoute for Route {
     fn scope(self) -> Scope {
         match self {
-            Route::FreeBusy | Route::MeetingTimes => Scope::CalendarRead,
-            Route::Book | Route::Reschedule | Route::Cancel => Scope::CalendarWrite,
+            Route::FreeBusy | Route::MeetingTimes | Route::GetLink => Scope::CalendarRead,
+            Route::Book
+            | Route::Reschedule
+            | Route::Cancel
+            | Route::CreateLink
+            | Route::PatchLink
+            | Route::DeleteLink => Scope::CalendarWrite,
         }
     }
 }
@@ -49,6 +63,19 @@ const ROUTES: &Routes<Route> = &[
         Route::Reschedule,
     ),
     ("DELETE /connections/{id}/events/{event_id}", Route::Cancel),
+    ("POST /connections/{id}/scheduling-links", Route::CreateLink),
+    (
+        "GET /connections/{id}/scheduling-links/{link_id}",
+        Route::GetLink,
+    ),
+    (
+        "PATCH /connections/{id}/scheduling-links/{link_id}",
+        Route::PatchLink,
+    ),
+    (
+        "DELETE /connections/{id}/scheduling-links/{link_id}",
+        Route::DeleteLink,
+    ),
 ];
 
 /// Handles one API Gateway request. Never fails: every error becomes a problem response.
@@ -86,6 +113,25 @@ async fn route(c: &Connector, edge: Edge<'_, Route>) -> Result<Response<Body>, A
             // The body is optional on DELETE: none means no message to the attendees.
             let comment = req::cancel_comment(edge.json_or_default()?)?;
             service::cancel(c, &id, &event_id, comment.as_deref()).await?;
+            Ok(http::empty(StatusCode::NO_CONTENT))
+        }
+        Route::CreateLink => {
+            let spec = LinkSpec::parse(edge.json::<LinkBody>()?, Utc::now())?;
+            let base = edge.base_url(c.config.public_base_url.as_ref())?;
+            let created = links::create(c, &id, spec, &base, Utc::now()).await?;
+            Ok(http::json(StatusCode::CREATED, &created))
+        }
+        Route::GetLink => {
+            let view = links::get(c, &id, edge.param("link_id")?, Utc::now()).await?;
+            Ok(http::json(StatusCode::OK, &view))
+        }
+        Route::PatchLink => {
+            let change = edge.json::<LinkPatchBody>()?;
+            let view = links::patch(c, &id, edge.param("link_id")?, change, Utc::now()).await?;
+            Ok(http::json(StatusCode::OK, &view))
+        }
+        Route::DeleteLink => {
+            links::delete(c, &id, edge.param("link_id")?, Utc::now()).await?;
             Ok(http::empty(StatusCode::NO_CONTENT))
         }
     }

@@ -6,8 +6,10 @@
 //! - [`request`]: request bodies and the types they parse into.
 //! - [`slots`]: the pure slot computation.
 //! - [`service`]: the use cases (Graph calls, connection checks, idempotent booking).
+//! - [`links`]: scheduling links and the public booking page's use cases.
 
 pub mod custom_zone;
+pub mod links;
 pub mod request;
 pub mod service;
 pub mod slots;

@@ -21,7 +21,7 @@ const MAX_OFFSET_MINUTES: i64 = 7 * 24 * 60;
 
 /// Parses a list of 1..=`max` addresses without duplicates (case-insensitive); `seen` spans
 /// several lists so an address cannot be both required and optional.
-fn addresses(
+pub(crate) fn addresses(
     field: &'static str,
     raw: &[String],
     min: usize,
@@ -93,7 +93,7 @@ impl TimeWindow {
     }
 }
 
-fn minutes(
+pub(crate) fn minutes(
     field: &'static str,
     raw: Option<i64>,
     default: i64,

@@ -34,6 +34,16 @@ const RENAMED: &[(&str, &str)] = &[
     ("Asia/Ulaanbaatar", "Asia/Ulan_Bator"),
 ];
 
+/// The modern tzdb spelling of a zone that browsers (ICU) and CLDR still name the old way:
+/// Chromium reports `Asia/Calcutta` where people and tzdb say `Asia/Kolkata`.
+pub fn modern(tz: Tz) -> Tz {
+    RENAMED
+        .iter()
+        .find(|(_, old)| *old == tz.name())
+        .and_then(|(new, _)| Tz::from_str(new).ok())
+        .unwrap_or(tz)
+}
+
 /// A validated IANA time zone. Windows ids and free text are rejected: the API speaks IANA only,
 /// the translation to Windows happens at the Graph boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,5 +162,16 @@ mod tests {
         }
         assert_eq!(zone_from_graph("Asia/Tokyo").unwrap().name(), "Asia/Tokyo");
         assert!(zone_from_graph("Customized Time Zone").is_none());
+    }
+}
+
+#[cfg(test)]
+mod modern_tests {
+    use super::*;
+
+    #[test]
+    fn a_browsers_legacy_zone_name_is_shown_in_its_modern_spelling() {
+        assert_eq!(modern(chrono_tz::Asia::Calcutta), chrono_tz::Asia::Kolkata);
+        assert_eq!(modern(chrono_tz::Europe::Berlin), chrono_tz::Europe::Berlin);
     }
 }

@@ -17,6 +17,9 @@
 //! | counterpart (2nd+)  | `WITH#{id}#{address}`           | `{received}#{message id}`|                                         | same as pk / sk                 |     |
 //! | idempotency record (a send's too) | `CONN#{id}`       | `IDEM#{sha256(key)}`     |                                         |                                 | yes |
 //! | staged upload       | `CONN#{id}`                     | `UPLOAD#{upload id}`     |                                         |                                 | yes |
+//! | scheduling link     | `SLINK#{link id}`               | `META`                   |                                         |                                 | yes |
+//! | slot lease          | `SLEASE#{sha256(address)}`      | `{bucket, UTC}`          |                                         |                                 | yes |
+//! | rate-limit window   | `RATE#{scope}#{sha256(subject)}`| `{window epoch seconds}` |                                         |                                 | yes |
 //!
 //! Staged upload objects live in the uploads bucket under [`upload_object_key`], the requests of
 //! queued sends under [`send_payload_object_key`].
@@ -247,6 +250,27 @@ pub fn upload_object_prefix(id: &ConnectionId) -> String {
 /// prefix is what the send functions' IAM policies are scoped to.
 pub fn send_payload_object_key(id: &ConnectionId, key_digest: &str) -> String {
     format!("send-{id}/{key_digest}")
+}
+
+/// A scheduling link (the id is a UUID; the link's secret is never part of a key).
+pub fn scheduling_link_pk(link_id: &str) -> String {
+    format!("SLINK#{link_id}")
+}
+
+/// An interviewer's leases, one item per booked bucket: hashed, so the table's keys carry no
+/// addresses, and one partition per interviewer, so a Query reads their week for fairness.
+pub fn lease_pk(address: &str) -> String {
+    format!("SLEASE#{}", digest(&address.to_ascii_lowercase()))
+}
+
+/// A lease bucket as its sort key (fixed-width UTC, so string order is time order).
+pub fn lease_sk(bucket: &DateTime<Utc>) -> String {
+    bucket.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A rate-limit counter of `scope` (`link`, `ip`) for `subject`, hashed (an IP is personal data).
+pub fn rate_limit_pk(scope: &str, subject: &str) -> String {
+    format!("RATE#{scope}#{}", digest(subject))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! idempotent operation. A lost condition is [`StoreError::Conflict`], never a silent overwrite.
 //!
 //! One module per entity ([`connections`], [`tokens`], [`oauth`], [`tenants`], [`subscriptions`],
-//! [`messages`], [`idempotency`], [`sends`], [`uploads`]), each adding its methods to [`Store`];
+//! [`messages`], [`idempotency`], [`sends`], [`uploads`], [`links`]), each adding its methods to [`Store`];
 //! shared plumbing in [`conditions`] (telling a lost condition apart), [`batch`] (BatchGetItem /
 //! BatchWriteItem with their retries) and [`page`] (listing cursors).
 
@@ -15,6 +15,7 @@ pub(crate) mod conditions;
 pub mod connections;
 pub mod idempotency;
 pub mod keys;
+pub mod links;
 pub mod messages;
 pub mod oauth;
 pub mod outbox;

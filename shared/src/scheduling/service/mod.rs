@@ -93,7 +93,10 @@ impl From<GraphError> for SchedulingError {
 }
 
 /// Checks the connection exists, is active and has calendar access.
-async fn calendar_access(c: &Connector, id: &ConnectionId) -> Result<(), SchedulingError> {
+pub(crate) async fn calendar_access(
+    c: &Connector,
+    id: &ConnectionId,
+) -> Result<(), SchedulingError> {
     let connection = c
         .store
         .get_connection(id)

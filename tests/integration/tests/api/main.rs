@@ -22,6 +22,7 @@ mod purge;
 mod queue;
 mod renewal;
 mod scheduling;
+mod scheduling_links;
 mod scopes;
 mod secrets_and_crypto;
 mod send_mail;

@@ -140,6 +140,30 @@ pub(crate) const ROUTES: &[(Function, &str, &str, &str)] = &[
         "/connections/{id}/events/{event_id}",
         "calendar:write",
     ),
+    (
+        Function::Scheduling,
+        "POST",
+        "/connections/{id}/scheduling-links",
+        "calendar:write",
+    ),
+    (
+        Function::Scheduling,
+        "GET",
+        "/connections/{id}/scheduling-links/{link_id}",
+        "calendar:read",
+    ),
+    (
+        Function::Scheduling,
+        "PATCH",
+        "/connections/{id}/scheduling-links/{link_id}",
+        "calendar:write",
+    ),
+    (
+        Function::Scheduling,
+        "DELETE",
+        "/connections/{id}/scheduling-links/{link_id}",
+        "calendar:write",
+    ),
 ];
 
 /// A secret entry for `key` with `scopes` (and `user_ids`, when given).
@@ -212,6 +236,7 @@ fn concrete(template: &str, connection: &str) -> String {
         .replace("{id}", connection)
         .replace("{message_id}", "AAMkAGI2TG93AAA=")
         .replace("{event_id}", "AAMkAGI2TG94AAA=")
+        .replace("{link_id}", "00000000-0000-4000-8000-0000000001ac")
         .replace("{key}", "order-42")
         // A tenant nobody uses: reading its policy is harmless, and no body is ever sent.
         .replace("{tenant}", "00000000-0000-4000-8000-00000000c0de")
