@@ -5,6 +5,7 @@ from .admin_consent_request import AdminConsentRequest
 from .admin_consent_started import AdminConsentStarted
 from .attendee import Attendee
 from .attendee_type import AttendeeType
+from .booking_form import BookingForm
 from .booking_request import BookingRequest
 from .callback_form import CallbackForm
 from .cancel_request import CancelRequest
@@ -33,7 +34,17 @@ from .free_busy_status import FreeBusyStatus
 from .get_open_api_response_200 import GetOpenApiResponse200
 from .inline_attachment import InlineAttachment
 from .item_body import ItemBody
+from .link_booking import LinkBooking
+from .link_booking_online_meeting_type_1 import LinkBookingOnlineMeetingType1
+from .link_booking_online_meeting_type_2_type_1 import (
+    LinkBookingOnlineMeetingType2Type1,
+)
+from .link_booking_online_meeting_type_3_type_1 import (
+    LinkBookingOnlineMeetingType3Type1,
+)
 from .list_messages_folder import ListMessagesFolder
+from .manage_form import ManageForm
+from .manage_form_action import ManageFormAction
 from .meeting_times import MeetingTimes
 from .meeting_times_request import MeetingTimesRequest
 from .meeting_times_slots_item import MeetingTimesSlotsItem
@@ -83,6 +94,17 @@ from .problem_type import ProblemType
 from .recipient import Recipient
 from .reply_request import ReplyRequest
 from .reschedule_request import RescheduleRequest
+from .scheduling_link import SchedulingLink
+from .scheduling_link_created import SchedulingLinkCreated
+from .scheduling_link_patch import SchedulingLinkPatch
+from .scheduling_link_patch_candidate import SchedulingLinkPatchCandidate
+from .scheduling_link_pools_item import SchedulingLinkPoolsItem
+from .scheduling_link_request import SchedulingLinkRequest
+from .scheduling_link_request_buffers import SchedulingLinkRequestBuffers
+from .scheduling_link_request_candidate import SchedulingLinkRequestCandidate
+from .scheduling_link_request_pools_item import SchedulingLinkRequestPoolsItem
+from .scheduling_link_request_window import SchedulingLinkRequestWindow
+from .scheduling_link_status import SchedulingLinkStatus
 from .send_request import SendRequest
 from .send_status import SendStatus
 from .send_status_error import SendStatusError
@@ -105,6 +127,7 @@ __all__ = (
     "AdminConsentStarted",
     "Attendee",
     "AttendeeType",
+    "BookingForm",
     "BookingRequest",
     "CallbackForm",
     "CancelRequest",
@@ -129,7 +152,13 @@ __all__ = (
     "GetOpenApiResponse200",
     "InlineAttachment",
     "ItemBody",
+    "LinkBooking",
+    "LinkBookingOnlineMeetingType1",
+    "LinkBookingOnlineMeetingType2Type1",
+    "LinkBookingOnlineMeetingType3Type1",
     "ListMessagesFolder",
+    "ManageForm",
+    "ManageFormAction",
     "MeetingTimes",
     "MeetingTimesRequest",
     "MeetingTimesSlotsItem",
@@ -179,6 +208,17 @@ __all__ = (
     "Recipient",
     "ReplyRequest",
     "RescheduleRequest",
+    "SchedulingLink",
+    "SchedulingLinkCreated",
+    "SchedulingLinkPatch",
+    "SchedulingLinkPatchCandidate",
+    "SchedulingLinkPoolsItem",
+    "SchedulingLinkRequest",
+    "SchedulingLinkRequestBuffers",
+    "SchedulingLinkRequestCandidate",
+    "SchedulingLinkRequestPoolsItem",
+    "SchedulingLinkRequestWindow",
+    "SchedulingLinkStatus",
     "SendRequest",
     "SendStatus",
     "SendStatusError",

@@ -11,6 +11,7 @@ class Problem409Type(StrEnum):
     URNM365_CONNECTORPROBLEMREQUEST_IN_PROGRESS = (
         "urn:m365-connector:problem:request-in-progress"
     )
+    URNM365_CONNECTORPROBLEMSLOT_TAKEN = "urn:m365-connector:problem:slot-taken"
     URNM365_CONNECTORPROBLEMUNSUPPORTED_MAILBOX = (
         "urn:m365-connector:problem:unsupported-mailbox"
     )

@@ -15,6 +15,7 @@ class ProblemType(StrEnum):
     URNM365_CONNECTORPROBLEMINVALID_REQUEST = (
         "urn:m365-connector:problem:invalid-request"
     )
+    URNM365_CONNECTORPROBLEMLINK_NOT_OPEN = "urn:m365-connector:problem:link-not-open"
     URNM365_CONNECTORPROBLEMMAILBOX_CONNECTED_ELSEWHERE = (
         "urn:m365-connector:problem:mailbox-connected-elsewhere"
     )
@@ -30,6 +31,7 @@ class ProblemType(StrEnum):
     URNM365_CONNECTORPROBLEMPERMISSION_MISSING = (
         "urn:m365-connector:problem:permission-missing"
     )
+    URNM365_CONNECTORPROBLEMRATE_LIMITED = "urn:m365-connector:problem:rate-limited"
     URNM365_CONNECTORPROBLEMREQUEST_IN_PROGRESS = (
         "urn:m365-connector:problem:request-in-progress"
     )
@@ -39,6 +41,7 @@ class ProblemType(StrEnum):
     URNM365_CONNECTORPROBLEMSENDING_BLOCKED = (
         "urn:m365-connector:problem:sending-blocked"
     )
+    URNM365_CONNECTORPROBLEMSLOT_TAKEN = "urn:m365-connector:problem:slot-taken"
     URNM365_CONNECTORPROBLEMTENANT_POLICY = "urn:m365-connector:problem:tenant-policy"
     URNM365_CONNECTORPROBLEMTOO_LARGE = "urn:m365-connector:problem:too-large"
     URNM365_CONNECTORPROBLEMUNAUTHORIZED = "urn:m365-connector:problem:unauthorized"

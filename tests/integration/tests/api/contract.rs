@@ -134,6 +134,9 @@ fn every_event_type_has_a_schema_sharing_the_apis_definitions() {
             "message.created",
             "message.deleted",
             "message.updated",
+            "scheduling_link.booked",
+            "scheduling_link.cancelled",
+            "scheduling_link.rescheduled",
             "tenant.policy_changed",
         ]
     );

@@ -29,7 +29,8 @@ async fn connected() -> (tokio::sync::MutexGuard<'static, ()>, Harness, String) 
 }
 
 async fn api(h: &Harness, method: &str, path: &str, payload: Option<Value>) -> (u16, Value) {
-    let response = scheduling::handle(&h.connector, h.api(method, path, &[], payload)).await;
+    let response =
+        crate::helpers::call::scheduling(&h.connector, h.api(method, path, &[], payload)).await;
     let status = response.status().as_u16();
     (
         status,
@@ -106,12 +107,13 @@ async fn open(
     form: Option<&[(&str, &str)]>,
     ip: &str,
 ) -> Page {
-    let response = scheduling_page::handle_at(
-        &h.connector,
-        page_request(method, path, query, form, ip),
-        now(),
-    )
-    .await;
+    let request = page_request(method, path, query, form, ip);
+    let route = crate::helpers::route_key_of(&request);
+    // Every page is checked against the published contract too (status, headers, media type).
+    let response = crate::helpers::checked_response(
+        &route,
+        scheduling_page::handle_at(&h.connector, request, now()).await,
+    );
     let header = |name: &str| {
         response
             .headers()

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="SchedulingLinkPoolsItem")
+
+
+@_attrs_define
+class SchedulingLinkPoolsItem:
+    """
+    Attributes:
+        members (list[str]):
+        pick (int):
+    """
+
+    members: list[str]
+    pick: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        members = self.members
+
+        pick = self.pick
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "members": members,
+                "pick": pick,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        d = dict(src_dict)
+        members = cast(list[str], d.pop("members"))
+
+        pick = d.pop("pick")
+
+        scheduling_link_pools_item = cls(
+            members=members,
+            pick=pick,
+        )
+
+        scheduling_link_pools_item.additional_properties = d
+        return scheduling_link_pools_item
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
