@@ -386,7 +386,8 @@ class Processes:
 
 
 def start_moto(procs, port, log, log_path=None):
-    p = procs.start([str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+    # moto's server, with DynamoDB's write isolation (scripts/moto_server.py says why).
+    p = procs.start([sys.executable, str(ROOT / "scripts" / "moto_server.py"), "-H", "127.0.0.1", "-p", str(port)],
                     name="moto", log_path=log_path, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/moto-api/", proc=p)
@@ -1259,7 +1260,10 @@ def conformance(env, state):
     3. the same on the example's real connection, valid input only, so that sends, bookings and
        free/busy reach Graph (the simulator) and must answer as documented, never a 5xx;
     4. the Graph webhooks, without "invalid input is refused": the validation handshake is
-       answered from `validationToken` before the body is read, as Graph expects.
+       answered from `validationToken` before the body is read, as Graph expects;
+    5. stateful, on the example's connection: sequences that follow openapi.yaml's links (book an
+       event, then move or cancel it; create a scheduling link, then read, change or cancel it;
+       send, then read the send's status), each response checked as in the other passes.
     GET and DELETE of /connections/{id} itself get generated ids, so the example's connection
     stays. The OAuth routes are fuzzed with generated states (their success path needs Microsoft's
     redirect and the browser's binding cookie: the end-to-end suite and the example cover it)."""
@@ -1288,13 +1292,17 @@ def conformance(env, state):
         ("under one connection, the example's connection, valid input",
          real, ["--include-path-regex", ONE_CONNECTION, "--mode", "positive"], without_negative),
         ("the Graph webhooks", shared, ["--include-path-regex", WEBHOOKS], without_negative),
+        # Stateful: the contract's links chained on the example's connection (a booked event moved
+        # and cancelled, a scheduling link read, changed and cancelled, a send's status read).
+        ("under one connection, following the links (stateful)", real,
+         ["--include-path-regex", ONE_CONNECTION, "--mode", "positive", "--phases", "stateful"], without_negative),
     ]
     started, failed, summary = time.time(), 0, []
     for n, (title, config, selection, checks) in enumerate(passes, 1):
         args = [str(VENV_BIN / "schemathesis"), "--config-file", str(config), "run", str(ROOT / "openapi.yaml"),
                 "--url", env["BASE_URL"], "--header", f"Authorization: Bearer {env['API_KEY']}",
-                *selection, "--checks", ",".join(checks),
-                "--phases", "examples,coverage,fuzzing",
+                "--checks", ",".join(checks),
+                *(selection if "--phases" in selection else [*selection, "--phases", "examples,coverage,fuzzing"]),
                 "--max-examples", os.environ.get("CONFORMANCE_EXAMPLES", "12"),
                 "--seed", os.environ.get("CONFORMANCE_SEED", "20261130"),
                 # One worker: Python 3.11 can fail parsing in two threads at once (an AST
