@@ -45,6 +45,10 @@ pub fn routes() -> Router<SimRef> {
             delete(delete_event),
         )
         .route(
+            "/_sim/mailboxes/{address}/events/{id}/respond",
+            post(respond_to_event),
+        )
+        .route(
             "/_sim/faults",
             post(add_fault).get(list_faults).delete(clear_faults),
         )
@@ -464,6 +468,40 @@ async fn delete_event(
     match res {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(_) => err(StatusCode::NOT_FOUND, "no such event"),
+    }
+}
+
+/// The mailbox owner answers a meeting in Outlook: `{"response": "accept" | "tentativelyAccept"
+/// | "decline"}`, as `POST /me/events/{id}/{response}` would.
+async fn respond_to_event(
+    State(sim): State<SimRef>,
+    Path((address, id)): Path<(String, String)>,
+    Json(b): Json<Value>,
+) -> Response {
+    let user = match online_user(&address) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let response = match b["response"].as_str() {
+        Some("accept") => graph_sim_calendar::ResponseType::Accepted,
+        Some("tentativelyAccept") => graph_sim_calendar::ResponseType::TentativelyAccepted,
+        Some("decline") => graph_sim_calendar::ResponseType::Declined,
+        _ => {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "response must be accept, tentativelyAccept or decline",
+            )
+        }
+    };
+    let now = sim.now();
+    let res = {
+        let mut st = sim.st();
+        crate::graph::calendar::respond_in(&mut st, user.id, user.upn, &id, response, now)
+    };
+    notify::dispatch(&sim);
+    match res {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => err(e.status, format!("{}: {}", e.code, e.message)),
     }
 }
 
