@@ -12,6 +12,7 @@ mod bench_renewal;
 mod bench_scheduling;
 mod bench_send_memory;
 mod bench_sync;
+mod calendar;
 mod claims;
 mod connect;
 mod contract;

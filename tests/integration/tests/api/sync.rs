@@ -305,7 +305,7 @@ async fn sim_subscriptions(h: &Harness) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn connecting_a_mailbox_subscribes_both_folders_and_backfills_its_mail() {
+async fn connecting_a_mailbox_subscribes_both_folders_and_its_calendar_and_backfills_its_mail() {
     let h = harness_with_webhook().await;
     for i in 0..3 {
         deliver(&h, ALICE, "x@ext.example", &format!("hello {i}")).await;
@@ -323,6 +323,7 @@ async fn connecting_a_mailbox_subscribes_both_folders_and_backfills_its_mail() {
     assert_eq!(
         resources,
         [
+            "me/events",
             "me/mailFolders('inbox')/messages",
             "me/mailFolders('sentitems')/messages"
         ]
@@ -334,7 +335,7 @@ async fn connecting_a_mailbox_subscribes_both_folders_and_backfills_its_mail() {
         .connection_subscriptions(&connection_id)
         .await
         .unwrap();
-    assert_eq!(records.len(), 2);
+    assert_eq!(records.len(), 3);
     assert!(records
         .iter()
         .all(|r| subs.iter().any(|s| s["id"] == r.id.as_str())));
@@ -750,7 +751,7 @@ async fn two_mailboxes_under_lossy_duplicated_reordered_throttled_notifications_
     run_worker(&h, Duration::from_millis(500)).await;
 
     let subs = sim_subscriptions(&h).await;
-    assert_eq!(subs.len(), 4, "the removed subscription was recreated");
+    assert_eq!(subs.len(), 6, "the removed subscription was recreated");
 
     let mut created_expected = 0;
     for (login, id) in [(ALICE, &alice), (BOB, &bob)] {

@@ -1,0 +1,215 @@
+//! Calendar sync end to end against the local stack: an interview booked through the API, the
+//! attendee's answer given in the simulator (as in Outlook), notifications duplicated, dropped and
+//! reordered; the store, the read API and the EventBridge capture are checked.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::Utc;
+use m365_connector::domain::ConnectionId;
+use m365_connector::queue::SyncJob;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{body, unique, Harness};
+use crate::sync::{connect_and_sync, harness_with_webhook, run_worker, ALICE, BOB};
+
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["detail-type"] == kind).collect()
+}
+
+async fn calendar_events(h: &Harness, id: &str) -> Vec<Value> {
+    let start = (Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let end = (Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let response = crate::helpers::call::connections(
+        &h.connector,
+        h.api(
+            "GET",
+            &format!("/connections/{id}/calendar-events"),
+            &[("start", &start), ("end", &end), ("limit", "100")],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    body(response).await["calendar_events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn catch_up(h: &Harness, id: &str) {
+    let job = SyncJob::CatchUp {
+        connection_id: ConnectionId::parse(id).unwrap(),
+    };
+    h.connector
+        .queue
+        .enqueue(&job, &unique("final"))
+        .await
+        .unwrap();
+    run_worker(h, Duration::from_millis(500)).await;
+}
+
+#[tokio::test]
+async fn an_interview_declined_in_outlook_is_told_once_under_lossy_notifications() {
+    let h = harness_with_webhook().await;
+    let alice = connect_and_sync(&h, ALICE).await;
+    let subs = h.control(Method::GET, "/_sim/subscriptions", None).await;
+    assert!(
+        subs["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["resource"] == "me/events"
+                && s["userId"].as_str().unwrap().starts_with("a11ce")),
+        "alice's events are subscribed: {subs}"
+    );
+    h.events().await;
+
+    let hooks = "/webhooks/graph/notifications";
+    for fault in [
+        json!({"kind": "duplicateNotifications", "rate": 0.5, "path": hooks}),
+        json!({"kind": "dropNotifications", "rate": 0.2, "path": hooks}),
+        json!({"kind": "reorderNotifications", "path": hooks}),
+    ] {
+        h.control(Method::POST, "/_sim/faults", Some(fault)).await;
+    }
+
+    let subject = unique("Interview: Jane Doe");
+    let start = (Utc::now() + chrono::Duration::days(3))
+        .date_naive()
+        .and_hms_opt(14, 0, 0)
+        .unwrap()
+        .and_utc();
+    let booking = json!({"subject": subject, "body": "Technical round",
+        "start": start.to_rfc3339(), "end": (start + chrono::Duration::minutes(45)).to_rfc3339(),
+        "time_zone": "UTC", "attendees": [{"address": BOB, "type": "required"}]});
+    let mut request = h.api(
+        "POST",
+        &format!("/connections/{alice}/events"),
+        &[],
+        Some(booking),
+    );
+    request
+        .headers_mut()
+        .insert("idempotency-key", unique("interview").parse().unwrap());
+    let response = crate::helpers::call::scheduling(&h.connector, request).await;
+    assert_eq!(response.status(), 201);
+    run_worker(&h, Duration::from_secs(2)).await;
+
+    // Bob declines in Outlook: his copy goes, alice's event records the answer.
+    let bobs = h
+        .control(Method::GET, &format!("/_sim/mailboxes/{BOB}/events"), None)
+        .await;
+    let copy = bobs["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subject"] == subject.as_str())
+        .expect("bob got the invitation")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.control(
+        Method::POST,
+        &format!("/_sim/mailboxes/{BOB}/events/{copy}/respond"),
+        Some(json!({"response": "decline"})),
+    )
+    .await;
+    run_worker(&h, Duration::from_secs(2)).await;
+
+    // The periodic safety net with the faults gone, twice: nothing is told twice.
+    h.control(Method::DELETE, "/_sim/faults", None).await;
+    catch_up(&h, &alice).await;
+    catch_up(&h, &alice).await;
+
+    let stored = calendar_events(&h, &alice).await;
+    let interview: Vec<&Value> = stored
+        .iter()
+        .filter(|e| e["subject"] == subject.as_str())
+        .collect();
+    assert_eq!(interview.len(), 1, "{stored:?}");
+    let interview = interview[0];
+    assert_eq!(interview["booked_by_connector"], true);
+    assert_eq!(interview["type"], "singleInstance");
+    assert!(interview.get("body").is_none());
+    let bob = interview["attendees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["address"] == BOB)
+        .unwrap();
+    assert_eq!(bob["response"], "declined");
+    let event_id = interview["id"].as_str().unwrap();
+    let one = crate::helpers::call::connections(
+        &h.connector,
+        h.api(
+            "GET",
+            &format!("/connections/{alice}/calendar-events/{event_id}"),
+            &[],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(one.status(), 200);
+    assert_eq!(body(one).await["subject"], subject.as_str());
+
+    let events = h.events().await;
+    let about = |kind: &str| -> Vec<Value> {
+        of_type(&events, kind)
+            .into_iter()
+            .filter(|e| {
+                e["detail"]["calendar_event"]["subject"] == subject.as_str()
+                    || e["detail"]["subject"] == subject.as_str()
+            })
+            .cloned()
+            .collect()
+    };
+    let distinct = |v: &[Value]| {
+        v.iter()
+            .map(|e| e["detail"]["event_id"].as_str().unwrap().to_owned())
+            .collect::<HashSet<_>>()
+            .len()
+    };
+    let created = about("calendar_event.created");
+    assert_eq!((created.len(), distinct(&created)), (1, 1), "{created:?}");
+    let responses = about("interview.response_changed");
+    assert_eq!(distinct(&responses), 1, "{responses:?}");
+    assert_eq!(responses.len(), 1, "published once: {responses:?}");
+    let detail = &responses[0]["detail"];
+    assert_eq!(detail["attendee"]["address"], BOB);
+    assert_eq!(detail["old_response"], "none");
+    assert_eq!(detail["new_response"], "declined");
+    assert!(about("interview.cancelled").is_empty());
+}
+
+#[tokio::test]
+async fn a_calendar_listing_with_a_bad_window_is_a_400_and_an_unknown_event_a_404() {
+    let h = harness_with_webhook().await;
+    let alice = connect_and_sync(&h, ALICE).await;
+    let bad = crate::helpers::call::connections(
+        &h.connector,
+        h.api(
+            "GET",
+            &format!("/connections/{alice}/calendar-events"),
+            &[
+                ("start", "2026-01-02T00:00:00Z"),
+                ("end", "2026-01-01T00:00:00Z"),
+            ],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    let unknown = crate::helpers::call::connections(
+        &h.connector,
+        h.api(
+            "GET",
+            &format!("/connections/{alice}/calendar-events/AAMkNoSuchEvent"),
+            &[],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(unknown.status(), 404);
+}
