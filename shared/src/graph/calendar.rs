@@ -237,11 +237,6 @@ impl GraphClient {
     }
 }
 
-/// The event fields calendar sync stores (never `body`): Graph sends less over the wire.
-pub const EVENT_FIELDS: &str = "id,subject,start,end,isAllDay,organizer,attendees,responseStatus,\
-isCancelled,isOnlineMeeting,onlineMeeting,iCalUId,seriesMasterId,type,transactionId,location,\
-webLink,changeKey,lastModifiedDateTime";
-
 /// Graph `attendee`: address, `type` and `status` (`responseStatus`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -282,8 +277,9 @@ pub struct GraphLocation {
     pub display_name: Option<String>,
 }
 
-/// An event (an instance: single, occurrence or exception) as `calendarView/delta` returns it
-/// with [`EVENT_FIELDS`].
+/// An event (an instance: single, occurrence or exception) as `calendarView/delta` returns it:
+/// the fields calendar sync stores, never `body` (calendarView delta takes no `$select`, so the
+/// body comes over the wire and is dropped here).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphCalendarEvent {

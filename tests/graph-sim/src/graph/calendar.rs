@@ -572,12 +572,70 @@ async fn event_action(
                     Ok(())
                 }
             },
-            Some(r) => respond_in(&mut st, uid, caller.user.upn, &id, r, now),
+            Some(r) => {
+                let proposed = match body.get("proposedNewTime") {
+                    None | Some(Value::Null) => None,
+                    Some(slot) => Some(proposed_slot(slot)?),
+                };
+                respond_in(&mut st, uid, caller.user.upn, &id, r, proposed, now)
+            }
         }
     };
     notify::dispatch(&sim);
     res?;
     Ok(empty(StatusCode::ACCEPTED))
+}
+
+/// A `proposedNewTime` parameter (`timeSlot`: `start`/`end` as `dateTimeTimeZone`).
+pub fn proposed_slot(v: &Value) -> Result<(DateTime<Utc>, DateTime<Utc>), GraphError> {
+    let at = |key: &str| {
+        let t = &v[key];
+        let zone =
+            graph_sim_calendar::GraphTimeZone::parse(t["timeZone"].as_str().unwrap_or("UTC"))
+                .map_err(cal_error)?;
+        let local = t["dateTime"]
+            .as_str()
+            .and_then(parse_query_time)
+            .ok_or_else(|| {
+                GraphError::bad_request(format!(
+                    "'proposedNewTime.{key}' is not a dateTimeTimeZone."
+                ))
+            })?;
+        Ok::<_, GraphError>(zone.from_local(local.naive_utc()))
+    };
+    let (start, end) = (at("start")?, at("end")?);
+    if end <= start {
+        return Err(GraphError::bad_request(
+            "'proposedNewTime.end' must be after its start.",
+        ));
+    }
+    Ok((start, end))
+}
+
+/// One occurrence of `uid`'s series moved (`Some`) or cancelled (`None`), as Outlook's "this
+/// occurrence": the series master's attendees get the change in their copies.
+pub fn change_occurrence_in(
+    st: &mut SimState,
+    uid: &str,
+    occurrence_id: &str,
+    to: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> Result<Event, GraphError> {
+    let mc = st
+        .calendar
+        .mailboxes
+        .get_mut(uid)
+        .ok_or_else(GraphError::mailbox_not_enabled)?;
+    let master = mc
+        .calendar
+        .change_occurrence(occurrence_id, to, now)
+        .map_err(cal_error)?
+        .clone();
+    st.outbox.push(change(uid, "updated", &master));
+    if master.is_organizer {
+        deliver_invitations(st, uid, &master, now);
+    }
+    Ok(master)
 }
 
 /// An attendee (`uid`, address `me`) answers a meeting: their copy changes (a decline removes
@@ -588,6 +646,7 @@ pub fn respond_in(
     me: &str,
     id: &str,
     r: ResponseType,
+    proposed: Option<(DateTime<Utc>, DateTime<Utc>)>,
     now: DateTime<Utc>,
 ) -> Result<(), GraphError> {
     let mc = st
@@ -611,9 +670,16 @@ pub fn respond_in(
         .and_then(|b| directory::user(&b.organizer.address))
     {
         if let Some(omc) = st.calendar.mailboxes.get_mut(org.id) {
-            if let Some(oev) = omc
+            let recorded = omc
                 .calendar
                 .record_attendee_response(&ical_uid, me, r, now)
+                .is_some();
+            if let Some(oev) = recorded
+                .then(|| {
+                    omc.calendar
+                        .record_proposed_time(&ical_uid, me, proposed, now)
+                })
+                .flatten()
                 .cloned()
             {
                 st.outbox.push(change(org.id, "updated", &oev));
