@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 use crate::helpers::{body, unique, Harness};
 use crate::sync::{connect_and_sync, harness_with_webhook, run_worker, ALICE, BOB};
 
+const CAROL: &str = "carol@contoso.example";
+
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
     events.iter().filter(|e| e["detail-type"] == kind).collect()
 }
@@ -83,7 +85,8 @@ async fn an_interview_declined_in_outlook_is_told_once_under_lossy_notifications
         .and_utc();
     let booking = json!({"subject": subject, "body": "Technical round",
         "start": start.to_rfc3339(), "end": (start + chrono::Duration::minutes(45)).to_rfc3339(),
-        "time_zone": "UTC", "attendees": [{"address": BOB, "type": "required"}]});
+        "time_zone": "UTC", "attendees": [{"address": BOB, "type": "required"},
+            {"address": CAROL, "type": "optional"}]});
     let mut request = h.api(
         "POST",
         &format!("/connections/{alice}/events"),
@@ -117,6 +120,71 @@ async fn an_interview_declined_in_outlook_is_told_once_under_lossy_notifications
     )
     .await;
     run_worker(&h, Duration::from_secs(2)).await;
+    // Carol proposes another time.
+    let carols = h
+        .control(
+            Method::GET,
+            &format!("/_sim/mailboxes/{CAROL}/events"),
+            None,
+        )
+        .await;
+    let copy = carols["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subject"] == subject.as_str())
+        .expect("carol got the invitation")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let proposed = start + chrono::Duration::days(1);
+    let slot = |t: chrono::DateTime<Utc>| json!({"dateTime": t.format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"});
+    h.control(
+        Method::POST,
+        &format!("/_sim/mailboxes/{CAROL}/events/{copy}/respond"),
+        Some(json!({"response": "tentativelyAccept", "proposedNewTime": {
+            "start": slot(proposed), "end": slot(proposed + chrono::Duration::minutes(45))}})),
+    )
+    .await;
+    run_worker(&h, Duration::from_secs(2)).await;
+    // Alice moves the interview in Outlook.
+    let alices = h
+        .control(
+            Method::GET,
+            &format!("/_sim/mailboxes/{ALICE}/events"),
+            None,
+        )
+        .await;
+    let booked = alices["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subject"] == subject.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token =
+        m365_connector::tokens::access_token(&h.connector, &ConnectionId::parse(&alice).unwrap())
+            .await
+            .unwrap();
+    let moved_to = start + chrono::Duration::hours(2);
+    loop {
+        let response = h
+            .browser
+            .patch(format!("{}/v1.0/me/events/{booked}", h.sim.base_url()))
+            .bearer_auth(secrecy::ExposeSecret::expose_secret(&token))
+            .json(&json!({"start": slot(moved_to), "end": slot(moved_to + chrono::Duration::minutes(45))}))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == 200 {
+            break;
+        }
+        assert_eq!(response.status(), 429);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    run_worker(&h, Duration::from_secs(2)).await;
 
     // The periodic safety net with the faults gone, twice: nothing is told twice.
     h.control(Method::DELETE, "/_sim/faults", None).await;
@@ -140,6 +208,21 @@ async fn an_interview_declined_in_outlook_is_told_once_under_lossy_notifications
         .find(|a| a["address"] == BOB)
         .unwrap();
     assert_eq!(bob["response"], "declined");
+    let carol = interview["attendees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["address"] == CAROL)
+        .unwrap();
+    assert_eq!(carol["response"], "tentativelyAccepted");
+    assert_eq!(
+        carol["proposed_new_time"]["start"],
+        json!(proposed.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    );
+    assert_eq!(
+        interview["start"],
+        json!(moved_to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    );
     let event_id = interview["id"].as_str().unwrap();
     let one = crate::helpers::call::connections(
         &h.connector,
@@ -174,12 +257,25 @@ async fn an_interview_declined_in_outlook_is_told_once_under_lossy_notifications
     let created = about("calendar_event.created");
     assert_eq!((created.len(), distinct(&created)), (1, 1), "{created:?}");
     let responses = about("interview.response_changed");
-    assert_eq!(distinct(&responses), 1, "{responses:?}");
-    assert_eq!(responses.len(), 1, "published once: {responses:?}");
-    let detail = &responses[0]["detail"];
-    assert_eq!(detail["attendee"]["address"], BOB);
-    assert_eq!(detail["old_response"], "none");
-    assert_eq!(detail["new_response"], "declined");
+    assert_eq!(distinct(&responses), 2, "{responses:?}");
+    assert_eq!(responses.len(), 2, "each published once: {responses:?}");
+    let of = |who: &str| {
+        responses
+            .iter()
+            .find(|e| e["detail"]["attendee"]["address"] == who)
+            .unwrap()["detail"]
+            .clone()
+    };
+    assert_eq!(of(BOB)["old_response"], "none");
+    assert_eq!(of(BOB)["new_response"], "declined");
+    assert_eq!(of(CAROL)["new_response"], "tentativelyAccepted");
+    assert!(of(CAROL)["proposed_new_time"]["start"].is_string());
+    let rescheduled = about("interview.rescheduled");
+    assert_eq!(rescheduled.len(), 1, "{rescheduled:?}");
+    assert_eq!(
+        rescheduled[0]["detail"]["new"]["start"],
+        json!(moved_to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    );
     assert!(about("interview.cancelled").is_empty());
 }
 
@@ -212,4 +308,92 @@ async fn a_calendar_listing_with_a_bad_window_is_a_400_and_an_unknown_event_a_40
     )
     .await;
     assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn an_occurrence_of_a_weekly_series_moved_in_outlook_is_stored_and_told_as_an_exception() {
+    let h = harness_with_webhook().await;
+    let alice = connect_and_sync(&h, ALICE).await;
+    h.events().await;
+    let subject = unique("Weekly sync");
+    let first = (Utc::now() + chrono::Duration::days(1))
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc();
+    let day = first.format("%A").to_string().to_lowercase();
+    let series = h
+        .control(
+            Method::POST,
+            &format!("/_sim/mailboxes/{ALICE}/events"),
+            Some(json!({"subject": subject,
+                "start": {"dateTime": first.format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"},
+                "end": {"dateTime": (first + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"},
+                "recurrence": {"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": [day]},
+                    "range": {"type": "numbered", "numberOfOccurrences": 3}}})),
+        )
+        .await;
+    let master = series["id"].as_str().unwrap().to_owned();
+    run_worker(&h, Duration::from_secs(2)).await;
+    let stored = calendar_events(&h, &alice).await;
+    let ours: Vec<&Value> = stored
+        .iter()
+        .filter(|e| e["subject"] == subject.as_str())
+        .collect();
+    assert_eq!(ours.len(), 3, "every occurrence in the window: {stored:?}");
+    assert!(ours
+        .iter()
+        .all(|e| e["type"] == "occurrence" && e["series_master_id"] == master.as_str()));
+
+    let second = ours[1]["id"].as_str().unwrap().to_owned();
+    let moved_to = first + chrono::Duration::days(8) + chrono::Duration::hours(5);
+    h.control(
+        Method::POST,
+        &format!("/_sim/mailboxes/{ALICE}/occurrences/{second}"),
+        Some(json!({"start": moved_to.to_rfc3339(),
+                    "end": (moved_to + chrono::Duration::hours(1)).to_rfc3339()})),
+    )
+    .await;
+    let third = ours[2]["id"].as_str().unwrap().to_owned();
+    h.control(
+        Method::POST,
+        &format!("/_sim/mailboxes/{ALICE}/occurrences/{third}"),
+        Some(json!({"cancel": true})),
+    )
+    .await;
+    run_worker(&h, Duration::from_secs(2)).await;
+    catch_up(&h, &alice).await;
+
+    let stored = calendar_events(&h, &alice).await;
+    let ours: Vec<&Value> = stored
+        .iter()
+        .filter(|e| e["subject"] == subject.as_str())
+        .collect();
+    assert_eq!(ours.len(), 2, "the cancelled occurrence left: {ours:?}");
+    let exception = ours.iter().find(|e| e["id"] == second.as_str()).unwrap();
+    assert_eq!(exception["type"], "exception");
+    assert_eq!(
+        exception["start"],
+        json!(moved_to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    );
+    let events = h.events().await;
+    let updated: Vec<&Value> = of_type(&events, "calendar_event.updated")
+        .into_iter()
+        .filter(|e| e["detail"]["calendar_event"]["subject"] == subject.as_str())
+        .collect();
+    assert_eq!(
+        updated.len(),
+        1,
+        "only the moved occurrence changed: {updated:?}"
+    );
+    assert_eq!(
+        updated[0]["detail"]["calendar_event"]["id"],
+        second.as_str()
+    );
+    let deleted: Vec<&Value> = of_type(&events, "calendar_event.deleted")
+        .into_iter()
+        .filter(|e| e["detail"]["calendar_event"]["subject"] == subject.as_str())
+        .collect();
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert_eq!(deleted[0]["detail"]["calendar_event"]["id"], third.as_str());
 }
