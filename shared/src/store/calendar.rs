@@ -162,6 +162,48 @@ impl Store {
             .transpose()
     }
 
+    /// The ids of every live stored instance of a connection (after a delta restart, to find
+    /// what vanished while the token was dead). Reads the by-start index, keys only.
+    pub async fn live_calendar_event_ids(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("#pk = :pk")
+                .filter_expression("#deleted = :no")
+                .projection_expression("#id")
+                .expression_attribute_names("#pk", keys::GSI1_PK)
+                .expression_attribute_names("#deleted", "deleted")
+                .expression_attribute_names("#id", "id")
+                .expression_attribute_values(":pk", s(keys::calendar_events_by_start_pk(id)))
+                .expression_attribute_values(
+                    ":no",
+                    aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+                )
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(dynamo("Query"))?;
+            out.extend(
+                page.items
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|i| i.get("id").and_then(|v| v.as_s().ok()).cloned()),
+            );
+            match page.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(out),
+            }
+        }
+    }
+
     /// The live events overlapping a window (every occurrence of a series is its own event),
     /// ordered by start.
     pub async fn list_calendar_events(

@@ -324,6 +324,9 @@ use crate::store::calendar::{calendar_event_write, CALENDAR};
 use crate::store::messages::cursor_write;
 use tokio::time::Instant;
 
+/// Vanished instances handled per step of a sweep: one BatchGetItem (100 keys).
+const SWEEP_CHUNK: usize = 100;
+
 impl Mailbox<'_> {
     /// Whether the connection's calendar is synced (it granted the calendar scopes).
     pub(super) fn syncs_calendar(&self) -> bool {
@@ -343,7 +346,8 @@ impl Mailbox<'_> {
         let mut saved_link = store.get_cursor(id, CALENDAR).await?;
         let mut link = saved_link.clone().unwrap_or_else(|| initial.clone());
         let mut stats = Stats::default();
-        let mut restarted = false;
+        // Ids seen since a from-scratch restart, to find what vanished while the token was dead.
+        let mut restart_seen: Option<std::collections::HashSet<String>> = None;
         loop {
             let page = match self
                 .graph(|| {
@@ -356,16 +360,23 @@ impl Mailbox<'_> {
                 .await
             {
                 Ok(page) => page,
-                Err(DeltaError::SyncStateLost(e)) if !restarted => {
+                Err(DeltaError::SyncStateLost(e)) if restart_seen.is_none() => {
                     tracing::warn!(error = %e, "calendar delta token expired; resyncing the window");
                     stats.restarted_folders += 1;
-                    restarted = true;
+                    restart_seen = Some(std::collections::HashSet::new());
                     link = initial.clone();
                     continue;
                 }
                 Err(e) => return Err(SyncError::Delta(e)),
             };
             stats.pages += 1;
+            if let Some(seen) = restart_seen.as_mut() {
+                for change in &page.changes {
+                    if let EventChange::Upsert(e) = change {
+                        seen.insert(e.id.clone());
+                    }
+                }
+            }
             let ids: Vec<&str> = page
                 .changes
                 .iter()
@@ -402,11 +413,17 @@ impl Mailbox<'_> {
             }
             match page.next {
                 DeltaNext::DeltaLink(delta) => {
+                    if let Some(seen) = restart_seen.take() {
+                        self.sweep_vanished_events(&seen, &mut stats).await?;
+                    }
                     store.put_cursor(id, CALENDAR, &delta, Utc::now()).await?;
                     return Ok((FolderEnd::Complete, stats));
                 }
                 DeltaNext::NextLink(next) => {
                     if Instant::now() + DEADLINE_MARGIN >= self.deadline {
+                        if restart_seen.is_some() {
+                            tracing::warn!("calendar resync spans runs; vanished events are found at the next restart");
+                        }
                         store.put_cursor(id, CALENDAR, &next, Utc::now()).await?;
                         return Ok((FolderEnd::OutOfTime, stats));
                     }
@@ -414,6 +431,40 @@ impl Mailbox<'_> {
                 }
             }
         }
+    }
+
+    /// After a from-scratch round: every live stored instance the round did not return was
+    /// deleted (or left the window) while the token was dead; each is marked deleted, with its
+    /// event, exactly as an `@removed` would have done.
+    async fn sweep_vanished_events(
+        &self,
+        seen: &std::collections::HashSet<String>,
+        stats: &mut Stats,
+    ) -> Result<(), SyncError> {
+        let id = &self.connection.id;
+        let gone: Vec<EventChange> = self
+            .c
+            .store
+            .live_calendar_event_ids(id)
+            .await?
+            .into_iter()
+            .filter(|e| !seen.contains(e))
+            .map(|id| EventChange::Removed { id })
+            .collect();
+        for chunk in gone.chunks(SWEEP_CHUNK) {
+            let ids: Vec<&str> = chunk
+                .iter()
+                .filter_map(|c| match c {
+                    EventChange::Removed { id } => Some(id.as_str()),
+                    EventChange::Upsert(_) => None,
+                })
+                .collect();
+            let stored = self.c.store.get_calendar_events(id, &ids).await?;
+            let planned = plan_calendar_page(id, chunk, &stored);
+            self.apply_calendar(&planned, None).await?;
+            stats.deleted += planned.len();
+        }
+        Ok(())
     }
 
     /// Builds the writes (an instance that cannot be stored fails before anything is

@@ -397,3 +397,86 @@ async fn an_occurrence_of_a_weekly_series_moved_in_outlook_is_stored_and_told_as
     assert_eq!(deleted.len(), 1, "{deleted:?}");
     assert_eq!(deleted[0]["detail"]["calendar_event"]["id"], third.as_str());
 }
+
+#[tokio::test]
+async fn an_expired_calendar_token_restarts_the_window_without_duplicates_and_catches_deletions() {
+    let h = harness_with_webhook().await;
+    let alice = connect_and_sync(&h, ALICE).await;
+    let at = |days: i64| {
+        (Utc::now() + chrono::Duration::days(days))
+            .format("%Y-%m-%dT10:00:00")
+            .to_string()
+    };
+    let subject = unique("Dentist");
+    let mut ids = Vec::new();
+    for (n, day) in [(1, 2), (2, 3)] {
+        let created = h
+            .control(
+                Method::POST,
+                &format!("/_sim/mailboxes/{ALICE}/events"),
+                Some(json!({"subject": format!("{subject} {n}"),
+                    "start": {"dateTime": at(day), "timeZone": "UTC"},
+                    "end": {"dateTime": at(day).replace("T10", "T11"), "timeZone": "UTC"}})),
+            )
+            .await;
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    run_worker(&h, Duration::from_secs(2)).await;
+    h.events().await;
+
+    h.control(
+        Method::POST,
+        &format!("/_sim/users/{ALICE}/expire-delta-tokens"),
+        None,
+    )
+    .await;
+    // Deleted while the token is dead; the notification is not acted on before the catch-up.
+    h.control(
+        Method::DELETE,
+        &format!("/_sim/mailboxes/{ALICE}/events/{}", ids[0]),
+        None,
+    )
+    .await;
+    let job = SyncJob::CatchUp {
+        connection_id: ConnectionId::parse(&alice).unwrap(),
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let outcome = m365_connector::sync::run(&h.connector, &job, deadline)
+        .await
+        .unwrap();
+    let m365_connector::sync::Outcome::Done(stats) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(
+        stats.restarted_folders, 3,
+        "two folders and the calendar: {stats:?}"
+    );
+
+    let events = h.events().await;
+    let ours = |kind: &str| -> Vec<Value> {
+        of_type(&events, kind)
+            .into_iter()
+            .filter(|e| {
+                e["detail"]["calendar_event"]["subject"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with(subject.as_str()))
+            })
+            .cloned()
+            .collect()
+    };
+    assert!(ours("calendar_event.created").is_empty(), "no duplicates");
+    assert!(ours("calendar_event.updated").is_empty(), "no duplicates");
+    let deleted = ours("calendar_event.deleted");
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert_eq!(
+        deleted[0]["detail"]["calendar_event"]["id"],
+        ids[0].as_str()
+    );
+    let stored = calendar_events(&h, &alice).await;
+    let live: Vec<&str> = stored
+        .iter()
+        .filter(|e| e["subject"].as_str().unwrap().starts_with(subject.as_str()))
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(live, [ids[1].as_str()]);
+}
