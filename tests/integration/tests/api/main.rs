@@ -6,6 +6,7 @@
 mod helpers;
 
 mod admin_consent;
+mod bench_calendar;
 mod bench_connect;
 mod bench_forged_webhook;
 mod bench_renewal;
