@@ -501,3 +501,154 @@ impl Mailbox<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::IdempotencyKey;
+    use serde_json::json;
+
+    fn conn() -> ConnectionId {
+        ConnectionId::parse("6f9619ff-8b86-d011-b42d-00c04fc964ff").unwrap()
+    }
+
+    fn booked_tx() -> String {
+        crate::scheduling::service::transaction_id(
+            &conn(),
+            &IdempotencyKey::parse("interview-1").unwrap(),
+        )
+    }
+
+    fn event(etag: &str, start: &str, bob: &str, tx: Option<&str>) -> EventChange {
+        EventChange::Upsert(Box::new(
+            serde_json::from_value(json!({
+                "@odata.etag": etag, "id": "e1", "subject": "Interview",
+                "start": {"dateTime": format!("2026-03-02T{start}:00.0000000"), "timeZone": "UTC"},
+                "end": {"dateTime": "2026-03-02T18:00:00.0000000", "timeZone": "UTC"},
+                "type": "singleInstance", "transactionId": tx,
+                "attendees": [{"type": "required", "emailAddress": {"address": "Bob@Contoso.example"},
+                               "status": {"response": bob}}]
+            }))
+            .unwrap(),
+        ))
+    }
+
+    fn stored(plan: &[PlannedEvent]) -> HashMap<String, CalendarEventRecord> {
+        plan.iter()
+            .map(|p| (p.record.id.clone(), p.record.clone()))
+            .collect()
+    }
+
+    fn kinds(plan: &[PlannedEvent]) -> Vec<&'static str> {
+        plan.iter()
+            .flat_map(|p| p.events())
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    #[test]
+    fn the_connectors_own_transaction_ids_mark_an_event_booked_and_others_do_not() {
+        assert!(booked_by_connector(Some(&booked_tx())));
+        assert!(!booked_by_connector(Some(
+            "7E163156-7762-4BEB-A1C6-729EA81755A7"
+        )));
+        assert!(!booked_by_connector(Some("not a uuid")));
+        assert!(!booked_by_connector(None));
+    }
+
+    #[test]
+    fn replaying_a_page_changes_nothing_and_publishes_nothing() {
+        let tx = booked_tx();
+        let page = [event("W/\"1\"", "09:00", "none", Some(&tx))];
+        let first = plan_calendar_page(&conn(), &page, &HashMap::new());
+        assert_eq!(kinds(&first), ["calendar_event.created"]);
+        assert!(plan_calendar_page(&conn(), &page, &stored(&first)).is_empty());
+    }
+
+    #[test]
+    fn an_attendees_new_answer_on_a_booked_event_is_told_once_with_old_and_new() {
+        let tx = booked_tx();
+        let first = plan_calendar_page(
+            &conn(),
+            &[event("W/\"1\"", "09:00", "none", Some(&tx))],
+            &HashMap::new(),
+        );
+        let page = [event("W/\"2\"", "09:00", "declined", Some(&tx))];
+        let plan = plan_calendar_page(&conn(), &page, &stored(&first));
+        let events = plan[0].events();
+        assert_eq!(
+            events.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            ["calendar_event.updated", "interview.response_changed"]
+        );
+        let detail = &events[1].1;
+        assert_eq!(detail["attendee"]["address"], "bob@contoso.example");
+        assert_eq!(
+            (&detail["old_response"], &detail["new_response"]),
+            (&json!("none"), &json!("declined"))
+        );
+        // The same change seen again (a restarted round) has the same ids.
+        let again = plan_calendar_page(&conn(), &page, &stored(&first));
+        assert_eq!(again[0].events()[1].1["event_id"], detail["event_id"]);
+    }
+
+    #[test]
+    fn a_moved_booked_event_is_rescheduled_and_a_removed_one_cancelled() {
+        let tx = booked_tx();
+        let first = plan_calendar_page(
+            &conn(),
+            &[event("W/\"1\"", "09:00", "accepted", Some(&tx))],
+            &HashMap::new(),
+        );
+        let moved = plan_calendar_page(
+            &conn(),
+            &[event("W/\"2\"", "11:00", "accepted", Some(&tx))],
+            &stored(&first),
+        );
+        assert_eq!(
+            kinds(&moved),
+            ["calendar_event.updated", "interview.rescheduled"]
+        );
+        let removed = plan_calendar_page(
+            &conn(),
+            &[EventChange::Removed { id: "e1".into() }],
+            &stored(&moved),
+        );
+        assert_eq!(
+            kinds(&removed),
+            ["calendar_event.deleted", "interview.cancelled"]
+        );
+        assert!(removed[0].record.deleted);
+    }
+
+    #[test]
+    fn events_the_connector_did_not_book_get_no_interview_events() {
+        let first = plan_calendar_page(
+            &conn(),
+            &[event("W/\"1\"", "09:00", "none", None)],
+            &HashMap::new(),
+        );
+        let plan = plan_calendar_page(
+            &conn(),
+            &[event("W/\"2\"", "10:00", "declined", None)],
+            &stored(&first),
+        );
+        assert_eq!(kinds(&plan), ["calendar_event.updated"]);
+    }
+
+    #[test]
+    fn event_details_carry_metadata_but_never_a_body_or_etag() {
+        let plan = plan_calendar_page(
+            &conn(),
+            &[event("W/\"1\"", "09:00", "none", None)],
+            &HashMap::new(),
+        );
+        let (_, detail) = &plan[0].events()[0];
+        assert!(detail["calendar_event"].get("body").is_none());
+        assert!(detail["calendar_event"].get("etag").is_none());
+        assert_eq!(detail["calendar_event"]["start"], "2026-03-02T09:00:00Z");
+        assert_eq!(
+            detail["event_id"],
+            format!("calendar_event.created:{}:e1", conn())
+        );
+    }
+}
