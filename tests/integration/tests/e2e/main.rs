@@ -1222,6 +1222,18 @@ async fn the_deployed_system_end_to_end() {
         )
         .await;
     assert_eq!(status, 200, "{moved}");
+    // A move and a cancellation inside one delta round would be one removal (delta reports
+    // states, not steps): the app hears of the move once it is synced.
+    let moved_start = later.with_timezone(&chrono::Utc);
+    eventually("the move synced", VISIBLE_WITHIN, || async {
+        synced().await.is_some_and(|e| {
+            e["start"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                == Some(moved_start.into())
+        })
+    })
+    .await;
     let bob_events = dev
         .sim(
             reqwest::Method::GET,
