@@ -106,6 +106,22 @@ pub fn calendar_event_write(record: &CalendarEventRecord) -> Result<Write, Store
     Ok(Write::Put(item))
 }
 
+/// The window a calendar delta sequence covers (fixed by its first request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarWindow {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WindowItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    #[serde(flatten)]
+    window: CalendarWindow,
+}
+
 /// What the calendar listing asks for: events overlapping `[start, end)`.
 #[derive(Debug, Clone)]
 pub struct CalendarQuery<'a> {
@@ -162,11 +178,50 @@ impl Store {
             .transpose()
     }
 
-    /// The ids of every live stored instance of a connection (after a delta restart, to find
-    /// what vanished while the token was dead). Reads the by-start index, keys only.
+    /// The window the calendar's delta cursor covers, if a round was started.
+    pub async fn get_calendar_window(
+        &self,
+        id: &ConnectionId,
+    ) -> Result<Option<CalendarWindow>, StoreError> {
+        let item = self
+            .get_item(
+                keys::connection_pk(id),
+                keys::CALENDAR_WINDOW.to_owned(),
+                true,
+            )
+            .await?;
+        item.map(|i| from_item::<WindowItem>(i).map(|w| w.window))
+            .transpose()
+    }
+
+    /// Records the window of a calendar delta sequence that starts from scratch.
+    pub async fn put_calendar_window(
+        &self,
+        id: &ConnectionId,
+        window: CalendarWindow,
+    ) -> Result<(), StoreError> {
+        let item = to_item(&WindowItem {
+            pk: keys::connection_pk(id),
+            sk: keys::CALENDAR_WINDOW.to_owned(),
+            entity: "calendar_window".into(),
+            window,
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(dynamo("PutItem"))?;
+        Ok(())
+    }
+
+    /// The ids of the live stored instances overlapping `window` (after a from-scratch round,
+    /// to find what vanished meanwhile). Reads the by-start index, id and times only.
     pub async fn live_calendar_event_ids(
         &self,
         id: &ConnectionId,
+        window: CalendarWindow,
     ) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
         let mut start = None;
@@ -178,10 +233,12 @@ impl Store {
                 .index_name(keys::GSI1)
                 .key_condition_expression("#pk = :pk")
                 .filter_expression("#deleted = :no")
-                .projection_expression("#id")
+                .projection_expression("#id, #start, #end")
                 .expression_attribute_names("#pk", keys::GSI1_PK)
                 .expression_attribute_names("#deleted", "deleted")
                 .expression_attribute_names("#id", "id")
+                .expression_attribute_names("#start", "start")
+                .expression_attribute_names("#end", "end")
                 .expression_attribute_values(":pk", s(keys::calendar_events_by_start_pk(id)))
                 .expression_attribute_values(
                     ":no",
@@ -191,12 +248,18 @@ impl Store {
                 .send()
                 .await
                 .map_err(dynamo("Query"))?;
-            out.extend(
-                page.items
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|i| i.get("id").and_then(|v| v.as_s().ok()).cloned()),
-            );
+            #[derive(Deserialize)]
+            struct Row {
+                id: String,
+                start: DateTime<Utc>,
+                end: DateTime<Utc>,
+            }
+            for item in page.items.unwrap_or_default() {
+                let row: Row = from_item(item)?;
+                if row.start < window.end && row.end > window.start {
+                    out.push(row.id);
+                }
+            }
             match page.last_evaluated_key {
                 Some(key) => start = Some(key),
                 None => return Ok(out),

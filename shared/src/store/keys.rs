@@ -14,6 +14,7 @@
 //! | Graph subscription  | `SUB#{subscription id}`         | `META`                   | `SUBEXP#{shard}` / `{expires}#{sub id}` | `CONN#{id}` / `SUB#{sub id}`    |     |
 //! | delta cursor        | `CONN#{id}`                     | `CURSOR#{folder}`        |                                         |                                 |     |
 //! | message metadata    | `CONN#{id}`                     | `MSG#{message id}`       | `MSGS#{id}` / `{received}#{message id}` | `WITH#{id}#{1st counterpart}` / `{received}#{message id}` | |
+//! | calendar window     | `CONN#{id}`                     | `CALWINDOW`              |                                         |                                 |     |
 //! | calendar event      | `CONN#{id}`                     | `EVT#{event id}`         | `EVTS#{id}` / `{start}#{event id}`      |                                 |     |
 //! | counterpart (2nd+)  | `WITH#{id}#{address}`           | `{received}#{message id}`|                                         | same as pk / sk                 |     |
 //! | idempotency record (a send's too) | `CONN#{id}`       | `IDEM#{sha256(key)}`     |                                         |                                 | yes |
@@ -198,6 +199,9 @@ pub fn cursor_sk(folder: &str) -> String {
 pub fn message_sk(message_id: &str) -> String {
     format!("MSG#{message_id}")
 }
+
+/// Sort key of the window the calendar's delta cursor covers (Graph keeps it in its tokens).
+pub const CALENDAR_WINDOW: &str = "CALWINDOW";
 
 /// Sort key of a synced calendar event instance in its connection's partition.
 pub fn calendar_event_sk(event_id: &str) -> String {

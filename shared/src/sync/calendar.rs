@@ -320,9 +320,14 @@ use super::{FolderEnd, Mailbox, Stats, SyncError, DEADLINE_MARGIN};
 use crate::domain::{Capability, ConnectionStatus};
 use crate::graph::messages::{DeltaError, DeltaNext};
 use crate::graph::GraphClient;
-use crate::store::calendar::{calendar_event_write, CALENDAR};
+use crate::store::calendar::{calendar_event_write, CalendarWindow, CALENDAR};
 use crate::store::messages::cursor_write;
 use tokio::time::Instant;
+
+/// How far the wanted window may move past the cursor's before a new sequence starts over the
+/// current one: a day, so a mailbox re-reads its window at most daily (21 Graph requests for
+/// 2,000 instances) and the far end is never more than a day short.
+pub const ROLL_AFTER: chrono::Duration = chrono::Duration::days(1);
 
 /// Vanished instances handled per step of a sweep: one BatchGetItem (100 keys).
 const SWEEP_CHUNK: usize = 100;
@@ -339,15 +344,34 @@ impl Mailbox<'_> {
         let id = &self.connection.id;
         let store = &self.c.store;
         let now = Utc::now();
-        let initial = GraphClient::initial_calendar_delta_link(
-            now - chrono::Duration::days(self.c.config.calendar_past_days.into()),
-            now + chrono::Duration::days(self.c.config.calendar_future_days.into()),
-        );
-        let mut saved_link = store.get_cursor(id, CALENDAR).await?;
-        let mut link = saved_link.clone().unwrap_or_else(|| initial.clone());
+        let window = CalendarWindow {
+            start: now - chrono::Duration::days(self.c.config.calendar_past_days.into()),
+            end: now + chrono::Duration::days(self.c.config.calendar_future_days.into()),
+        };
+        let initial = GraphClient::initial_calendar_delta_link(window.start, window.end);
+        let (mut saved_link, covered) = tokio::try_join!(
+            store.get_cursor(id, CALENDAR),
+            store.get_calendar_window(id)
+        )?;
         let mut stats = Stats::default();
-        // Ids seen since a from-scratch restart, to find what vanished while the token was dead.
+        // Ids seen since a from-scratch round began, to find what vanished meanwhile.
         let mut restart_seen: Option<std::collections::HashSet<String>> = None;
+        // The window rolls: once the cursor's window began more than ROLL_AFTER before the one
+        // wanted now (or is unknown), a new sequence starts over the current window.
+        let rolls =
+            saved_link.is_some() && covered.is_none_or(|w| window.start - w.start > ROLL_AFTER);
+        let mut link = match saved_link.clone() {
+            Some(l) if !rolls => l,
+            _ => {
+                if rolls {
+                    tracing::info!("the calendar window rolled forward; a new delta sequence");
+                    restart_seen = Some(std::collections::HashSet::new());
+                }
+                store.put_calendar_window(id, window).await?;
+                saved_link = None;
+                initial.clone()
+            }
+        };
         loop {
             let page = match self
                 .graph(|| {
@@ -364,6 +388,7 @@ impl Mailbox<'_> {
                     tracing::warn!(error = %e, "calendar delta token expired; resyncing the window");
                     stats.restarted_folders += 1;
                     restart_seen = Some(std::collections::HashSet::new());
+                    store.put_calendar_window(id, window).await?;
                     link = initial.clone();
                     continue;
                 }
@@ -414,7 +439,8 @@ impl Mailbox<'_> {
             match page.next {
                 DeltaNext::DeltaLink(delta) => {
                     if let Some(seen) = restart_seen.take() {
-                        self.sweep_vanished_events(&seen, &mut stats).await?;
+                        self.sweep_vanished_events(&seen, window, &mut stats)
+                            .await?;
                     }
                     store.put_cursor(id, CALENDAR, &delta, Utc::now()).await?;
                     return Ok((FolderEnd::Complete, stats));
@@ -433,19 +459,21 @@ impl Mailbox<'_> {
         }
     }
 
-    /// After a from-scratch round: every live stored instance the round did not return was
-    /// deleted (or left the window) while the token was dead; each is marked deleted, with its
-    /// event, exactly as an `@removed` would have done.
+    /// After a from-scratch round: every live stored instance inside `window` the round did not
+    /// return was deleted meanwhile; each is marked deleted, with its event, exactly as an
+    /// `@removed` would have done. Instances outside the window (aged out as it rolled) are left
+    /// as they are: they were not deleted.
     async fn sweep_vanished_events(
         &self,
         seen: &std::collections::HashSet<String>,
+        window: CalendarWindow,
         stats: &mut Stats,
     ) -> Result<(), SyncError> {
         let id = &self.connection.id;
         let gone: Vec<EventChange> = self
             .c
             .store
-            .live_calendar_event_ids(id)
+            .live_calendar_event_ids(id, window)
             .await?
             .into_iter()
             .filter(|e| !seen.contains(e))

@@ -480,3 +480,120 @@ async fn an_expired_calendar_token_restarts_the_window_without_duplicates_and_ca
         .collect();
     assert_eq!(live, [ids[1].as_str()]);
 }
+
+#[tokio::test]
+async fn a_rolled_window_reads_the_calendar_afresh_without_duplicates_and_keeps_aged_out_events() {
+    let h = harness_with_webhook().await;
+    let alice = connect_and_sync(&h, ALICE).await;
+    let connection_id = ConnectionId::parse(&alice).unwrap();
+    let subject = unique("Planning");
+    let day = (Utc::now() + chrono::Duration::days(2))
+        .format("%Y-%m-%dT10:00:00")
+        .to_string();
+    h.control(
+        Method::POST,
+        &format!("/_sim/mailboxes/{ALICE}/events"),
+        Some(json!({"subject": subject,
+            "start": {"dateTime": day, "timeZone": "UTC"},
+            "end": {"dateTime": day.replace("T10", "T11"), "timeZone": "UTC"}})),
+    )
+    .await;
+    run_worker(&h, Duration::from_secs(2)).await;
+    // An instance synced long ago, now before the window: it aged out, it was not deleted.
+    let mut aged = m365_connector::store::calendar::CalendarEventRecord {
+        id: unique("aged"),
+        connection_id: connection_id.clone(),
+        subject: unique("Aged"),
+        start: Utc::now() - chrono::Duration::days(90),
+        end: Utc::now() - chrono::Duration::days(90) + chrono::Duration::hours(1),
+        time_zone: "UTC".into(),
+        is_all_day: false,
+        organizer: None,
+        attendees: vec![],
+        is_cancelled: false,
+        is_online_meeting: false,
+        join_url: None,
+        location: None,
+        ical_uid: None,
+        series_master_id: None,
+        kind: "singleInstance".into(),
+        transaction_id: None,
+        booked_by_connector: false,
+        web_link: None,
+        deleted: false,
+        etag: "x".into(),
+    };
+    aged.id = aged.id.replace('-', "");
+    h.connector
+        .store
+        .write_batch(vec![m365_connector::store::calendar::calendar_event_write(
+            &aged,
+        )
+        .unwrap()])
+        .await
+        .unwrap();
+    // The cursor's window began three days ago: the window has rolled since.
+    let covered = h
+        .connector
+        .store
+        .get_calendar_window(&connection_id)
+        .await
+        .unwrap()
+        .expect("the first round recorded its window");
+    h.connector
+        .store
+        .put_calendar_window(
+            &connection_id,
+            m365_connector::store::calendar::CalendarWindow {
+                start: covered.start - chrono::Duration::days(3),
+                end: covered.end - chrono::Duration::days(3),
+            },
+        )
+        .await
+        .unwrap();
+    h.events().await;
+    h.control(Method::DELETE, "/_sim/requests", None).await;
+    catch_up(&h, &alice).await;
+
+    let requests = h.sim_requests("/v1.0/me/calendarView/delta").await;
+    assert!(
+        requests.iter().any(|r| r["query"]
+            .as_str()
+            .is_some_and(|q| q.contains("startDateTime"))),
+        "a new sequence over the current window: {requests:?}"
+    );
+    let rolled = h
+        .connector
+        .store
+        .get_calendar_window(&connection_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(rolled.start >= covered.start, "{rolled:?} {covered:?}");
+    let events = h.events().await;
+    let calendar: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            e["detail-type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("calendar_event."))
+        })
+        .collect();
+    assert!(calendar.is_empty(), "nothing changed: {calendar:?}");
+    let still = h
+        .connector
+        .store
+        .get_calendar_event(&connection_id, &aged.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!still.deleted, "aged out is not deleted");
+    assert_eq!(
+        calendar_events(&h, &alice)
+            .await
+            .iter()
+            .filter(|e| e["subject"] == subject.as_str())
+            .count(),
+        1
+    );
+}
