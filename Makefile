@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync bench-delete fire events connect admin-consent invoke bench-renewal redrive-dlq client browser
+.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync bench-calendar bench-delete fire events connect admin-consent invoke bench-renewal redrive-dlq client browser
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -91,6 +91,10 @@ bench-forged-webhook: $(STAMP)
 
 bench-sync: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_sync_backfill -- --ignored --nocapture"
+
+# 2,000 calendar instances (ten daily series) backfilled through calendarView/delta.
+bench-calendar: $(STAMP)
+	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_calendar_backfill -- --ignored --nocapture"
 
 # 100,000 connections and 200,000 subscriptions written into a private table, then one sweep.
 bench-renewal: $(STAMP)

@@ -44,6 +44,10 @@ pub const GRAPH_NOTIFICATION_URL: &str = "GRAPH_NOTIFICATION_URL";
 pub const GRAPH_LIFECYCLE_URL: &str = "GRAPH_LIFECYCLE_URL";
 /// How far back mail is synced, in days (default 365); older messages are not stored.
 pub const SYNC_LOOKBACK_DAYS: &str = "SYNC_LOOKBACK_DAYS";
+/// Days before now the calendar sync window starts (`calendarView/delta`).
+pub const CALENDAR_PAST_DAYS: &str = "CALENDAR_PAST_DAYS";
+/// Days after now the calendar sync window ends.
+pub const CALENDAR_FUTURE_DAYS: &str = "CALENDAR_FUTURE_DAYS";
 /// Messages per delta page asked of Graph (`Prefer: odata.maxpagesize`, default 99).
 pub const SYNC_PAGE_SIZE: &str = "SYNC_PAGE_SIZE";
 
@@ -84,6 +88,10 @@ pub struct Config {
     pub graph_lifecycle_url: Option<Url>,
     pub sync_lookback_days: u32,
     pub sync_page_size: u16,
+    /// The calendar sync window: this many days back ...
+    pub calendar_past_days: u32,
+    /// ... to this many days ahead of when a round starts.
+    pub calendar_future_days: u32,
     /// Where attachment uploads and queued sends' requests are kept; only the send functions
     /// have one.
     pub uploads_bucket: Option<String>,
@@ -186,6 +194,8 @@ impl Config {
         let sync_lookback_days =
             number(SYNC_LOOKBACK_DAYS, DEFAULT_LOOKBACK_DAYS.into(), 36_500)? as u32;
         let sync_page_size = number(SYNC_PAGE_SIZE, DEFAULT_PAGE_SIZE.into(), 1000)? as u16;
+        let calendar_past_days = number(CALENDAR_PAST_DAYS, 30, 3650)? as u32;
+        let calendar_future_days = number(CALENDAR_FUTURE_DAYS, 180, 3650)? as u32;
         let api_keys_cache_seconds =
             number(API_KEYS_CACHE_SECONDS, DEFAULT_API_KEYS_CACHE_SECONDS, 3600)?;
         Ok(Self {
@@ -193,6 +203,8 @@ impl Config {
             graph_lifecycle_url,
             sync_lookback_days,
             sync_page_size,
+            calendar_past_days,
+            calendar_future_days,
             uploads_bucket,
             send_queue_url,
             event_bus_name: required(EVENT_BUS_NAME)?,

@@ -438,6 +438,7 @@ impl From<MailError> for ApiError {
             MailError::Parse(p) => p.into(),
             MailError::ConnectionNotFound(id) => Self::NotFound(format!("no connection {id}")),
             MailError::MessageNotFound(id) => Self::NotFound(format!("no message {id}")),
+            MailError::EventNotFound(id) => Self::NotFound(format!("no calendar event {id}")),
             MailError::Gone(id) => {
                 Self::NotFound(format!("message {id} is no longer in the mailbox"))
             }

@@ -23,6 +23,8 @@ pub enum MailError {
     ConnectionNotFound(ConnectionId),
     #[error("no message {0}")]
     MessageNotFound(String),
+    #[error("no calendar event {0}")]
+    EventNotFound(String),
     /// Synced, but Graph no longer has it.
     #[error("message {0} is no longer in the mailbox")]
     Gone(String),
@@ -250,4 +252,98 @@ mod tests {
             );
         }
     }
+}
+
+/// The query of `GET /connections/{id}/calendar-events`, parsed: a window (default: the next
+/// 30 days; at most [`MAX_CALENDAR_WINDOW_DAYS`] long).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarListParams {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub limit: PageLimit,
+    pub cursor: Option<String>,
+}
+
+/// The longest window one listing takes (the synced window is 210 days by default).
+pub const MAX_CALENDAR_WINDOW_DAYS: i64 = 400;
+
+impl CalendarListParams {
+    /// Parses the query parameters (`lookup` gives the first value of a name).
+    pub fn parse<'a>(
+        lookup: impl Fn(&str) -> Option<&'a str>,
+        now: DateTime<Utc>,
+    ) -> Result<Self, ParseError> {
+        let time = |name: &'static str| {
+            lookup(name)
+                .map(|s| {
+                    DateTime::parse_from_rfc3339(s)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|_| ParseError::new(name, "must be an RFC 3339 date-time"))
+                })
+                .transpose()
+        };
+        let start = time("start")?.unwrap_or(now);
+        let end = time("end")?.unwrap_or(start + chrono::Duration::days(30));
+        if end <= start {
+            return Err(ParseError::new("end", "must be after start"));
+        }
+        if end - start > chrono::Duration::days(MAX_CALENDAR_WINDOW_DAYS) {
+            return Err(ParseError::new(
+                "end",
+                format!("must be at most {MAX_CALENDAR_WINDOW_DAYS} days after start"),
+            ));
+        }
+        Ok(Self {
+            start,
+            end,
+            limit: PageLimit::parse(lookup("limit"))?,
+            cursor: lookup("cursor").map(str::to_owned),
+        })
+    }
+}
+
+/// The body of `GET /connections/{id}/calendar-events`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarEventList {
+    pub calendar_events: Vec<serde_json::Value>,
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /connections/{id}/calendar-events`: the synced instances overlapping the window, every
+/// occurrence of a series on its own, ordered by start. Deleted instances are left out.
+pub async fn list_calendar_events(
+    c: &Connector,
+    id: &ConnectionId,
+    params: &CalendarListParams,
+) -> Result<CalendarEventList, MailError> {
+    if connection(c, id).await?.status == ConnectionStatus::Deleting {
+        return Err(MailError::NotActive("deleting".into()));
+    }
+    let query = crate::store::calendar::CalendarQuery {
+        start: params.start,
+        end: params.end,
+        limit: params.limit,
+        cursor: params.cursor.as_deref(),
+    };
+    let Page { items, next_cursor } = c.store.list_calendar_events(id, &query).await??;
+    Ok(CalendarEventList {
+        calendar_events: items.iter().map(crate::sync::calendar::view).collect(),
+        next_cursor,
+    })
+}
+
+/// `GET /connections/{id}/calendar-events/{event_id}`: one synced instance (a deleted one too,
+/// flagged), from the store.
+pub async fn get_calendar_event(
+    c: &Connector,
+    id: &ConnectionId,
+    event_id: &GraphId,
+) -> Result<serde_json::Value, MailError> {
+    connection(c, id).await?;
+    let stored = c
+        .store
+        .get_calendar_event(id, event_id.as_str())
+        .await?
+        .ok_or_else(|| MailError::EventNotFound(event_id.as_str().to_owned()))?;
+    Ok(crate::sync::calendar::view(&stored))
 }

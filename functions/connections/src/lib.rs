@@ -9,6 +9,9 @@
 //! - `GET /connections/{id}/messages` - synced mail, newest first,
 //!   `?folder=&with=&since=&limit=&cursor=`
 //! - `GET /connections/{id}/messages/{message_id}` - one message with its body, read live
+//! - `GET /connections/{id}/calendar-events` - synced calendar instances overlapping a window,
+//!   `?start=&end=&limit=&cursor=`
+//! - `GET /connections/{id}/calendar-events/{event_id}` - one synced calendar instance
 //! - `GET /tenants/{tenant}/policy` / `PUT /tenants/{tenant}/policy` `{access}` - a tenant's access
 //!   level (`send_and_view`, `view_only`, `off`); `off` disconnects the tenant's connections
 //!
@@ -30,6 +33,8 @@ enum Route {
     Delete,
     ListMessages,
     GetMessage,
+    ListCalendarEvents,
+    GetCalendarEvent,
     AdminConsent,
     Claim,
     GetTenantPolicy,
@@ -42,6 +47,7 @@ impl ScopedRoute for Route {
             Route::List | Route::Get => Scope::ConnectionsRead,
             Route::Create | Route::Delete | Route::Claim => Scope::ConnectionsWrite,
             Route::ListMessages | Route::GetMessage => Scope::MailRead,
+            Route::ListCalendarEvents | Route::GetCalendarEvent => Scope::CalendarRead,
             Route::AdminConsent | Route::GetTenantPolicy | Route::SetTenantPolicy => Scope::Admin,
         }
     }
@@ -56,6 +62,14 @@ const ROUTES: &Routes<Route> = &[
     (
         "GET /connections/{id}/messages/{message_id}",
         Route::GetMessage,
+    ),
+    (
+        "GET /connections/{id}/calendar-events",
+        Route::ListCalendarEvents,
+    ),
+    (
+        "GET /connections/{id}/calendar-events/{event_id}",
+        Route::GetCalendarEvent,
     ),
     ("POST /admin-consents", Route::AdminConsent),
     ("POST /connections/claims", Route::Claim),
@@ -105,6 +119,17 @@ async fn route(c: &Connector, edge: Edge<'_, Route>) -> Result<Response<Body>, A
             let message_id = GraphId::parse("message_id", edge.param("message_id")?)?;
             let message = mail::get(c, &edge.connection_id()?, &message_id).await?;
             Ok(http::json(StatusCode::OK, &message))
+        }
+        Route::ListCalendarEvents => {
+            let params =
+                mail::CalendarListParams::parse(|name| edge.query(name), chrono::Utc::now())?;
+            let page = mail::list_calendar_events(c, &edge.connection_id()?, &params).await?;
+            Ok(http::json(StatusCode::OK, &page))
+        }
+        Route::GetCalendarEvent => {
+            let event_id = GraphId::parse("event_id", edge.param("event_id")?)?;
+            let event = mail::get_calendar_event(c, &edge.connection_id()?, &event_id).await?;
+            Ok(http::json(StatusCode::OK, &event))
         }
         Route::Claim => {
             let body = edge.json::<connect::claim::ClaimRequest>()?;

@@ -131,13 +131,13 @@ pub enum DeltaError {
 }
 
 #[derive(Deserialize)]
-struct RawPage {
+pub(crate) struct RawPage {
     #[serde(default)]
-    value: Vec<serde_json::Value>,
+    pub(crate) value: Vec<serde_json::Value>,
     #[serde(rename = "@odata.nextLink", default)]
-    next_link: Option<String>,
+    pub(crate) next_link: Option<String>,
     #[serde(rename = "@odata.deltaLink", default)]
-    delta_link: Option<String>,
+    pub(crate) delta_link: Option<String>,
 }
 
 /// Whether a Graph error means the delta state is gone (documented as 410 with

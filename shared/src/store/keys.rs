@@ -14,6 +14,8 @@
 //! | Graph subscription  | `SUB#{subscription id}`         | `META`                   | `SUBEXP#{shard}` / `{expires}#{sub id}` | `CONN#{id}` / `SUB#{sub id}`    |     |
 //! | delta cursor        | `CONN#{id}`                     | `CURSOR#{folder}`        |                                         |                                 |     |
 //! | message metadata    | `CONN#{id}`                     | `MSG#{message id}`       | `MSGS#{id}` / `{received}#{message id}` | `WITH#{id}#{1st counterpart}` / `{received}#{message id}` | |
+//! | calendar window     | `CONN#{id}`                     | `CALWINDOW`              |                                         |                                 |     |
+//! | calendar event      | `CONN#{id}`                     | `EVT#{event id}`         | `EVTS#{id}` / `{start}#{event id}`      |                                 |     |
 //! | counterpart (2nd+)  | `WITH#{id}#{address}`           | `{received}#{message id}`|                                         | same as pk / sk                 |     |
 //! | idempotency record (a send's too) | `CONN#{id}`       | `IDEM#{sha256(key)}`     |                                         |                                 | yes |
 //! | staged upload       | `CONN#{id}`                     | `UPLOAD#{upload id}`     |                                         |                                 | yes |
@@ -196,6 +198,27 @@ pub fn cursor_sk(folder: &str) -> String {
 
 pub fn message_sk(message_id: &str) -> String {
     format!("MSG#{message_id}")
+}
+
+/// Sort key of the window the calendar's delta cursor covers (Graph keeps it in its tokens).
+pub const CALENDAR_WINDOW: &str = "CALWINDOW";
+
+/// Sort key of a synced calendar event instance in its connection's partition.
+pub fn calendar_event_sk(event_id: &str) -> String {
+    format!("EVT#{event_id}")
+}
+
+/// The gsi1 partition of a connection's calendar events, ordered by start.
+pub fn calendar_events_by_start_pk(id: &ConnectionId) -> String {
+    format!("EVTS#{id}")
+}
+
+/// Sort key of a calendar event in the by-start index: start time (UTC, fixed width), then id.
+pub fn calendar_event_order(start: &DateTime<Utc>, event_id: &str) -> String {
+    format!(
+        "{}#{event_id}",
+        start.to_rfc3339_opts(SecondsFormat::Secs, true)
+    )
 }
 
 pub fn messages_by_time_pk(id: &ConnectionId) -> String {

@@ -10,6 +10,7 @@
 //! BatchWriteItem with their retries) and [`page`] (listing cursors).
 
 pub mod batch;
+pub mod calendar;
 pub mod claims;
 pub(crate) mod conditions;
 pub mod connections;

@@ -28,6 +28,7 @@
 //! its current page, saves the cursor and re-enqueues a `CatchUp` for itself.
 
 pub mod bounds;
+pub mod calendar;
 pub mod plan;
 pub mod purge;
 mod quarantine;
@@ -354,18 +355,31 @@ impl Mailbox<'_> {
 
     /// A delta round for every folder, concurrently (they share the Graph cap and deadline).
     async fn catch_up(&self) -> Result<Outcome, SyncError> {
-        let (inbox, sent) = tokio::join!(
+        let (inbox, sent, calendar) = tokio::join!(
             self.sync_folder(Folder::Inbox),
-            self.sync_folder(Folder::SentItems)
+            self.sync_folder(Folder::SentItems),
+            async {
+                if self.syncs_calendar() {
+                    self.sync_calendar().await
+                } else {
+                    Ok((FolderEnd::Complete, Stats::default()))
+                }
+            }
         );
-        let (inbox, sent) = (inbox?, sent?);
-        let mut stats = inbox.1;
-        stats.add(&sent.1);
-        if matches!(inbox.0, FolderEnd::NotLive) || matches!(sent.0, FolderEnd::NotLive) {
+        let ends = [inbox?, sent?, calendar?];
+        let mut stats = Stats::default();
+        ends.iter().for_each(|(_, s)| stats.add(s));
+        if ends
+            .iter()
+            .any(|(end, _)| matches!(end, FolderEnd::NotLive))
+        {
             tracing::info!(?stats, "the connection is being deleted; the run stopped");
             return Ok(Outcome::Skipped("connection is being deleted"));
         }
-        if matches!(inbox.0, FolderEnd::OutOfTime) || matches!(sent.0, FolderEnd::OutOfTime) {
+        if ends
+            .iter()
+            .any(|(end, _)| matches!(end, FolderEnd::OutOfTime))
+        {
             let job = SyncJob::CatchUp {
                 connection_id: self.connection.id.clone(),
             };

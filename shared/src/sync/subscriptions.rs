@@ -2,8 +2,29 @@
 //! allows, fresh clientState whose hash alone is stored), renewed, recreated when Graph lost them.
 
 use super::*;
+use crate::store::calendar::CALENDAR;
+
+/// The Graph resource a synced resource's subscription watches: a mail folder's messages, or
+/// the mailbox's events (`me/events`: the organiser's events and the invitations alike).
+pub(super) fn subscription_resource(folder: &str) -> String {
+    if folder == CALENDAR {
+        "me/events".to_owned()
+    } else {
+        format!("me/mailFolders('{folder}')/messages")
+    }
+}
 
 impl Mailbox<'_> {
+    /// What this mailbox syncs: the mail folders, and the calendar when the connection has the
+    /// calendar capability.
+    pub(super) fn synced_resources(&self) -> Vec<&'static str> {
+        let mut all: Vec<&'static str> = Folder::ALL.map(Folder::as_str).to_vec();
+        if self.syncs_calendar() {
+            all.push(CALENDAR);
+        }
+        all
+    }
+
     /// Creates the missing folder subscriptions; with `renew_existing`, also renews the others
     /// (a reconnect may follow a long pause). Returns whether any was created.
     pub(super) async fn ensure_subscriptions(
@@ -16,7 +37,7 @@ impl Mailbox<'_> {
             .connection_subscriptions(&self.connection.id)
             .await?;
         let mut created = false;
-        for folder in Folder::ALL.map(Folder::as_str) {
+        for folder in self.synced_resources() {
             match existing.iter().find(|r| r.folder == folder) {
                 Some(r) if renew_existing => created |= self.renew_record(r).await?,
                 Some(_) => {}
@@ -39,7 +60,7 @@ impl Mailbox<'_> {
             .graph_webhook_urls()
             .map_err(SyncError::Config)?;
         let client_state = SecretString::from(random_token(32));
-        let resource = format!("me/mailFolders('{folder}')/messages");
+        let resource = subscription_resource(folder);
         let mut new = NewSubscription {
             resource: &resource,
             notification_url: notification_url.as_str(),

@@ -45,6 +45,14 @@ pub fn routes() -> Router<SimRef> {
             delete(delete_event),
         )
         .route(
+            "/_sim/mailboxes/{address}/events/{id}/respond",
+            post(respond_to_event),
+        )
+        .route(
+            "/_sim/mailboxes/{address}/occurrences/{id}",
+            post(change_occurrence),
+        )
+        .route(
             "/_sim/faults",
             post(add_fault).get(list_faults).delete(clear_faults),
         )
@@ -464,6 +472,87 @@ async fn delete_event(
     match res {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(_) => err(StatusCode::NOT_FOUND, "no such event"),
+    }
+}
+
+/// The mailbox owner answers a meeting in Outlook: `{"response": "accept" | "tentativelyAccept"
+/// | "decline"}`, as `POST /me/events/{id}/{response}` would.
+async fn respond_to_event(
+    State(sim): State<SimRef>,
+    Path((address, id)): Path<(String, String)>,
+    Json(b): Json<Value>,
+) -> Response {
+    let user = match online_user(&address) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let response = match b["response"].as_str() {
+        Some("accept") => graph_sim_calendar::ResponseType::Accepted,
+        Some("tentativelyAccept") => graph_sim_calendar::ResponseType::TentativelyAccepted,
+        Some("decline") => graph_sim_calendar::ResponseType::Declined,
+        _ => {
+            return err(
+                StatusCode::BAD_REQUEST,
+                "response must be accept, tentativelyAccept or decline",
+            )
+        }
+    };
+    let proposed = match b.get("proposedNewTime") {
+        None | Some(Value::Null) => None,
+        Some(slot) => match crate::graph::calendar::proposed_slot(slot) {
+            Ok(p) => Some(p),
+            Err(e) => return err(e.status, e.message),
+        },
+    };
+    let now = sim.now();
+    let res = {
+        let mut st = sim.st();
+        crate::graph::calendar::respond_in(&mut st, user.id, user.upn, &id, response, proposed, now)
+    };
+    notify::dispatch(&sim);
+    match res {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => err(e.status, format!("{}: {}", e.code, e.message)),
+    }
+}
+
+/// The organiser changes one occurrence of a series in Outlook: `{"start", "end"}` (RFC 3339)
+/// moves it, `{"cancel": true}` cancels it; the id is the occurrence's calendarView id.
+async fn change_occurrence(
+    State(sim): State<SimRef>,
+    Path((address, id)): Path<(String, String)>,
+    Json(b): Json<Value>,
+) -> Response {
+    let user = match online_user(&address) {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let time = |k: &str| {
+        b[k].as_str()
+            .and_then(crate::graph::calendar::parse_query_time)
+    };
+    let to = if b["cancel"] == true {
+        None
+    } else {
+        match (time("start"), time("end")) {
+            (Some(s), Some(e)) => Some((s, e)),
+            _ => {
+                return err(
+                    StatusCode::BAD_REQUEST,
+                    "give start and end, or cancel: true",
+                )
+            }
+        }
+    };
+    let now = sim.now();
+    let res = {
+        let mut st = sim.st();
+        crate::graph::calendar::change_occurrence_in(&mut st, user.id, &id, to, now)
+    };
+    notify::dispatch(&sim);
+    match res {
+        Ok(ev) => Json(ev.to_graph_json(&graph_sim_calendar::GraphTimeZone::utc())).into_response(),
+        Err(e) => err(e.status, format!("{}: {}", e.code, e.message)),
     }
 }
 

@@ -7,6 +7,12 @@ from .attendee import Attendee
 from .attendee_type import AttendeeType
 from .booking_form import BookingForm
 from .booking_request import BookingRequest
+from .calendar_attendee import CalendarAttendee
+from .calendar_attendee_proposed_new_time import CalendarAttendeeProposedNewTime
+from .calendar_attendee_response import CalendarAttendeeResponse
+from .calendar_event import CalendarEvent
+from .calendar_event_list import CalendarEventList
+from .calendar_event_type import CalendarEventType
 from .callback_form import CallbackForm
 from .cancel_request import CancelRequest
 from .capability import Capability
@@ -129,6 +135,12 @@ __all__ = (
     "AttendeeType",
     "BookingForm",
     "BookingRequest",
+    "CalendarAttendee",
+    "CalendarAttendeeProposedNewTime",
+    "CalendarAttendeeResponse",
+    "CalendarEvent",
+    "CalendarEventList",
+    "CalendarEventType",
     "CallbackForm",
     "CancelRequest",
     "Capability",

@@ -171,6 +171,8 @@ impl Calendar {
             categories: new.categories,
             is_reminder_on: new.is_reminder_on,
             reminder_minutes_before_start: new.reminder_minutes_before_start,
+            is_all_day: new.is_all_day,
+            exceptions: Vec::new(),
             id,
         };
         self.events.push(event);
@@ -369,7 +371,8 @@ impl Calendar {
             let mut e = self.events[i].clone();
             let times_changed = e.start != organizer_event.start
                 || e.end != organizer_event.end
-                || e.recurrence != organizer_event.recurrence;
+                || e.recurrence != organizer_event.recurrence
+                || e.exceptions != organizer_event.exceptions;
             copy_meeting_fields(&mut e, organizer_event);
             if times_changed {
                 e.response_status = ResponseStatus::new(ResponseType::NotResponded);
@@ -489,6 +492,31 @@ impl Calendar {
         Some(&self.events[i])
     }
 
+    /// Records the new time an attendee proposed with their answer on the organizer's event (the
+    /// answer itself is [`Calendar::record_attendee_response`]); `None` clears an earlier one.
+    pub fn record_proposed_time(
+        &mut self,
+        ical_uid: &str,
+        attendee: &str,
+        proposed: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        now: DateTime<Utc>,
+    ) -> Option<&Event> {
+        let i = self
+            .events
+            .iter()
+            .position(|e| e.ical_uid == ical_uid && e.is_organizer)?;
+        let e = &mut self.events[i];
+        let a = e
+            .attendees
+            .iter_mut()
+            .find(|a| a.email_address.is(attendee))?;
+        if a.proposed_new_time != proposed {
+            a.proposed_new_time = proposed;
+            touch(e, now);
+        }
+        Some(&self.events[i])
+    }
+
     /// Resolves an [`Occurrence::id`] (or a plain event id) back to the occurrence.
     pub fn get_occurrence(&self, id: &str) -> Option<Occurrence<'_>> {
         let Some((master_id, stamp)) = id.split_once('.') else {
@@ -497,15 +525,90 @@ impl Calendar {
                 event: e,
                 start: e.start,
                 end: e.end,
+                original_start: e.start,
             });
         };
         let e = self.get(master_id)?;
         let start = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ")
             .ok()?
             .and_utc();
+        if let Some(x) = e.exceptions.iter().find(|x| x.original_start == start) {
+            return (!x.cancelled).then_some(Occurrence {
+                event: e,
+                start: x.start,
+                end: x.end,
+                original_start: start,
+            });
+        }
         e.occurrences(start, start + chrono::Duration::seconds(1))
             .into_iter()
-            .find(|o| o.start == start)
+            .find(|o| o.original_start == start)
+    }
+
+    /// Changes one occurrence of a series on its own, as Outlook's "this occurrence" does:
+    /// `Some((start, end))` moves it (it becomes an `exception`), `None` cancels it (it leaves
+    /// calendar views). The rest of the series is untouched. Returns the series master.
+    ///
+    /// Errors: [`CalendarError::ItemNotFound`] when the id names no occurrence of a series;
+    /// [`CalendarError::EndBeforeStart`].
+    pub fn change_occurrence(
+        &mut self,
+        occurrence_id: &str,
+        to: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        now: DateTime<Utc>,
+    ) -> Result<&Event, CalendarError> {
+        let missing = || CalendarError::ItemNotFound(occurrence_id.to_string());
+        let (master_id, stamp) = occurrence_id.split_once('.').ok_or_else(missing)?;
+        let original = chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ")
+            .map_err(|_| missing())?
+            .and_utc();
+        let i = self.index(master_id)?;
+        let e = &self.events[i];
+        let exists = e.recurrence.as_ref().is_some_and(|r| {
+            let t = r.range.recurrence_time_zone.to_local(e.start).time();
+            r.occurrences(
+                t,
+                e.duration(),
+                original,
+                original + chrono::Duration::seconds(1),
+            )
+            .iter()
+            .any(|(s, _)| *s == original)
+        });
+        if !exists {
+            return Err(missing());
+        }
+        if let Some((s, end)) = to {
+            if end < s {
+                return Err(CalendarError::EndBeforeStart);
+            }
+        }
+        let duration = e.duration();
+        let e = &mut self.events[i];
+        let at = e
+            .exceptions
+            .iter()
+            .position(|x| x.original_start == original);
+        let x = match at {
+            Some(p) => &mut e.exceptions[p],
+            None => {
+                e.exceptions.push(crate::event::OccurrenceException {
+                    original_start: original,
+                    start: original,
+                    end: original + duration,
+                    cancelled: false,
+                    version: 0,
+                });
+                e.exceptions.last_mut().expect("just pushed")
+            }
+        };
+        match to {
+            Some((s, end)) => (x.start, x.end) = (s, end),
+            None => x.cancelled = true,
+        }
+        x.version += 1;
+        e.last_modified_date_time = now.max(e.created_date_time);
+        Ok(&self.events[i])
     }
 
     /// Every occurrence overlapping `[start, end)`, recurring events expanded, sorted by start
@@ -552,5 +655,7 @@ fn copy_meeting_fields(copy: &mut Event, from: &Event) {
     copy.online_meeting_provider = from.online_meeting_provider;
     copy.online_meeting = from.online_meeting.clone();
     copy.recurrence = from.recurrence.clone();
+    copy.exceptions = from.exceptions.clone();
+    copy.is_all_day = from.is_all_day;
     copy.allow_new_time_proposals = from.allow_new_time_proposals;
 }

@@ -279,6 +279,9 @@ pub struct Attendee {
     pub attendee_type: AttendeeType,
     /// `status`.
     pub status: ResponseStatus,
+    /// `proposedNewTime`: the time the attendee proposed with a `tentativelyAccept` or
+    /// `decline` (`proposedNewTime` parameter), as the organizer's event shows it.
+    pub proposed_new_time: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 impl Attendee {
@@ -288,6 +291,7 @@ impl Attendee {
             email_address: EmailAddress::new(address, name),
             attendee_type: AttendeeType::Required,
             status: ResponseStatus::new(ResponseType::None),
+            proposed_new_time: None,
         }
     }
 
@@ -303,16 +307,25 @@ impl Attendee {
             email_address,
             attendee_type,
             status: ResponseStatus::new(ResponseType::None),
+            proposed_new_time: None,
         })
     }
 
     /// `{"type", "status", "emailAddress"}`.
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "type": self.attendee_type,
             "status": self.status.to_json(),
             "emailAddress": self.email_address.to_json(),
-        })
+        });
+        if let Some((start, end)) = self.proposed_new_time {
+            let utc = GraphTimeZone::utc();
+            v["proposedNewTime"] = json!({
+                "start": DateTimeTimeZone::from_instant(start, &utc),
+                "end": DateTimeTimeZone::from_instant(end, &utc),
+            });
+        }
+        v
     }
 }
 
@@ -587,6 +600,8 @@ pub struct NewEvent {
     pub is_reminder_on: bool,
     /// `reminderMinutesBeforeStart` (default 15).
     pub reminder_minutes_before_start: i64,
+    /// `isAllDay`: start and end are midnights in the start zone.
+    pub is_all_day: bool,
 }
 
 fn categories_from_json(value: &Value) -> Result<Vec<String>, CalendarError> {
@@ -650,7 +665,19 @@ impl NewEvent {
             None | Some(Value::Null) => None,
             Some(v) => Some(Recurrence::from_json(v, &start.zone, start.local_date())?),
         };
+        let is_all_day = opt_bool(obj, "isAllDay", "isAllDay")?.unwrap_or(false);
+        if is_all_day {
+            let midnight =
+                |z: &ZonedInstant| z.zone.to_local(z.instant).time() == chrono::NaiveTime::MIN;
+            if !midnight(&start) || !midnight(&end) || end.instant <= start.instant {
+                return Err(CalendarError::InvalidRequest(
+                    "An all-day event's start and end must be midnights, the end after the start."
+                        .to_string(),
+                ));
+            }
+        }
         Ok(NewEvent {
+            is_all_day,
             subject: opt_str(obj, "subject", "subject")?
                 .unwrap_or("")
                 .to_string(),
@@ -861,6 +888,24 @@ pub struct Event {
     pub is_reminder_on: bool,
     /// `reminderMinutesBeforeStart`.
     pub reminder_minutes_before_start: i64,
+    /// `isAllDay`.
+    pub is_all_day: bool,
+    /// Occurrences of the series moved or cancelled on their own (Outlook's "this occurrence").
+    pub exceptions: Vec<OccurrenceException>,
+}
+
+/// One occurrence of a series changed on its own: moved (an `exception`) or cancelled (gone
+/// from calendar views). Keyed by the occurrence's original start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OccurrenceException {
+    /// Where the series put it.
+    pub original_start: DateTime<Utc>,
+    /// Where it is now.
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub cancelled: bool,
+    /// Bumped on every change of this occurrence; part of its etag.
+    pub version: u64,
 }
 
 /// One occurrence of an event inside a time window.
@@ -872,6 +917,8 @@ pub struct Occurrence<'a> {
     pub start: DateTime<Utc>,
     /// Occurrence end.
     pub end: DateTime<Utc>,
+    /// Where the series put it (differs from `start` for a moved occurrence); names it.
+    pub original_start: DateTime<Utc>,
 }
 
 impl Occurrence<'_> {
@@ -882,7 +929,11 @@ impl Occurrence<'_> {
         if self.event.recurrence.is_none() {
             self.event.id.clone()
         } else {
-            format!("{}.{}", self.event.id, self.start.format("%Y%m%dT%H%M%SZ"))
+            format!(
+                "{}.{}",
+                self.event.id,
+                self.original_start.format("%Y%m%dT%H%M%SZ")
+            )
         }
     }
 
@@ -898,6 +949,15 @@ impl Occurrence<'_> {
             j["recurrence"] = Value::Null;
             j["start"] = json!(DateTimeTimeZone::from_instant(self.start, zone));
             j["end"] = json!(DateTimeTimeZone::from_instant(self.end, zone));
+            if let Some(x) = self
+                .event
+                .exceptions
+                .iter()
+                .find(|x| x.original_start == self.original_start)
+            {
+                j["type"] = json!("exception");
+                j["@odata.etag"] = json!(format!("W/\"{}-x{}\"", self.event.change_key, x.version));
+            }
         }
         j
     }
@@ -954,6 +1014,7 @@ impl Event {
                         event: self,
                         start: self.start,
                         end: self.end,
+                        original_start: self.start,
                     }]
                 } else {
                     Vec::new()
@@ -961,13 +1022,27 @@ impl Event {
             }
             Some(r) => {
                 let start_time = r.range.recurrence_time_zone.to_local(self.start).time();
+                // Exceptions are found by their original time, then placed where they are now.
                 r.occurrences(start_time, self.duration(), window_start, window_end)
                     .into_iter()
-                    .map(|(start, end)| Occurrence {
-                        event: self,
-                        start,
-                        end,
+                    .filter_map(|(start, end)| {
+                        match self.exceptions.iter().find(|x| x.original_start == start) {
+                            Some(x) if x.cancelled => None,
+                            Some(x) => Some(Occurrence {
+                                event: self,
+                                start: x.start,
+                                end: x.end,
+                                original_start: start,
+                            }),
+                            None => Some(Occurrence {
+                                event: self,
+                                start,
+                                end,
+                                original_start: start,
+                            }),
+                        }
                     })
+                    .filter(|o| o.start < window_end && o.end > window_start)
                     .collect()
             }
         }
@@ -1011,7 +1086,7 @@ impl Event {
         m.insert("bodyPreview".into(), json!(self.body.preview()));
         m.insert("importance".into(), json!(self.importance));
         m.insert("sensitivity".into(), json!(self.sensitivity));
-        m.insert("isAllDay".into(), json!(false));
+        m.insert("isAllDay".into(), json!(self.is_all_day));
         m.insert("isCancelled".into(), json!(self.is_cancelled));
         m.insert("isOrganizer".into(), json!(self.is_organizer));
         m.insert("responseRequested".into(), json!(true));

@@ -115,8 +115,8 @@ pub use calendar::{Calendar, Created};
 pub use error::CalendarError;
 pub use event::{
     Attendee, AttendeeType, BodyType, EmailAddress, Event, EventPatch, FreeBusyStatus, Importance,
-    ItemBody, Location, NewEvent, Occurrence, OnlineMeetingInfo, OnlineMeetingProvider,
-    ResponseStatus, ResponseType, Sensitivity, ZonedInstant,
+    ItemBody, Location, NewEvent, Occurrence, OccurrenceException, OnlineMeetingInfo,
+    OnlineMeetingProvider, ResponseStatus, ResponseType, Sensitivity, ZonedInstant,
 };
 pub use recurrence::{
     parse_date, parse_weekday, weekday_name, PatternType, RangeEnd, Recurrence, RecurrencePattern,

@@ -19,6 +19,9 @@ pub enum PatternType {
     Daily,
     /// Every `interval` weeks on `daysOfWeek`.
     Weekly,
+    /// Every `interval` months on `dayOfMonth` (a month without that day is skipped, as
+    /// Exchange does for e.g. the 31st).
+    AbsoluteMonthly,
 }
 
 /// `recurrence.pattern`.
@@ -32,6 +35,8 @@ pub struct RecurrencePattern {
     pub days_of_week: Vec<Weekday>,
     /// `firstDayOfWeek` (default sunday): where a week starts when counting `interval` weeks.
     pub first_day_of_week: Weekday,
+    /// `dayOfMonth` (absoluteMonthly: 1-31; else 0).
+    pub day_of_month: u32,
 }
 
 /// How a series ends (`recurrence.range.type`).
@@ -121,11 +126,20 @@ impl Recurrence {
             PatternType::Weekly
         } else if ptype.eq_ignore_ascii_case("daily") {
             PatternType::Daily
+        } else if ptype.eq_ignore_ascii_case("absoluteMonthly") {
+            PatternType::AbsoluteMonthly
         } else {
             return Err(CalendarError::InvalidRequest(format!(
-                "Recurrence pattern type '{ptype}' is not supported by the simulator (daily and weekly are)."
+                "Recurrence pattern type '{ptype}' is not supported by the simulator (daily, weekly and absoluteMonthly are)."
             )));
         };
+        let day_of_month =
+            opt_i64(pattern, "dayOfMonth", "recurrence.pattern.dayOfMonth")?.unwrap_or(0);
+        if pattern_type == PatternType::AbsoluteMonthly && !(1..=31).contains(&day_of_month) {
+            return Err(bad(
+                "'recurrence.pattern.dayOfMonth' must be between 1 and 31 for an absoluteMonthly pattern.",
+            ));
+        }
         let interval = opt_i64(pattern, "interval", "recurrence.pattern.interval")?.unwrap_or(1);
         if !(1..=99).contains(&interval) {
             return Err(bad(
@@ -212,6 +226,11 @@ impl Recurrence {
                 interval: interval as u32,
                 days_of_week,
                 first_day_of_week,
+                day_of_month: if pattern_type == PatternType::AbsoluteMonthly {
+                    day_of_month as u32
+                } else {
+                    0
+                },
             },
             range: RecurrenceRange {
                 start_date,
@@ -230,11 +249,12 @@ impl Recurrence {
             json!(match p.pattern_type {
                 PatternType::Daily => "daily",
                 PatternType::Weekly => "weekly",
+                PatternType::AbsoluteMonthly => "absoluteMonthly",
             }),
         );
         pattern.insert("interval".into(), json!(p.interval));
         pattern.insert("month".into(), json!(0));
-        pattern.insert("dayOfMonth".into(), json!(0));
+        pattern.insert("dayOfMonth".into(), json!(p.day_of_month));
         pattern.insert(
             "daysOfWeek".into(),
             json!(p
@@ -286,6 +306,25 @@ impl Recurrence {
                 while d <= limit && out.len() < max_count {
                     out.push(d);
                     d += Duration::days(interval);
+                }
+            }
+            PatternType::AbsoluteMonthly => {
+                let mut months = 0u32;
+                'months: loop {
+                    let total = start.year() * 12 + start.month0() as i32 + months as i32;
+                    let (y, m) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+                    months += self.pattern.interval.max(1);
+                    let Some(first) = NaiveDate::from_ymd_opt(y, m, 1) else {
+                        break;
+                    };
+                    if first > limit || out.len() >= max_count {
+                        break 'months;
+                    }
+                    if let Some(d) = NaiveDate::from_ymd_opt(y, m, self.pattern.day_of_month) {
+                        if d >= start && d <= limit {
+                            out.push(d);
+                        }
+                    }
                 }
             }
             PatternType::Weekly => {

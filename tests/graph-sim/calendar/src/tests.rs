@@ -556,7 +556,8 @@ fn recurrence_json_round_trips_and_defaults() {
 #[test]
 fn invalid_recurrences_are_rejected() {
     let cases = [
-        json!({"pattern": {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 3}, "range": {"type": "noEnd"}}),
+        json!({"pattern": {"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["monday"]}, "range": {"type": "noEnd"}}),
+        json!({"pattern": {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 0}, "range": {"type": "noEnd"}}),
         json!({"pattern": {"type": "weekly", "interval": 1}, "range": {"type": "noEnd"}}),
         json!({"pattern": {"type": "weekly", "interval": 0, "daysOfWeek": ["monday"]}, "range": {"type": "noEnd"}}),
         json!({"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["funday"]}, "range": {"type": "noEnd"}}),
@@ -1976,4 +1977,90 @@ fn an_organiser_without_teams_gets_a_plain_event_and_no_join_url() {
         .update_event_from_json(&id, &json!({"isOnlineMeeting": true}), now)
         .unwrap();
     assert!(!patched.is_online_meeting && patched.online_meeting.is_none());
+}
+
+#[test]
+fn a_monthly_series_skips_months_without_its_day() {
+    let mut cal = Calendar::new("alice@contoso.example", "Alice");
+    let mut body = event_body(
+        "Monthly",
+        "2026-01-31T09:00:00",
+        "2026-01-31T10:00:00",
+        "UTC",
+    );
+    body["recurrence"] = json!({"pattern": {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 31},
+        "range": {"type": "numbered", "numberOfOccurrences": 4}});
+    create(&mut cal, body);
+    let days: Vec<String> = cal
+        .occurrences(utc(2026, 1, 1, 0, 0), utc(2027, 1, 1, 0, 0))
+        .iter()
+        .map(|o| o.start.format("%m-%d").to_string())
+        .collect();
+    assert_eq!(days, ["01-31", "03-31", "05-31", "07-31"]);
+}
+
+#[test]
+fn a_moved_occurrence_becomes_an_exception_and_a_cancelled_one_leaves_the_view() {
+    let mut cal = Calendar::new("alice@contoso.example", "Alice");
+    let mut body = event_body(
+        "Weekly",
+        "2026-03-02T09:00:00",
+        "2026-03-02T10:00:00",
+        "UTC",
+    );
+    body["recurrence"] = json!({"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday"]},
+        "range": {"type": "numbered", "numberOfOccurrences": 3}});
+    let id = create(&mut cal, body);
+    let window = (utc(2026, 3, 1, 0, 0), utc(2026, 4, 1, 0, 0));
+    let second = cal.occurrences(window.0, window.1)[1].id();
+    let third = cal.occurrences(window.0, window.1)[2].id();
+    cal.change_occurrence(
+        &second,
+        Some((utc(2026, 3, 10, 15, 0), utc(2026, 3, 10, 16, 0))),
+        now(),
+    )
+    .unwrap();
+    cal.change_occurrence(&third, None, now()).unwrap();
+    let view = cal.occurrences(window.0, window.1);
+    assert_eq!(view.len(), 2);
+    let moved = view[1].to_graph_json(&GraphTimeZone::utc());
+    assert_eq!(
+        moved["id"],
+        second.as_str(),
+        "an exception keeps its occurrence id"
+    );
+    assert_eq!(moved["type"], "exception");
+    assert_eq!(moved["seriesMasterId"], id.as_str());
+    assert_eq!(moved["start"]["dateTime"], "2026-03-10T15:00:00.0000000");
+    assert_eq!(
+        view[0].to_graph_json(&GraphTimeZone::utc())["type"],
+        "occurrence"
+    );
+    assert!(cal.get_occurrence(&third).is_none());
+    assert!(matches!(
+        cal.change_occurrence(&format!("{id}.20260303T090000Z"), None, now()),
+        Err(CalendarError::ItemNotFound(_))
+    ));
+}
+
+#[test]
+fn an_all_day_event_must_span_midnights_and_says_so() {
+    let mut cal = Calendar::new("alice@contoso.example", "Alice");
+    let mut body = event_body(
+        "Offsite",
+        "2026-03-02T00:00:00",
+        "2026-03-03T00:00:00",
+        "Europe/Berlin",
+    );
+    body["isAllDay"] = json!(true);
+    let id = create(&mut cal, body.clone());
+    assert_eq!(
+        cal.get(&id).unwrap().to_graph_json(&GraphTimeZone::utc())["isAllDay"],
+        true
+    );
+    body["start"] = dtz("2026-03-02T09:00:00", "Europe/Berlin");
+    assert!(matches!(
+        NewEvent::from_json(&body),
+        Err(CalendarError::InvalidRequest(_))
+    ));
 }

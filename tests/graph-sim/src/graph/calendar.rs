@@ -37,6 +37,8 @@ pub struct MailboxCalendar {
 #[derive(Debug, Default)]
 pub struct CalendarState {
     pub mailboxes: HashMap<String, MailboxCalendar>,
+    /// `calendarView/delta` skip and delta tokens.
+    pub delta_tokens: HashMap<String, super::calendar_delta::CalendarDelta>,
 }
 
 /// Seeded organisers who cannot host Teams meetings (no Teams licence or meeting policy): an
@@ -74,7 +76,10 @@ impl CalendarState {
                 )
             })
             .collect();
-        CalendarState { mailboxes }
+        CalendarState {
+            mailboxes,
+            delta_tokens: HashMap::new(),
+        }
     }
 }
 
@@ -91,6 +96,14 @@ pub fn routes() -> Router<SimRef> {
             get(get_event).patch(patch_event).delete(delete_event),
         )
         .route("/v1.0/me/events/{id}/{action}", post(event_action))
+        .route(
+            "/v1.0/me/calendarView/delta",
+            get(super::calendar_delta::calendar_view_delta),
+        )
+        .route(
+            "/v1.0/me/calendar/calendarView/delta",
+            get(super::calendar_delta::calendar_view_delta),
+        )
         .route("/v1.0/me/calendarView", get(calendar_view))
         .route("/v1.0/me/calendar/calendarView", get(calendar_view))
 }
@@ -133,7 +146,11 @@ fn output_zone(headers: &HeaderMap) -> Result<GraphTimeZone, GraphError> {
 }
 
 /// Authenticate, check the scope and the mailbox.
-fn caller_for(sim: &SimRef, headers: &HeaderMap, write: bool) -> Result<Caller, GraphError> {
+pub(super) fn caller_for(
+    sim: &SimRef,
+    headers: &HeaderMap,
+    write: bool,
+) -> Result<Caller, GraphError> {
     let caller = authenticate(sim, headers)?;
     caller.require_any(if write { CAL_WRITE } else { CAL_READ })?;
     caller.require_mailbox()?;
@@ -539,9 +556,15 @@ async fn event_action(
     };
     let res: Result<(), GraphError> = {
         let mut st = sim.st();
-        let mc = st.calendar.mailboxes.get_mut(uid).expect("checked");
         match response {
-            None => match mc.calendar.cancel_event(&id) {
+            None => match st
+                .calendar
+                .mailboxes
+                .get_mut(uid)
+                .expect("checked")
+                .calendar
+                .cancel_event(&id)
+            {
                 Err(e) => Err(cal_error(e)),
                 Ok(ev) => {
                     st.outbox.push(change(uid, "deleted", &ev));
@@ -550,43 +573,120 @@ async fn event_action(
                 }
             },
             Some(r) => {
-                let before = mc.calendar.get(&id).cloned();
-                match mc.calendar.respond(&id, r, now) {
-                    Err(e) => Err(cal_error(e)),
-                    Ok(ical_uid) => {
-                        match mc.calendar.get(&id).cloned() {
-                            Some(ev) => st.outbox.push(change(uid, "updated", &ev)),
-                            None => {
-                                if let Some(b) = &before {
-                                    st.outbox.push(change(uid, "deleted", b));
-                                }
-                            }
-                        }
-                        // Record the answer on the organizer's event.
-                        let me = caller.user.upn;
-                        if let Some(org) = before
-                            .as_ref()
-                            .and_then(|b| directory::user(&b.organizer.address))
-                        {
-                            if let Some(omc) = st.calendar.mailboxes.get_mut(org.id) {
-                                if let Some(oev) = omc
-                                    .calendar
-                                    .record_attendee_response(&ical_uid, me, r, now)
-                                    .cloned()
-                                {
-                                    st.outbox.push(change(org.id, "updated", &oev));
-                                }
-                            }
-                        }
-                        Ok(())
-                    }
-                }
+                let proposed = match body.get("proposedNewTime") {
+                    None | Some(Value::Null) => None,
+                    Some(slot) => Some(proposed_slot(slot)?),
+                };
+                respond_in(&mut st, uid, caller.user.upn, &id, r, proposed, now)
             }
         }
     };
     notify::dispatch(&sim);
     res?;
     Ok(empty(StatusCode::ACCEPTED))
+}
+
+/// A `proposedNewTime` parameter (`timeSlot`: `start`/`end` as `dateTimeTimeZone`).
+pub fn proposed_slot(v: &Value) -> Result<(DateTime<Utc>, DateTime<Utc>), GraphError> {
+    let at = |key: &str| {
+        let t = &v[key];
+        let zone =
+            graph_sim_calendar::GraphTimeZone::parse(t["timeZone"].as_str().unwrap_or("UTC"))
+                .map_err(cal_error)?;
+        let local = t["dateTime"]
+            .as_str()
+            .and_then(parse_query_time)
+            .ok_or_else(|| {
+                GraphError::bad_request(format!(
+                    "'proposedNewTime.{key}' is not a dateTimeTimeZone."
+                ))
+            })?;
+        Ok::<_, GraphError>(zone.from_local(local.naive_utc()))
+    };
+    let (start, end) = (at("start")?, at("end")?);
+    if end <= start {
+        return Err(GraphError::bad_request(
+            "'proposedNewTime.end' must be after its start.",
+        ));
+    }
+    Ok((start, end))
+}
+
+/// One occurrence of `uid`'s series moved (`Some`) or cancelled (`None`), as Outlook's "this
+/// occurrence": the series master's attendees get the change in their copies.
+pub fn change_occurrence_in(
+    st: &mut SimState,
+    uid: &str,
+    occurrence_id: &str,
+    to: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> Result<Event, GraphError> {
+    let mc = st
+        .calendar
+        .mailboxes
+        .get_mut(uid)
+        .ok_or_else(GraphError::mailbox_not_enabled)?;
+    let master = mc
+        .calendar
+        .change_occurrence(occurrence_id, to, now)
+        .map_err(cal_error)?
+        .clone();
+    st.outbox.push(change(uid, "updated", &master));
+    if master.is_organizer {
+        deliver_invitations(st, uid, &master, now);
+    }
+    Ok(master)
+}
+
+/// An attendee (`uid`, address `me`) answers a meeting: their copy changes (a decline removes
+/// it) and the organizer's event records the answer, each with its change notification.
+pub fn respond_in(
+    st: &mut SimState,
+    uid: &str,
+    me: &str,
+    id: &str,
+    r: ResponseType,
+    proposed: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> Result<(), GraphError> {
+    let mc = st
+        .calendar
+        .mailboxes
+        .get_mut(uid)
+        .ok_or_else(GraphError::mailbox_not_enabled)?;
+    let before = mc.calendar.get(id).cloned();
+    let ical_uid = mc.calendar.respond(id, r, now).map_err(cal_error)?;
+    match mc.calendar.get(id).cloned() {
+        Some(ev) => st.outbox.push(change(uid, "updated", &ev)),
+        None => {
+            if let Some(b) = &before {
+                st.outbox.push(change(uid, "deleted", b));
+            }
+        }
+    }
+    // Record the answer on the organizer's event.
+    if let Some(org) = before
+        .as_ref()
+        .and_then(|b| directory::user(&b.organizer.address))
+    {
+        if let Some(omc) = st.calendar.mailboxes.get_mut(org.id) {
+            let recorded = omc
+                .calendar
+                .record_attendee_response(&ical_uid, me, r, now)
+                .is_some();
+            if let Some(oev) = recorded
+                .then(|| {
+                    omc.calendar
+                        .record_proposed_time(&ical_uid, me, proposed, now)
+                })
+                .flatten()
+                .cloned()
+            {
+                st.outbox.push(change(org.id, "updated", &oev));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn calendar_view(State(sim): State<SimRef>, headers: HeaderMap, Query(q): Q) -> GraphResult {

@@ -2,6 +2,7 @@
 //! calendar routes.
 
 pub mod calendar;
+mod calendar_delta;
 mod mail;
 mod subscriptions;
 
@@ -241,5 +242,5 @@ pub fn mail_update(
 }
 
 pub fn mail_expire_delta(st: &mut crate::state::State, user_id: &str) -> usize {
-    mail::expire_delta_tokens(st, user_id)
+    mail::expire_delta_tokens(st, user_id) + calendar_delta::expire_tokens(st, user_id)
 }

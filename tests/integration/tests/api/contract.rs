@@ -127,10 +127,16 @@ fn every_event_type_has_a_schema_sharing_the_apis_definitions() {
     assert_eq!(
         names,
         [
+            "calendar_event.created",
+            "calendar_event.deleted",
+            "calendar_event.updated",
             "connection.connected",
             "connection.deleted",
             "connection.reauth_required",
             "connection.transferred",
+            "interview.cancelled",
+            "interview.rescheduled",
+            "interview.response_changed",
             "message.created",
             "message.deleted",
             "message.updated",
@@ -152,7 +158,11 @@ fn every_event_type_has_a_schema_sharing_the_apis_definitions() {
             schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
             "{event}"
         );
-        for (name, api_name) in [("Connection", "Connection"), ("Message", "MessageSummary")] {
+        for (name, api_name) in [
+            ("Connection", "Connection"),
+            ("Message", "MessageSummary"),
+            ("CalendarEvent", "CalendarEvent"),
+        ] {
             if let Some(def) = schema["$defs"].get(name) {
                 assert_eq!(
                     def,

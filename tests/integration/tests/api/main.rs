@@ -6,12 +6,14 @@
 mod helpers;
 
 mod admin_consent;
+mod bench_calendar;
 mod bench_connect;
 mod bench_forged_webhook;
 mod bench_renewal;
 mod bench_scheduling;
 mod bench_send_memory;
 mod bench_sync;
+mod calendar;
 mod claims;
 mod connect;
 mod contract;

@@ -181,7 +181,7 @@ async fn deleting_a_mailbox_of_50000_messages_while_a_sync_races_it_leaves_no_it
     deliver(&h, ALICE, "before@external.example", "synced before").await;
     let id = connect_and_sync(&h, ALICE).await;
     let connection_id = ConnectionId::parse(&id).unwrap();
-    assert_eq!(h.sim_subscriptions_of(ALICE).await, 2);
+    assert_eq!(h.sim_subscriptions_of(ALICE).await, 3);
     let filled = fill(&h, &connection_id, MAILBOX_SIZE).await;
     let bucket = stage_upload(&h, &connection_id).await;
     assert!(items_naming(&h, &id).await.len() > filled);

@@ -336,14 +336,15 @@ async fn a_connected_job_dead_lettered_after_five_failures_still_ends_with_subsc
     assert_eq!(report.catch_ups, 1, "{report:?}");
     run_worker(&h, Duration::from_millis(500)).await;
 
-    assert_eq!(h.sim_subscriptions_of(ALICE).await, 2);
+    // Inbox, sent items and the calendar's events.
+    assert_eq!(h.sim_subscriptions_of(ALICE).await, 3);
     let records = h
         .connector
         .store
         .connection_subscriptions(&ConnectionId::parse(&id).unwrap())
         .await
         .unwrap();
-    assert_eq!(records.len(), 2);
+    assert_eq!(records.len(), 3);
     // And mail flows again.
     let later = deliver(&h, ALICE, "later@external.example", "after the repair").await;
     run_worker(&h, Duration::from_millis(500)).await;

@@ -67,6 +67,18 @@ pub(crate) const ROUTES: &[(Function, &str, &str, &str)] = &[
         "/connections/{id}/messages/{message_id}",
         "mail:read",
     ),
+    (
+        Function::Connections,
+        "GET",
+        "/connections/{id}/calendar-events",
+        "calendar:read",
+    ),
+    (
+        Function::Connections,
+        "GET",
+        "/connections/{id}/calendar-events/{event_id}",
+        "calendar:read",
+    ),
     (Function::Connections, "POST", "/admin-consents", "admin"),
     (
         Function::Connections,

@@ -305,7 +305,7 @@ async fn sim_subscriptions(h: &Harness) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn connecting_a_mailbox_subscribes_both_folders_and_backfills_its_mail() {
+async fn connecting_a_mailbox_subscribes_both_folders_and_its_calendar_and_backfills_its_mail() {
     let h = harness_with_webhook().await;
     for i in 0..3 {
         deliver(&h, ALICE, "x@ext.example", &format!("hello {i}")).await;
@@ -323,6 +323,7 @@ async fn connecting_a_mailbox_subscribes_both_folders_and_backfills_its_mail() {
     assert_eq!(
         resources,
         [
+            "me/events",
             "me/mailFolders('inbox')/messages",
             "me/mailFolders('sentitems')/messages"
         ]
@@ -334,7 +335,7 @@ async fn connecting_a_mailbox_subscribes_both_folders_and_backfills_its_mail() {
         .connection_subscriptions(&connection_id)
         .await
         .unwrap();
-    assert_eq!(records.len(), 2);
+    assert_eq!(records.len(), 3);
     assert!(records
         .iter()
         .all(|r| subs.iter().any(|s| s["id"] == r.id.as_str())));
@@ -456,7 +457,8 @@ async fn an_expired_delta_token_restarts_the_folder_without_duplicates_and_catch
     let Outcome::Done(stats) = outcome else {
         panic!("{outcome:?}")
     };
-    assert_eq!(stats.restarted_folders, 2, "{stats:?}");
+    // Both folders and the calendar: the simulator expires every delta token of the user.
+    assert_eq!(stats.restarted_folders, 3, "{stats:?}");
 
     let messages = stored_messages(&h, &id, &[]).await;
     assert_eq!(messages.len(), 3, "no duplicates");
@@ -750,7 +752,7 @@ async fn two_mailboxes_under_lossy_duplicated_reordered_throttled_notifications_
     run_worker(&h, Duration::from_millis(500)).await;
 
     let subs = sim_subscriptions(&h).await;
-    assert_eq!(subs.len(), 4, "the removed subscription was recreated");
+    assert_eq!(subs.len(), 6, "the removed subscription was recreated");
 
     let mut created_expected = 0;
     for (login, id) in [(ALICE, &alice), (BOB, &bob)] {
@@ -811,13 +813,13 @@ async fn subscriptions_are_created_for_the_longest_lifetime_graph_allows_and_ove
     )
     .unwrap();
     let subs = sim_subscriptions(&h).await;
-    assert_eq!(subs.len(), 2);
+    assert_eq!(subs.len(), 3, "inbox, sent items and events");
     for s in &subs {
         let expires =
             chrono::DateTime::parse_from_rfc3339(s["expirationDateTime"].as_str().unwrap())
                 .unwrap();
         let lifetime = (expires - sim_now).num_minutes();
-        // 10,080 minutes (Outlook messages without resource data), less the connector's minute
+        // 10,080 minutes (Outlook messages and events without resource data), less the connector's minute
         // of clock-skew margin and the test's own run time.
         assert!(
             (10_070..=10_080).contains(&lifetime),

@@ -332,7 +332,7 @@ async fn off_disconnects_each_connection_of_the_tenant_as_delete_does_and_refuse
             "record, tokens, cursors, a message, subscriptions"
         );
     }
-    assert_eq!(h.sim_subscriptions_of(ALICE).await, 2);
+    assert_eq!(h.sim_subscriptions_of(ALICE).await, 3);
     h.events().await;
     assert!(
         tenants::admits_new_connections(&h.connector.store, &tenant(CONTOSO))
@@ -390,7 +390,7 @@ async fn off_disconnects_each_connection_of_the_tenant_as_delete_does_and_refuse
         json!(["mail_read", "mail_send", "calendar"])
     );
     assert_eq!(crate::sync::stored_messages(&h, &erin, &[]).await.len(), 1);
-    assert_eq!(h.sim_subscriptions_of(ERIN).await, 2);
+    assert_eq!(h.sim_subscriptions_of(ERIN).await, 3);
     let events = h.events().await;
     let mut expected = vec![alice.clone(), bob.clone()];
     expected.sort();

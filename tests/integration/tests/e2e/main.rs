@@ -682,10 +682,10 @@ async fn the_deployed_system_end_to_end() {
     dev.admin_consent(&tenant, "admin@contoso.example").await;
     let alice = dev.connect("recruiter-alice", ALICE).await;
     let bob = dev.connect("recruiter-bob", BOB).await;
-    // The `connected` jobs ran through the queue: both folders of both mailboxes are subscribed,
-    // with notification URLs that are this stack's webhook.
-    eventually("four subscriptions", Duration::from_secs(120), || async {
-        dev.subscriptions().await.len() == 4
+    // The `connected` jobs ran through the queue: both folders and the calendar of both
+    // mailboxes are subscribed, with notification URLs that are this stack's webhook.
+    eventually("six subscriptions", Duration::from_secs(120), || async {
+        dev.subscriptions().await.len() == 6
     })
     .await;
     for s in dev.subscriptions().await {
@@ -885,7 +885,7 @@ async fn the_deployed_system_end_to_end() {
                 .is_some_and(|s| s["id"].as_str() != Some(alice_inbox.as_str()));
             let reauthorized =
                 sub_of(&subs, "b0b", "inbox").is_some_and(|s| s["needsReauthorization"] == false);
-            renewed && reauthorized && subs.len() == 4
+            renewed && reauthorized && subs.len() == 6
         },
     )
     .await;
@@ -1173,6 +1173,40 @@ async fn the_deployed_system_end_to_end() {
         )
         .await;
     let before = bob_copy(&bob_events)["start"]["dateTime"].clone();
+    // Calendar sync: the booking reaches the store; bob declines in Outlook, and the app hears it.
+    let synced = || async {
+        let (status, list) = dev
+            .api(
+                reqwest::Method::GET,
+                &format!("/connections/{alice}/calendar-events/{event_id}"),
+                None,
+                &[],
+            )
+            .await;
+        (status == 200).then_some(list)
+    };
+    eventually("the booked interview synced", VISIBLE_WITHIN, || async {
+        synced()
+            .await
+            .is_some_and(|e| e["booked_by_connector"] == true)
+    })
+    .await;
+    let copy_id = bob_copy(&bob_events)["id"].as_str().unwrap().to_owned();
+    dev.sim(
+        reqwest::Method::POST,
+        &format!("/_sim/mailboxes/{BOB}/events/{copy_id}/respond"),
+        Some(json!({"response": "decline"})),
+    )
+    .await;
+    eventually("bob's decline synced", VISIBLE_WITHIN, || async {
+        synced().await.is_some_and(|e| {
+            e["attendees"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|a| a["address"] == BOB && a["response"] == "declined")
+            })
+        })
+    })
+    .await;
     let later = chrono::DateTime::parse_from_rfc3339(slot["start"].as_str().unwrap()).unwrap()
         + chrono::Duration::hours(1);
     let (status, moved) = dev
@@ -1188,6 +1222,18 @@ async fn the_deployed_system_end_to_end() {
         )
         .await;
     assert_eq!(status, 200, "{moved}");
+    // A move and a cancellation inside one delta round would be one removal (delta reports
+    // states, not steps): the app hears of the move once it is synced.
+    let moved_start = later.with_timezone(&chrono::Utc);
+    eventually("the move synced", VISIBLE_WITHIN, || async {
+        synced().await.is_some_and(|e| {
+            e["start"]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                == Some(moved_start.into())
+        })
+    })
+    .await;
     let bob_events = dev
         .sim(
             reqwest::Method::GET,
@@ -1213,7 +1259,29 @@ async fn the_deployed_system_end_to_end() {
         )
         .await;
     assert_eq!(bob_copy(&bob_events)["isCancelled"], true);
-    println!("free/busy, meeting times, booked, rescheduled, cancelled");
+    let about_it = |events: &[Value], kind: &str| -> Vec<Value> {
+        of_type(events, kind)
+            .into_iter()
+            .filter(|e| e["detail"]["calendar_event_id"] == event_id.as_str())
+            .cloned()
+            .collect()
+    };
+    eventually(
+        "the interview's cancellation reached the sink",
+        VISIBLE_WITHIN,
+        || async { about_it(&dev.events().await, "interview.cancelled").len() == 1 },
+    )
+    .await;
+    let events = dev.events().await;
+    let responses = about_it(&events, "interview.response_changed");
+    assert_eq!(responses.len(), 1, "{responses:?}");
+    assert_eq!(responses[0]["detail"]["new_response"], "declined");
+    assert_eq!(
+        about_it(&events, "interview.rescheduled").len(),
+        1,
+        "moved once"
+    );
+    println!("free/busy, meeting times, booked, declined, rescheduled, cancelled: each told once");
 
     // The slow send, meanwhile: sent once, byte-identical, well after the gateway would have
     // given up.

@@ -1,0 +1,140 @@
+//! Benchmark (prints figures, asserts no times): the calendar backfill of 2,000 event instances
+//! in the sync window. Run with `make bench-calendar`.
+//!
+//! The instances are ten daily series of 200 occurrences each, all inside the window (the
+//! simulator stores ten events; `calendarView/delta` expands them into 2,000 instances, as Graph
+//! does). Graph requests come from the simulator's request log, AWS calls from the SDK
+//! interceptor on every client of the connector.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use m365_connector::queue::SyncJob;
+use m365_connector::sync::{self, Outcome};
+use reqwest::Method;
+
+use crate::sync::{harness_with_webhook_on, ALICE};
+
+const SERIES: usize = 10;
+const PER_SERIES: usize = 200;
+
+#[tokio::test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+async fn bench_calendar_backfill_of_2000_events() {
+    let meter = integration_tests::Meter::default();
+    let mut h = harness_with_webhook_on(Some(&meter)).await;
+    // A bus without rules, as in bench_sync: moto's delivery to the capture would be measured.
+    let bus = crate::helpers::unique("bench-bus");
+    h.stack
+        .aws
+        .eventbridge
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .unwrap();
+    let clients = integration_tests::metered_clients(&aws_config::load_from_env().await, &meter);
+    h.connector.events = m365_connector::events::EventPublisher::new(clients.eventbridge, &bus);
+
+    let first = (Utc::now() - chrono::Duration::days(20)).date_naive();
+    let mut series = Vec::new();
+    for n in 0..SERIES {
+        let at = |hour: usize| format!("{first}T{:02}:00:00", 7 + hour);
+        let created = h
+            .control(
+                Method::POST,
+                &format!("/_sim/mailboxes/{ALICE}/events"),
+                Some(serde_json::json!({
+                    "subject": format!("bench series {n}"),
+                    "start": {"dateTime": at(n), "timeZone": "UTC"},
+                    "end": {"dateTime": at(n + 1), "timeZone": "UTC"},
+                    "attendees": [{"emailAddress": {"address": format!("candidate{n}@external.example")}}],
+                    "recurrence": {"pattern": {"type": "daily", "interval": 1},
+                        "range": {"type": "numbered", "numberOfOccurrences": PER_SERIES}}
+                })),
+            )
+            .await;
+        series.push(created["id"].as_str().unwrap().to_owned());
+    }
+
+    let landing = h.connect(&crate::helpers::unique("bench"), ALICE).await;
+    let jobs = h.sync_jobs().await;
+    let job: SyncJob = serde_json::from_value(jobs[0].clone()).unwrap();
+    assert!(matches!(job, SyncJob::Connected { .. }), "{landing:?}");
+
+    h.control(Method::DELETE, "/_sim/requests", None).await;
+    meter.reset();
+    let started = Instant::now();
+    let outcome = sync::run(
+        &h.connector,
+        &job,
+        tokio::time::Instant::now() + Duration::from_secs(900),
+    )
+    .await
+    .unwrap();
+    let elapsed = started.elapsed();
+    let Outcome::Done(stats) = outcome else {
+        panic!("{outcome:?}")
+    };
+    let instances = SERIES * PER_SERIES;
+    assert!(stats.created >= instances, "{stats:?}");
+
+    let graph = h.sim_requests("/v1.0").await;
+    let delta = graph
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap().ends_with("/calendarView/delta"))
+        .count();
+    let snapshot = meter.snapshot();
+    let calls = |service: &str, op: &str| {
+        snapshot
+            .iter()
+            .filter(|((s, o), _)| s.eq_ignore_ascii_case(service) && o == op)
+            .map(|(_, u)| u.calls)
+            .sum::<u32>()
+    };
+    println!();
+    println!(
+        "| backfill of {instances} calendar instances (and the mailbox's mail), page size {} | value |",
+        h.connector.config.sync_page_size
+    );
+    println!("|---|---|");
+    println!("| items created (events + messages) | {} |", stats.created);
+    println!(
+        "| delta pages (calendar + both folders) | {} |",
+        stats.pages
+    );
+    println!("| Graph requests, all | {} |", graph.len());
+    println!("| Graph calendarView/delta requests | {delta} |");
+    println!(
+        "| DynamoDB write calls | BatchWriteItem {}, PutItem {} |",
+        calls("dynamodb", "BatchWriteItem"),
+        calls("dynamodb", "PutItem")
+    );
+    println!(
+        "| DynamoDB read calls | BatchGetItem {}, GetItem {}, Query {} |",
+        calls("dynamodb", "BatchGetItem"),
+        calls("dynamodb", "GetItem"),
+        calls("dynamodb", "Query")
+    );
+    println!(
+        "| EventBridge PutEvents calls | {} |",
+        calls("eventbridge", "PutEvents")
+    );
+    println!("| wall time | {:.2} s |", elapsed.as_secs_f64());
+    println!(
+        "| events published per second | {:.0} |",
+        stats.created as f64 / elapsed.as_secs_f64()
+    );
+    for ((service, op), usage) in &snapshot {
+        println!("  {service}.{op}: {} calls, {:?}", usage.calls, usage.time);
+    }
+    // Leave alice's calendar as it was for the tests that run after.
+    for id in series {
+        h.control(
+            Method::DELETE,
+            &format!("/_sim/mailboxes/{ALICE}/events/{id}"),
+            None,
+        )
+        .await;
+    }
+}
