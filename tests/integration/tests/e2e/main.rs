@@ -1283,6 +1283,162 @@ async fn the_deployed_system_end_to_end() {
     );
     println!("free/busy, meeting times, booked, declined, rescheduled, cancelled: each told once");
 
+    // ---- alice's weekly series, one occurrence moved in Outlook, while Graph duplicates, drops
+    // and reorders the calendar's notifications: one event per change, nothing missed once the
+    // faults lift and the next notification comes (a sentinel event, as the mail step's).
+    let series_subject = format!("Weekly sync {}", uuid::Uuid::new_v4().simple());
+    let d = &dev;
+    // Only these faults are lifted afterwards: the slow send's is still in place.
+    let calendar_faults = || async move {
+        let mut ids = Vec::new();
+        for fault in [
+            json!({"kind": "duplicateNotifications", "rate": 0.3, "path": hooks}),
+            json!({"kind": "dropNotifications", "rate": 0.2, "path": hooks}),
+            json!({"kind": "reorderNotifications", "path": hooks}),
+        ] {
+            let added = d
+                .sim(reqwest::Method::POST, "/_sim/faults", Some(fault))
+                .await;
+            ids.push(added["id"].as_str().unwrap().to_owned());
+        }
+        ids
+    };
+    let lift_with_sentinel = |n: u32, faults: Vec<String>| async move {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        for id in faults {
+            d.sim(reqwest::Method::DELETE, &format!("/_sim/faults/{id}"), None)
+                .await;
+        }
+        let at = (chrono::Utc::now() + chrono::Duration::days(2)).format("%Y-%m-%dT%H:00:00");
+        let sentinel = d
+            .sim(
+                reqwest::Method::POST,
+                &format!("/_sim/mailboxes/{ALICE}/events"),
+                Some(json!({"subject": format!("sentinel {n}"),
+                    "start": {"dateTime": at.to_string(), "timeZone": "UTC"},
+                    "end": {"dateTime": at.to_string().replace(":00:00", ":30:00"), "timeZone": "UTC"}})),
+            )
+            .await;
+        sentinel["id"].as_str().unwrap().to_owned()
+    };
+    let a = alice.as_str();
+    let stored_series = || async move {
+        let start = (chrono::Utc::now() - chrono::Duration::days(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let end = (chrono::Utc::now() + chrono::Duration::days(30))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let (status, list) = d
+            .api(
+                reqwest::Method::GET,
+                &format!("/connections/{a}/calendar-events?start={start}&end={end}&limit=100"),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(status, 200, "{list}");
+        list["calendar_events"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    let stored_has = |list: &[Value], id: &str| list.iter().any(|e| e["id"] == id);
+    let faults = calendar_faults().await;
+    let first = (chrono::Utc::now() + chrono::Duration::days(1))
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .unwrap()
+        .and_utc();
+    let series = dev
+        .sim(
+            reqwest::Method::POST,
+            &format!("/_sim/mailboxes/{ALICE}/events"),
+            Some(json!({"subject": series_subject,
+                "start": {"dateTime": first.format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"},
+                "end": {"dateTime": (first + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"},
+                "recurrence": {"pattern": {"type": "weekly", "interval": 1,
+                        "daysOfWeek": [first.format("%A").to_string().to_lowercase()]},
+                    "range": {"type": "numbered", "numberOfOccurrences": 3}}})),
+        )
+        .await;
+    assert!(series["id"].is_string(), "{series}");
+    let sentinel = lift_with_sentinel(1, faults).await;
+    eventually(
+        "the series and the sentinel synced",
+        VISIBLE_WITHIN,
+        || async {
+            let list = stored_series().await;
+            stored_has(&list, &sentinel)
+                && list
+                    .iter()
+                    .filter(|e| e["subject"] == series_subject.as_str())
+                    .count()
+                    == 3
+        },
+    )
+    .await;
+    let occurrences: Vec<Value> = stored_series()
+        .await
+        .into_iter()
+        .filter(|e| e["subject"] == series_subject.as_str())
+        .collect();
+    assert!(
+        occurrences.iter().all(|e| e["type"] == "occurrence"),
+        "{occurrences:?}"
+    );
+    let second = occurrences[1]["id"].as_str().unwrap().to_owned();
+    let moved_to = first + chrono::Duration::days(8) + chrono::Duration::hours(5);
+    let faults = calendar_faults().await;
+    dev.sim(
+        reqwest::Method::POST,
+        &format!("/_sim/mailboxes/{ALICE}/occurrences/{second}"),
+        Some(json!({"start": moved_to.to_rfc3339(),
+                    "end": (moved_to + chrono::Duration::hours(1)).to_rfc3339()})),
+    )
+    .await;
+    let sentinel = lift_with_sentinel(2, faults).await;
+    let moved_start = json!(moved_to.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    eventually(
+        "the moved occurrence synced as an exception",
+        VISIBLE_WITHIN,
+        || async {
+            let list = stored_series().await;
+            stored_has(&list, &sentinel)
+                && list.iter().any(|e| {
+                    e["id"] == second.as_str()
+                        && e["type"] == "exception"
+                        && e["start"] == moved_start
+                })
+        },
+    )
+    .await;
+    let events = dev.events().await;
+    let of_series = |kind: &str| -> Vec<Value> {
+        of_type(&events, kind)
+            .into_iter()
+            .filter(|e| e["detail"]["calendar_event"]["subject"] == series_subject.as_str())
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        of_series("calendar_event.created").len(),
+        3,
+        "one per occurrence"
+    );
+    let updated = of_series("calendar_event.updated");
+    assert_eq!(
+        updated.len(),
+        1,
+        "only the moved occurrence changed: {updated:?}"
+    );
+    assert_eq!(
+        updated[0]["detail"]["calendar_event"]["id"],
+        second.as_str()
+    );
+    assert_eq!(updated[0]["detail"]["calendar_event"]["type"], "exception");
+    println!(
+        "a weekly series and one occurrence moved in Outlook, under duplicated, dropped and reordered notifications: 3 created, 1 updated (the exception), each told once"
+    );
+
     // The slow send, meanwhile: sent once, byte-identical, well after the gateway would have
     // given up.
     let slow_done = dev.until_sent(&slow_location).await;
