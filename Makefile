@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PY_PACKAGES := "moto[server]==5.*" "cargo-lambda==1.*" "cfn-lint==1.*" "boto3==1.*" "PyYAML==6.*"
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync bench-delete fire events connect admin-consent invoke bench-renewal redrive-dlq
+.PHONY: dev test venv clean build-release lint-template bench-cold-start cost bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync bench-delete fire events connect admin-consent invoke bench-renewal redrive-dlq
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -86,6 +86,17 @@ bench-renewal: $(STAMP)
 
 bench-delete: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_delete -- --ignored --nocapture"
+
+# Each function's release binary (this host's target) started fresh N times behind the local
+# Lambda Runtime API: size, init, first invocation, peak RSS, beside a bare lambda_http binary.
+# RUNS=20 by default; MEMORY=1 adds runs capped at Lambda's CPU share of 128/256/512 MB.
+RUNS ?= 20
+bench-cold-start: $(STAMP)
+	$(PY) scripts/stack.py cold-start --runs $(RUNS) $(if $(MEMORY),--memory)
+
+# The monthly cost per 1,000 mailboxes, from the benchmarks' call counts (README, Performance).
+cost: $(STAMP)
+	$(PY) scripts/cost.py
 
 bench-send-memory: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_send_path_peak_memory -- --ignored --nocapture"

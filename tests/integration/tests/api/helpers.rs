@@ -1,6 +1,8 @@
 //! Shared set-up: the local stack's configuration and clients, built from the environment that
 //! `make test` (scripts/stack.py) exports.
 
+use integration_tests::Wired as _;
+
 use chrono::Utc;
 use m365_connector::aws::AwsClients;
 use m365_connector::config::Config;
@@ -21,7 +23,7 @@ pub async fn stack() -> Stack {
     );
     let config =
         Config::from_env().expect("the local stack's configuration (run through `make test`)");
-    let aws = AwsClients::from_env().await;
+    let aws = AwsClients::from_config(&m365_connector::aws::sdk_config_from_env().await);
     let store = Store::new(aws.dynamodb.clone(), &config.table_name);
     Stack { config, aws, store }
 }
@@ -98,7 +100,7 @@ impl Harness {
             serde_json::json!({"client_id": sim.client_id(), "client_secret": sim.client_secret()});
         let ms_app_secret_id = stack
             .aws
-            .secrets
+            .secrets()
             .create_secret()
             .name(unique("ms-app"))
             .secret_string(app_secret.to_string())
@@ -112,7 +114,7 @@ impl Harness {
         let bus = unique("bus");
         stack
             .aws
-            .eventbridge
+            .eventbridge()
             .create_event_bus()
             .name(&bus)
             .send()
@@ -120,7 +122,7 @@ impl Harness {
             .unwrap();
         let events_queue = stack
             .aws
-            .sqs
+            .sqs()
             .create_queue()
             .queue_name(unique("events"))
             .send()
@@ -132,7 +134,7 @@ impl Harness {
         let rule = unique("rule");
         stack
             .aws
-            .eventbridge
+            .eventbridge()
             .put_rule()
             .name(&rule)
             .event_bus_name(&bus)
@@ -142,7 +144,7 @@ impl Harness {
             .unwrap();
         stack
             .aws
-            .eventbridge
+            .eventbridge()
             .put_targets()
             .rule(&rule)
             .event_bus_name(&bus)
@@ -158,7 +160,7 @@ impl Harness {
             .unwrap();
         let sync_queue = stack
             .aws
-            .sqs
+            .sqs()
             .create_queue()
             .queue_name(format!("{}.fifo", unique("sync")))
             .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
@@ -170,7 +172,7 @@ impl Harness {
 
         let send_queue = stack
             .aws
-            .sqs
+            .sqs()
             .create_queue()
             .queue_name(unique("sends"))
             .attributes(
@@ -194,9 +196,10 @@ impl Harness {
         config.sync_queue_url = sync_queue.clone();
         config.send_queue_url = Some(send_queue.clone());
         let clients = match meter {
-            Some(meter) => {
-                integration_tests::metered_clients(&aws_config::load_from_env().await, meter)
-            }
+            Some(meter) => integration_tests::metered_clients(
+                &m365_connector::aws::sdk_config_from_env().await,
+                meter,
+            ),
             None => stack.aws.clone(),
         };
         let connector = m365_connector::app::Connector::new(config, &clients);
@@ -247,7 +250,7 @@ impl Harness {
         settings: &m365_connector::sending::SendSettings,
     ) -> std::time::Duration {
         let h = self;
-        let sqs = &h.stack.aws.sqs;
+        let sqs = h.stack.aws.sqs();
         let started = std::time::Instant::now();
         loop {
             assert!(
@@ -306,7 +309,7 @@ impl Harness {
         let attrs = h
             .stack
             .aws
-            .sqs
+            .sqs()
             .get_queue_attributes()
             .queue_url(&h.send_queue)
             .attribute_names(A::ApproximateNumberOfMessages)
@@ -581,7 +584,7 @@ fn percent_decode(segment: &str) -> String {
 async fn queue_arn(stack: &Stack, url: &str) -> String {
     stack
         .aws
-        .sqs
+        .sqs()
         .get_queue_attributes()
         .queue_url(url)
         .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
@@ -598,7 +601,7 @@ async fn drain(stack: &Stack, url: &str) -> Vec<serde_json::Value> {
     loop {
         let received = stack
             .aws
-            .sqs
+            .sqs()
             .receive_message()
             .queue_url(url)
             .max_number_of_messages(10)
@@ -613,7 +616,7 @@ async fn drain(stack: &Stack, url: &str) -> Vec<serde_json::Value> {
             out.push(serde_json::from_str(m.body().unwrap()).unwrap());
             stack
                 .aws
-                .sqs
+                .sqs()
                 .delete_message()
                 .queue_url(url)
                 .receipt_handle(m.receipt_handle().unwrap())
