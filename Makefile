@@ -51,10 +51,14 @@ $(STAMP):
 lint-template: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 
-# Release binaries for Lambda (arm64); cargo-lambda brings zig for the cross-link.
+# The functions template.yaml deploys (their `Binary:` properties): the one list of them.
+FUNCTIONS := $(shell sed -n 's/^ *Binary: *//p' template.yaml)
+
+# Release binaries for Lambda (arm64); cargo-lambda brings zig for the cross-link. Only the
+# deployed functions: the simulator and the bench's bare binary would each add an LTO link.
 build-release: $(STAMP)
 	rustup target add aarch64-unknown-linux-gnu
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release --arm64
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
 
 clean:
 	rm -rf $(VENV) .local target target-*

@@ -1556,6 +1556,7 @@ def cold_start_once(spec, env, binary, procs, logs, payload, warm_runs=1, launch
         function.stop()
         if sandbox.proc is not None:
             procs.kill(sandbox.proc)
+        function.log.close()
 
 
 def cmd_cold_start():
@@ -1620,6 +1621,7 @@ def cmd_cold_start():
                     memory.setdefault(name, {})[mb] = [
                         cold_start_once(specs[name], env, bin_dir / name, procs, logs, payloads[name],
                                         warm_runs=10, launcher=launcher) for _ in range(3)]
+                (CGROUP_CPU / f"m365-cold-start-{mb}").rmdir()
     finally:
         procs.stop()
         log.close()
