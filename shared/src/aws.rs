@@ -10,6 +10,14 @@
 //! reads the table. A path that calls a client its function was built without fails with
 //! [`Unwired`] (a bug in that `main.rs`, caught by the end-to-end suite, which runs the binaries).
 
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+
 /// Every AWS client the connector may use. Cheap to clone (the SDK clients are `Arc`s inside).
 #[derive(Clone, Debug)]
 pub struct AwsClients {
@@ -85,16 +93,68 @@ pub async fn sdk_config_from_env() -> aws_config::SdkConfig {
         .await
 }
 
-/// The SDK's HTTP client, on the same TLS stack as the Graph client (rustls with *ring*): the
-/// SDK's default would bring a second crypto library (aws-lc) into every binary, about a
-/// megabyte and the slowest crate of the build. Roots are the platform's, as the default's.
-pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::tls;
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+/// The SDK's HTTP client: a `reqwest` client, the stack the Graph client already uses (rustls on
+/// *ring*, Mozilla's roots compiled in as `webpki-roots`). The SDK's own default would bring a
+/// second crypto library (aws-lc) and, when each SDK client is built, read and parse the
+/// platform's certificate files (rustls-native-certs): measured, most of a function's init
+/// beyond a bare `lambda_http` binary (README, Performance). No total timeout here: S3
+/// downloads stream for as long as an attachment takes; the function's timeout bounds them.
+pub fn https_client() -> SharedHttpClient {
+    let client = reqwest::Client::builder()
+        // The SDK's default connect timeout.
+        .connect_timeout(std::time::Duration::from_millis(3_100))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a TLS backend is compiled in");
+    SharedHttpClient::new(ReqwestClient(client))
+}
+
+#[derive(Debug)]
+struct ReqwestClient(reqwest::Client);
+
+impl HttpClient for ReqwestClient {
+    fn http_connector(
+        &self,
+        _settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(ReqwestConnector(self.0.clone()))
+    }
+}
+
+#[derive(Debug)]
+struct ReqwestConnector(reqwest::Client);
+
+impl HttpConnector for ReqwestConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let client = self.0.clone();
+        HttpConnectorFuture::new(async move {
+            let request = request
+                .try_into_http1x()
+                .map_err(|e| ConnectorError::user(e.into()))?;
+            let (parts, body) = request.into_parts();
+            // In-memory bodies go as bytes (reqwest sets their length); others stream.
+            let body = match body.bytes() {
+                Some(bytes) => reqwest::Body::from(bytes::Bytes::copy_from_slice(bytes)),
+                None => reqwest::Body::wrap(body),
+            };
+            let request = reqwest::Request::try_from(http::Request::from_parts(parts, body))
+                .map_err(|e| ConnectorError::user(e.into()))?;
+            let response = client.execute(request).await.map_err(|e| {
+                // Timeouts and connection failures are what the SDK's retries are for.
+                if e.is_timeout() {
+                    ConnectorError::timeout(e.into())
+                } else if e.is_connect() || e.is_request() || e.is_body() {
+                    ConnectorError::io(e.into())
+                } else {
+                    ConnectorError::other(e.into(), None)
+                }
+            })?;
+            let response = http::Response::<reqwest::Body>::from(response)
+                .map(aws_smithy_types::body::SdkBody::from_body_1_x);
+            HttpResponse::try_from(response).map_err(|e| ConnectorError::other(e.into(), None))
+        })
+    }
 }
 
 /// S3 settings from the shared config. With an endpoint override (moto locally) buckets are
