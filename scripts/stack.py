@@ -1520,9 +1520,10 @@ def cpu_share_cgroup(memory_mb):
     path = CGROUP_CPU / f"m365-cold-start-{memory_mb}"
     try:
         path.mkdir(exist_ok=True)
-        # A 10 ms period (the default is 100 ms) spreads the throttling finely, so a 5 ms init
+        # A 20 ms period (the default is 100 ms; the kernel allows quotas from 1 ms, so 128 MB
+        # needs >= 14 ms) spreads the throttling finely, so a 5 ms init
         # is not stopped for most of 100 ms at once by a quota used up in the same period.
-        period = 10_000
+        period = 20_000
         (path / "cpu.cfs_quota_us").write_text("-1")
         (path / "cpu.cfs_period_us").write_text(str(period))
         (path / "cpu.cfs_quota_us").write_text(str(max(1000, period * memory_mb // LAMBDA_MB_PER_VCPU)))
