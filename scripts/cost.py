@@ -241,9 +241,9 @@ def main():
     for name, quantity, usd in fixed:
         print(f"| {name} (per stack, any number of mailboxes) | {quantity} | {usd:,.2f} |")
     print("\nWorkload per mailbox: " + ", ".join(f"{k} = {v}" for k, v in WORKLOAD.items()))
-    print("\n| unit of work | per month | function | billed ms | calls from |\n|---|---|---|---|---|")
+    print("\n| unit of work | per month | function | billed ms each | calls | from |\n|---|---|---|---|---|---|")
     for unit, n, function, ms, estimated, source in per_unit:
-        print(f"| {unit} | {n:,.0f} | {function} | {ms} | {'estimated: ' if estimated else ''}{source} |")
+        print(f"| {unit} | {n:,.0f} | {function} | {ms} | {'estimated' if estimated else 'measured'} | {source} |")
     if "--json" in args:
         Path(args[args.index("--json") + 1]).write_text(json.dumps(
             {"mailboxes": mailboxes, "rows": rows, "fixed": fixed, "total_usd": total}, indent=2))

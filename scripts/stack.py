@@ -1509,9 +1509,15 @@ def proc_status(pid, field):
 
 
 def proc_cpu_ms(pid):
-    """User + system CPU time the process has used, in ms."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    """CPU time the process's threads have used, in ms (schedstat's nanoseconds: /proc/<pid>/stat
+    counts in 10 ms ticks, coarser than one invocation)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that ended meanwhile
+    return total / 1e6
 
 
 def cpu_share_cgroup(memory_mb):
