@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test venv clean build-release lint-template bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync bench-calendar bench-delete fire events connect admin-consent invoke bench-renewal redrive-dlq client browser
+.PHONY: dev test venv clean build-release lint-template bench-cold-start cost bench-send bench-scheduling bench-webhook bench-forged-webhook bench-sync bench-calendar bench-delete fire events connect admin-consent invoke bench-renewal redrive-dlq client browser
 
 dev: $(STAMP)
 	$(PY) scripts/stack.py dev
@@ -63,10 +63,14 @@ $(STAMP): requirements.txt
 lint-template: $(STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 
-# Release binaries for Lambda (arm64); cargo-lambda brings zig for the cross-link.
+# The functions template.yaml deploys (their `Binary:` properties): the one list of them.
+FUNCTIONS := $(shell sed -n 's/^ *Binary: *//p' template.yaml)
+
+# Release binaries for Lambda (arm64); cargo-lambda brings zig for the cross-link. Only the
+# deployed functions: the simulator and the bench's bare binary would each add an LTO link.
 build-release: $(STAMP)
 	rustup target add aarch64-unknown-linux-gnu
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release --arm64
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/cargo-lambda lambda build --release --arm64 $(addprefix -p ,$(FUNCTIONS))
 
 clean:
 	rm -rf $(VENV) .local target target-*
@@ -102,6 +106,17 @@ bench-renewal: $(STAMP)
 
 bench-delete: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_delete -- --ignored --nocapture"
+
+# Each function's release binary (this host's target) started fresh N times behind the local
+# Lambda Runtime API: size, init, first invocation, peak RSS, beside a bare lambda_http binary.
+# RUNS=20 by default; MEMORY=1 adds runs capped at Lambda's CPU share of 128/256/512 MB.
+RUNS ?= 20
+bench-cold-start: $(STAMP)
+	$(PY) scripts/stack.py cold-start --runs $(RUNS) $(if $(MEMORY),--memory)
+
+# The monthly cost per 1,000 mailboxes, from the benchmarks' call counts (README, Performance).
+cost: $(STAMP)
+	$(PY) scripts/cost.py
 
 bench-send-memory: $(STAMP)
 	$(PY) scripts/stack.py bench "cargo test -p integration-tests --test api bench_send_path_peak_memory -- --ignored --nocapture"

@@ -35,6 +35,7 @@ import re
 import secrets
 import shutil
 import signal
+import statistics
 import socket
 import subprocess
 import sys
@@ -300,6 +301,10 @@ def rate_seconds(expression):
 
 
 # ---------------------------------------------------------------- processes
+def target_dir():
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -444,12 +449,14 @@ class LocalFunction:
     Lambda does). `cargo build` while the stack runs: idle sandboxes start the new binary at the
     next invocation."""
 
-    def __init__(self, spec, env, procs, log_dir, concurrency=1):
+    def __init__(self, spec, env, procs, log_dir, concurrency=1, binary=None, launcher=()):
         self.spec = spec
         self.name = spec["binary"]
         self.env = env
         self.procs = procs
-        self.binary = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / self.name
+        self.binary = Path(binary) if binary else target_dir() / "debug" / self.name
+        # Arguments before the binary (the cold-start bench starts it inside a CPU cgroup).
+        self.launcher = list(launcher)
         self.log_path = log_dir / f"{self.name}.log"
         self.log = open(self.log_path, "ab")
         self.pending = collections.deque()
@@ -528,6 +535,15 @@ class LocalFunction:
             sandbox.server.server_close()
 
 
+class RuntimeApiServer(ThreadingHTTPServer):
+    """A sandbox's Runtime API. A sandbox killed (timed out, restarted, or ended by the cold-start
+    bench) drops its pending `invocation/next`: that is expected, not an error to print."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 class Sandbox:
     """One execution environment of a LocalFunction: a process and its own Runtime API port."""
 
@@ -535,6 +551,10 @@ class Sandbox:
         self.function = function
         self.stale = False
         self.proc = None
+        # When the process was started and when it first asked for an invocation: its init.
+        self.started_at = None
+        self.first_next_at = None
+        self.ready = threading.Event()
         sandbox = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -554,6 +574,9 @@ class Sandbox:
             def do_GET(self):
                 if self.path != "/2018-06-01/runtime/invocation/next":
                     return self.reply(404)
+                if sandbox.first_next_at is None:
+                    sandbox.first_next_at = time.perf_counter()
+                    sandbox.ready.set()
                 inv = function.next_invocation(sandbox)
                 if inv is None:
                     if sandbox.stale and not function.stopping:
@@ -583,7 +606,7 @@ class Sandbox:
                     return self.reply(202, b'{"status":"OK"}', [("Content-Type", "application/json")])
                 return self.reply(404)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = RuntimeApiServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.start()
@@ -598,8 +621,11 @@ class Sandbox:
                    AWS_LAMBDA_LOG_GROUP_NAME=f"/aws/lambda/local/{f.name}",
                    AWS_LAMBDA_LOG_STREAM_NAME=str(uuid.uuid4()))
         self.stale = False
-        self.proc = f.procs.start([str(f.binary)], name=f.name, log_path=f.log_path, cwd=ROOT, env=env,
-                                  stdout=f.log, stderr=subprocess.STDOUT)
+        self.first_next_at = None
+        self.ready.clear()
+        self.started_at = time.perf_counter()
+        self.proc = f.procs.start(f.launcher + [str(f.binary)], name=f.name, log_path=f.log_path, cwd=ROOT,
+                                  env=env, stdout=f.log, stderr=subprocess.STDOUT)
 
     def restart(self):
         self.function.procs.kill(self.proc)
@@ -1664,6 +1690,244 @@ def cmd_bench():
         procs.stop()
         log.close()
 
+# ---------------------------------------------------------------- cold starts
+# Each function's first invocation after a cold start: a representative event of events/, one
+# that authenticates, reads the table and answers (against the private local stack).
+COLD_START_EVENTS = {
+    "connections": "events/connections/list-success.json",
+    "oauth": "events/oauth/callback-bad-unknown-state.json",
+    "send-mail": "events/send-mail/send-unknown-not-found.json",
+    "send-worker": "events/send-worker/job-unknown-send.json",
+    "scheduling": "events/scheduling/free-busy-unknown-not-found.json",
+    "graph-webhook": "events/graph-webhook/notifications-success.json",
+    "mail-sync": "events/mail-sync/jobs-batch.json",
+    "subscription-renewal": "events/subscription-renewal/schedule.json",
+}
+# The floor: a lambda_http hello world built with the same profile (tests/bare-lambda).
+BARE = "bare-lambda"
+BARE_EVENT = "events/connections/list-success.json"
+# Lambda gives a function one vCPU at 1,769 MB and a share in proportion below it
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+LAMBDA_MB_PER_VCPU = 1769
+CGROUP_CPU = Path("/sys/fs/cgroup/cpu")
+
+
+def percentile(values, q):
+    """The q-th percentile (0-100) by linear interpolation between the closest ranks."""
+    v = sorted(values)
+    if not v:
+        return None
+    k = (len(v) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def proc_status(pid, field):
+    """A `/proc/<pid>/status` figure in kB (VmHWM: the peak resident set so far)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return None
+
+
+def proc_cpu_ms(pid):
+    """CPU time the process's threads have used, in ms (schedstat's nanoseconds: /proc/<pid>/stat
+    counts in 10 ms ticks, coarser than one invocation)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass  # a thread that ended meanwhile
+    return total / 1e6
+
+
+def cpu_share_cgroup(memory_mb):
+    """A cgroup (v1 `cpu`) that caps its processes at Lambda's vCPU share for `memory_mb`, and the
+    launcher that starts a binary inside it; None where cgroups cannot be written (say so)."""
+    path = CGROUP_CPU / f"m365-cold-start-{memory_mb}"
+    try:
+        path.mkdir(exist_ok=True)
+        # A 20 ms period (the default is 100 ms; the kernel allows quotas from 1 ms, so 128 MB
+        # needs >= 14 ms) spreads the throttling finely, so a 5 ms init
+        # is not stopped for most of 100 ms at once by a quota used up in the same period.
+        period = 20_000
+        (path / "cpu.cfs_quota_us").write_text("-1")
+        (path / "cpu.cfs_period_us").write_text(str(period))
+        (path / "cpu.cfs_quota_us").write_text(str(max(1000, period * memory_mb // LAMBDA_MB_PER_VCPU)))
+    except OSError:
+        return None
+    # The shell moves itself into the cgroup, then becomes the binary: init runs capped too.
+    return ["sh", "-c", f'echo $$ > {path}/cgroup.procs && exec "$0"']
+
+
+def cold_start_once(spec, env, binary, procs, logs, payload, warm_runs=1, launcher=()):
+    """Starts `binary` as a fresh sandbox, waits for its first `invocation/next` (init), invokes it
+    with `payload` (first invocation), then `warm_runs` times again; returns the figures."""
+    function = LocalFunction(spec, env, procs, logs, binary=binary, launcher=launcher)
+    sandbox = function.sandboxes[0]
+    try:
+        if not sandbox.ready.wait(60):
+            raise RuntimeError(f"{spec['binary']} did not ask for an invocation within 60 s; see {function.log_path}")
+        init_ms = (sandbox.first_next_at - sandbox.started_at) * 1000
+        pid = sandbox.proc.pid
+        cpu_at_ready = proc_cpu_ms(pid)
+        t = time.perf_counter()
+        ok, body = function.invoke(payload)
+        first_ms = (time.perf_counter() - t) * 1000
+        if not ok:
+            raise RuntimeError(f"{spec['binary']}: the first invocation failed: {body}")
+        cpu_after_first = proc_cpu_ms(pid)
+        warm = []
+        for _ in range(warm_runs):
+            t = time.perf_counter()
+            ok, body = function.invoke(payload)
+            warm.append((time.perf_counter() - t) * 1000)
+            if not ok:
+                raise RuntimeError(f"{spec['binary']}: a warm invocation failed: {body}")
+        return {
+            "init_ms": init_ms,
+            "first_ms": first_ms,
+            "warm_ms": warm,
+            "init_cpu_ms": cpu_at_ready,
+            "first_cpu_ms": cpu_after_first - cpu_at_ready,
+            "warm_cpu_ms": (proc_cpu_ms(pid) - cpu_after_first) / max(1, warm_runs),
+            "peak_rss_kb": proc_status(pid, "VmHWM"),
+        }
+    finally:
+        function.stop()
+        if sandbox.proc is not None:
+            procs.kill(sandbox.proc)
+        function.log.close()
+
+
+def cmd_cold_start():
+    """`make bench-cold-start`: each function's release binary started fresh N times behind the
+    local Runtime API (LocalFunction, as `make dev` runs them), against a private local stack.
+
+        stack.py cold-start [--runs N] [--bin-dir DIR] [--no-build] [--memory] [--json PATH]
+
+    Prints per function: binary size, init (exec to the first `invocation/next`: median, p90), its
+    ratio to the bare lambda_http binary's median, the first invocation, a warm one, peak RSS.
+    `--memory` adds, per function, a sandbox capped at Lambda's CPU share of 128, 256 and 512 MB
+    (a cgroup CPU quota). Figures go to .local/bench/cold-start.json for scripts/cost.py."""
+    args = sys.argv[2:]
+
+    def option(name, default):
+        return args[args.index(name) + 1] if name in args else default
+
+    runs = int(option("--runs", 20))
+    out_path = Path(option("--json", LOCAL / "bench" / "cold-start.json"))
+    template = load_template()
+    specs = {spec["binary"]: spec for spec in function_specs(template)}
+    names = sorted(specs)
+    missing = [n for n in names if n not in COLD_START_EVENTS]
+    if missing:
+        sys.exit(f"no cold-start event for {', '.join(missing)}: add one to COLD_START_EVENTS")
+    bin_dir = Path(option("--bin-dir", target_dir() / "release"))
+    if "--no-build" not in args and "--bin-dir" not in args:
+        build = ["cargo", "build", "--release", *[a for n in names + [BARE] for a in ("-p", n)]]
+        print("building release binaries for this host:", " ".join(build), flush=True)
+        subprocess.run(build, cwd=ROOT, check=True)
+    specs[BARE] = {"binary": BARE, "timeout": 10, "memory": 128, "http": [], "sqs": [], "schedules": []}
+    events = dict(COLD_START_EVENTS, **{BARE: BARE_EVENT})
+    payloads = {n: json.loads((ROOT / events[n]).read_text()) for n in events}
+
+    LOCAL.mkdir(exist_ok=True)
+    logs = LOCAL / "bench" / "cold-start-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    procs = Processes()
+    log = open(LOCAL / "bench-stack.log", "wb")
+    try:
+        endpoint = start_moto(procs, free_port(), log)
+        sim = start_sim(procs, free_port(), log)
+        env, _, _ = provision(endpoint, "coldstart", sim, public_base_url="http://127.0.0.1:9")
+        env = dict(os.environ, **env)
+        order = [BARE] + names
+        results = {n: [] for n in order}
+        # Rounds, each starting every binary once in a fresh order: the load of whatever else
+        # runs on the machine falls on every function alike.
+        rng = __import__("random").Random(16)
+        for r in range(runs):
+            for name in rng.sample(order, len(order)):
+                results[name].append(cold_start_once(specs[name], env, bin_dir / name, procs, logs, payloads[name]))
+            print(f"round {r + 1}/{runs}", end="\r", file=sys.stderr, flush=True)
+        memory = {}
+        if "--memory" in args:
+            for mb in (128, 256, 512):
+                launcher = cpu_share_cgroup(mb)
+                if launcher is None:
+                    print(f"cgroup {CGROUP_CPU} is not writable: no CPU-share figures", flush=True)
+                    break
+                for name in order:
+                    memory.setdefault(name, {})[mb] = [
+                        cold_start_once(specs[name], env, bin_dir / name, procs, logs, payloads[name],
+                                        warm_runs=10, launcher=launcher) for _ in range(3)]
+                (CGROUP_CPU / f"m365-cold-start-{mb}").rmdir()
+    finally:
+        procs.stop()
+        log.close()
+
+    def med(name, key, rows=None):
+        return statistics.median(x[key] for x in (rows or results[name]))
+
+    bare_init = med(BARE, "init_ms")
+    arm64 = target_dir() / "lambda"
+    table = []
+    for name in order:
+        rows = results[name]
+        inits = [x["init_ms"] for x in rows]
+        warm = [w for x in rows for w in x["warm_ms"]]
+        table.append({
+            "function": name,
+            "size_bytes": (bin_dir / name).stat().st_size,
+            "arm64_size_bytes": (arm64 / name / "bootstrap").stat().st_size if (arm64 / name / "bootstrap").exists() else None,
+            "init_ms_median": statistics.median(inits),
+            "init_ms_p90": percentile(inits, 90),
+            "init_ratio_to_bare": statistics.median(inits) / bare_init,
+            "first_invocation_ms_median": med(name, "first_ms"),
+            "warm_invocation_ms_median": statistics.median(warm),
+            "init_cpu_ms_median": med(name, "init_cpu_ms"),
+            "first_invocation_cpu_ms_median": med(name, "first_cpu_ms"),
+            "warm_invocation_cpu_ms_median": med(name, "warm_cpu_ms"),
+            "peak_rss_mb_max": max(x["peak_rss_kb"] for x in rows) / 1024,
+            "memory": {str(mb): {
+                "init_ms_median": med(name, "init_ms", m),
+                "first_invocation_ms_median": med(name, "first_ms", m),
+                "warm_invocation_ms_median": statistics.median(w for x in m for w in x["warm_ms"]),
+                "warm_per_second": 1000 / statistics.median(w for x in m for w in x["warm_ms"]),
+                "peak_rss_mb_max": max(x["peak_rss_kb"] for x in m) / 1024,
+            } for mb, m in memory.get(name, {}).items()},
+        })
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps({
+        "date": time.strftime("%Y-%m-%d"), "runs": runs, "host": os.uname().machine,
+        "binaries": str(bin_dir), "functions": table}, indent=2) + "\n")
+
+    print(f"\nCold starts, {runs} fresh processes each, release binaries for {os.uname().machine} "
+          f"in {bin_dir} ({time.strftime('%Y-%m-%d')})\n")
+    head = (f"{'function':<22}{'size MB':>8}{'arm64 MB':>9}{'init p50':>9}{'p90':>7}{'x bare':>7}"
+            f"{'1st inv':>8}{'warm':>7}{'RSS MB':>7}")
+    print(head + "\n" + "-" * len(head))
+    for row in table:
+        arm = f"{row['arm64_size_bytes'] / 1e6:.1f}" if row["arm64_size_bytes"] else "-"
+        print(f"{row['function']:<22}{row['size_bytes'] / 1e6:>8.1f}{arm:>9}{row['init_ms_median']:>8.1f}m"
+              f"{row['init_ms_p90']:>6.1f}m{row['init_ratio_to_bare']:>7.2f}{row['first_invocation_ms_median']:>7.1f}m"
+              f"{row['warm_invocation_ms_median']:>6.1f}m{row['peak_rss_mb_max']:>7.1f}")
+    print("\ntimes in ms (m); init: exec to the first invocation/next; x bare: init median / the bare "
+          "lambda_http binary's; 1st inv / warm: event in to response out through the Runtime API "
+          "(medians); RSS: peak (VmHWM) after the first and a warm invocation")
+    if memory:
+        print("\nAt Lambda's CPU share (cgroup quota = MB / 1,769 of one core), 3 sandboxes x 10 warm invocations:\n")
+        print(f"{'function':<22}" + "".join(f"{f'{mb} MB init':>13}{'1st':>8}{'warm':>8}{'/s':>6}" for mb in (128, 256, 512)))
+        for row in table:
+            cells = "".join(f"{m['init_ms_median']:>12.1f}m{m['first_invocation_ms_median']:>7.1f}m"
+                            f"{m['warm_invocation_ms_median']:>7.1f}m{m['warm_per_second']:>6.1f}"
+                            for m in row["memory"].values())
+            print(f"{row['function']:<22}{cells}")
+    print(f"\nfigures in {out_path}")
+    return 0
+
 
 def cmd_env():
     env, dev_key, _ = provision(os.environ["AWS_ENDPOINT_URL"], os.environ.get("STACK_PREFIX", "local"))
@@ -1677,7 +1941,8 @@ if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     handlers = {"dev": cmd_dev, "test": cmd_test, "env": cmd_env, "serve": cmd_serve, "bench": cmd_bench,
                 "fire": cmd_fire, "events": cmd_events, "connect": cmd_connect, "e2e": run_e2e,
-                "admin-consent": cmd_admin_consent, "redrive-dlq": cmd_redrive_dlq, "client": cmd_client}
+                "admin-consent": cmd_admin_consent, "redrive-dlq": cmd_redrive_dlq, "client": cmd_client,
+                "cold-start": cmd_cold_start}
     if command not in handlers:
-        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|admin-consent ADMIN|redrive-dlq [--from URL --to URL]|e2e|client")
+        sys.exit(f"usage: {sys.argv[0]} dev|test|env|serve [name]|bench 'command'|fire NAME [TIME]|events|connect ADDRESS [USER]|admin-consent ADMIN|redrive-dlq [--from URL --to URL]|e2e|client|cold-start [--runs N] [--memory]")
     sys.exit(handlers[command]())

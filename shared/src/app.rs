@@ -4,7 +4,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::auth::ApiKeyVerifier;
-use crate::aws::AwsClients;
+use crate::aws::{AwsClients, Unwired};
 use crate::config::Config;
 use crate::crypto::{CryptoError, Keyring};
 use crate::events::EventPublisher;
@@ -31,7 +31,8 @@ struct AppSecret {
     client_secret: SecretString,
 }
 
-/// Everything a use case may need. Building it does no network I/O.
+/// Everything a use case may need, over the AWS clients its function was built with (see
+/// `crate::aws`). Building it does no network I/O.
 pub struct Connector {
     pub config: Config,
     pub store: Store,
@@ -41,8 +42,9 @@ pub struct Connector {
     pub graph: GraphClient,
     pub events: EventPublisher,
     pub queue: SyncQueue,
-    /// Attachment uploads and queued sends' requests (the bucket is `config.uploads_bucket`).
-    pub s3: aws_sdk_s3::Client,
+    /// Attachment uploads and queued sends' requests (the bucket is `config.uploads_bucket`);
+    /// only in the functions built with S3 (see [`Connector::s3`]).
+    pub s3: Option<aws_sdk_s3::Client>,
     /// The send queue (`config.send_queue_url`; the send functions only).
     pub send_queue: Option<SendQueue>,
 }
@@ -60,20 +62,25 @@ impl Connector {
             events: EventPublisher::new(aws.eventbridge.clone(), &config.event_bus_name),
             queue: SyncQueue::new(aws.sqs.clone(), &config.sync_queue_url),
             s3: aws.s3.clone(),
-            send_queue: config
-                .send_queue_url
-                .as_ref()
-                .map(|url| SendQueue::new(aws.sqs.clone(), url)),
+            send_queue: aws
+                .sqs
+                .clone()
+                .zip(config.send_queue_url.as_ref())
+                .map(|(sqs, url)| SendQueue::new(sqs, url)),
             config,
         }
     }
 
-    /// Reads the configuration and builds the AWS clients from the environment, then everything
-    /// else: the one way every function's `main` gets its `Connector`. No network I/O.
-    pub async fn from_env() -> Result<Self, crate::config::ConfigError> {
-        let config = Config::from_env()?;
-        let aws = AwsClients::from_env().await;
-        Ok(Self::new(config, &aws))
+    /// Reads the configuration from the environment and builds everything else over the
+    /// function's clients: the one way every function's `main` gets its `Connector`. No network
+    /// I/O.
+    pub fn from_env(aws: &AwsClients) -> Result<Self, crate::config::ConfigError> {
+        Ok(Self::new(Config::from_env()?, aws))
+    }
+
+    /// The S3 client, if this function was built with it.
+    pub fn s3(&self) -> Result<&aws_sdk_s3::Client, Unwired> {
+        self.s3.as_ref().ok_or(Unwired("S3"))
     }
 
     /// The token-encryption keyring (from the cached secret).

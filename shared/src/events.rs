@@ -36,6 +36,8 @@ pub enum PublishError {
     Rejected(String),
     #[error("event detail does not serialise")]
     Encode(#[source] serde_json::Error),
+    #[error(transparent)]
+    Unwired(#[from] crate::aws::Unwired),
 }
 
 impl PublishError {
@@ -48,6 +50,7 @@ impl PublishError {
             Self::Call { code, .. } => code.as_deref().is_some_and(|c| REFUSALS.contains(&c)),
             Self::Rejected(code) => REFUSALS.contains(&code.as_str()),
             Self::Encode(_) => true,
+            Self::Unwired(_) => false,
         }
     }
 }
@@ -120,14 +123,19 @@ fn prepare(detail_type: &str, detail: &serde_json::Value) -> String {
 
 #[derive(Clone, Debug)]
 pub struct EventPublisher {
-    client: aws_sdk_eventbridge::Client,
+    /// `None` in a function built without EventBridge: a publish fails with
+    /// [`PublishError::Unwired`].
+    client: Option<aws_sdk_eventbridge::Client>,
     bus: String,
 }
 
 impl EventPublisher {
-    pub fn new(client: aws_sdk_eventbridge::Client, bus: impl Into<String>) -> Self {
+    pub fn new(
+        client: impl Into<Option<aws_sdk_eventbridge::Client>>,
+        bus: impl Into<String>,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             bus: bus.into(),
         }
     }
@@ -145,6 +153,10 @@ impl EventPublisher {
             .collect();
         let sizes: Vec<usize> = entries.iter().map(|(t, d)| entry_size(t, d)).collect();
         let calls = pack(&sizes);
+        let client = self
+            .client
+            .as_ref()
+            .ok_or(crate::aws::Unwired("EventBridge"))?;
         for wave in calls.chunks(IN_FLIGHT) {
             let mut set = tokio::task::JoinSet::new();
             for call in wave {
@@ -159,7 +171,7 @@ impl EventPublisher {
                             .build()
                     })
                     .collect::<Vec<_>>();
-                let client = self.client.clone();
+                let client = client.clone();
                 set.spawn(
                     async move { client.put_events().set_entries(Some(request)).send().await },
                 );

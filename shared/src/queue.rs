@@ -24,6 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::aws::Unwired;
 use crate::domain::ConnectionId;
 
 /// A Graph lifecycle notification's event.
@@ -221,6 +222,8 @@ pub fn disposition(
 
 #[derive(Debug, thiserror::Error)]
 pub enum EnqueueError {
+    #[error(transparent)]
+    Unwired(#[from] Unwired),
     #[error("SQS SendMessage failed")]
     Send(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("sync job does not serialise")]
@@ -240,22 +243,27 @@ pub const SEND_BATCH_MAX: usize = 10;
 
 #[derive(Clone, Debug)]
 pub struct SyncQueue {
-    client: aws_sdk_sqs::Client,
+    /// `None` in a function built without SQS: every call fails with [`EnqueueError::Unwired`].
+    client: Option<aws_sdk_sqs::Client>,
     url: String,
 }
 
 impl SyncQueue {
-    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<Option<aws_sdk_sqs::Client>>, url: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             url: url.into(),
         }
+    }
+
+    fn client(&self) -> Result<&aws_sdk_sqs::Client, Unwired> {
+        self.client.as_ref().ok_or(Unwired("SQS"))
     }
 
     /// Enqueues a job; `dedup_id` makes a retried enqueue within SQS's 5-minute window a no-op.
     pub async fn enqueue(&self, job: &SyncJob, dedup_id: &str) -> Result<(), EnqueueError> {
         let body = serde_json::to_string(job).map_err(EnqueueError::Encode)?;
-        self.client
+        self.client()?
             .send_message()
             .queue_url(&self.url)
             .message_body(body)
@@ -315,7 +323,7 @@ impl SyncQueue {
                 batch.push(entry);
             }
             let out = self
-                .client
+                .client()?
                 .send_message_batch()
                 .queue_url(&self.url)
                 .set_entries(Some(batch))
@@ -344,7 +352,7 @@ impl SyncQueue {
         delay: Duration,
     ) -> Result<(), EnqueueError> {
         let seconds = i32::try_from(delay.as_secs().min(43_200)).unwrap_or(43_200);
-        self.client
+        self.client()?
             .change_message_visibility()
             .queue_url(&self.url)
             .receipt_handle(receipt_handle)

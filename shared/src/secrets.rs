@@ -27,6 +27,8 @@ pub enum SecretsError {
     /// parts of the secret.
     #[error("secret {id} is malformed: {what}")]
     Malformed { id: String, what: String },
+    #[error(transparent)]
+    Unwired(#[from] crate::aws::Unwired),
 }
 
 struct Entry {
@@ -36,7 +38,9 @@ struct Entry {
 
 /// A TTL cache in front of Secrets Manager.
 pub struct SecretCache {
-    client: aws_sdk_secretsmanager::Client,
+    /// `None` in a function built without Secrets Manager: a read fails with
+    /// [`SecretsError::Unwired`].
+    client: Option<aws_sdk_secretsmanager::Client>,
     ttl: Duration,
     /// Lifetimes of particular secrets, overriding `ttl`.
     ttls: HashMap<String, Duration>,
@@ -53,9 +57,9 @@ impl std::fmt::Debug for SecretCache {
 }
 
 impl SecretCache {
-    pub fn new(client: aws_sdk_secretsmanager::Client, ttl: Duration) -> Self {
+    pub fn new(client: impl Into<Option<aws_sdk_secretsmanager::Client>>, ttl: Duration) -> Self {
         Self {
-            client,
+            client: client.into(),
             ttl,
             ttls: HashMap::new(),
             entries: Mutex::new(HashMap::new()),
@@ -80,8 +84,11 @@ impl SecretCache {
                 return Ok(entry.value.clone());
             }
         }
-        let out = self
+        let client = self
             .client
+            .as_ref()
+            .ok_or(crate::aws::Unwired("Secrets Manager"))?;
+        let out = client
             .get_secret_value()
             .secret_id(id)
             .send()
@@ -135,12 +142,7 @@ mod tests {
 
     #[test]
     fn a_secret_with_its_own_lifetime_keeps_it_and_the_others_the_default() {
-        let client = aws_sdk_secretsmanager::Client::from_conf(
-            aws_sdk_secretsmanager::Config::builder()
-                .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
-                .build(),
-        );
-        let cache = SecretCache::new(client, Duration::from_secs(300))
+        let cache = SecretCache::new(None, Duration::from_secs(300))
             .with_ttl("api-keys", Duration::from_secs(5));
         assert_eq!(cache.ttl("api-keys"), Duration::from_secs(5));
         assert_eq!(cache.ttl("token-key"), Duration::from_secs(300));

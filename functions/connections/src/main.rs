@@ -3,7 +3,15 @@ use lambda_http::{run, service_fn, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     m365_connector::telemetry::init();
-    let connector = m365_connector::app::Connector::from_env().await?;
+    // DynamoDB, plus API keys and tokens (Secrets Manager), a delete's purge job (SQS),
+    // tenant policy and reauth events (EventBridge): the linker drops every other SDK
+    // client.
+    let aws = m365_connector::aws::AwsClients::from_env()
+        .await
+        .with_secrets_manager()
+        .with_sqs()
+        .with_eventbridge();
+    let connector = m365_connector::app::Connector::from_env(&aws)?;
     run(service_fn(|request| async {
         Ok::<_, Error>(connections::handle(&connector, request).await)
     }))

@@ -107,6 +107,8 @@ async fn fresh_queue(
 ) -> SyncQueue {
     let url = plain
         .sqs
+        .as_ref()
+        .expect("every client in benchmarks")
         .create_queue()
         .queue_name(format!(
             "bench-webhook-{}.fifo",
@@ -129,7 +131,7 @@ async fn main() {
         "AWS_ENDPOINT_URL is not set: run `make bench-webhook` (it starts a private local stack)"
     );
     let config = Config::from_env().expect("the local stack's configuration");
-    let sdk = aws_config::load_from_env().await;
+    let sdk = m365_connector::aws::sdk_config_from_env().await;
     let plain = AwsClients::from_config(&sdk);
 
     // The connector under test: its DynamoDB and SQS clients carry the counting interceptor.
@@ -140,11 +142,11 @@ async fn main() {
             .interceptor(counter.clone())
             .build(),
     );
-    counted.sqs = aws_sdk_sqs::Client::from_conf(
+    counted.sqs = Some(aws_sdk_sqs::Client::from_conf(
         aws_sdk_sqs::config::Builder::from(&sdk)
             .interceptor(counter.clone())
             .build(),
-    );
+    ));
     let mut connector = Connector::new(config, &counted);
     // Queues of the benchmark's own, so it leaves the stack's queue as it found it.
     let mut made = Vec::new();
@@ -283,6 +285,8 @@ async fn main() {
     for url in made {
         plain
             .sqs
+            .as_ref()
+            .expect("every client in benchmarks")
             .delete_queue()
             .queue_url(url)
             .send()

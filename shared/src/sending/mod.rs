@@ -210,6 +210,8 @@ pub enum SendError {
     #[error("the send-mail functions have no send queue")]
     NoQueue,
     #[error(transparent)]
+    Unwired(#[from] crate::aws::Unwired),
+    #[error(transparent)]
     Crashed(#[from] Crash),
 }
 

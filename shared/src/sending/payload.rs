@@ -39,7 +39,8 @@ pub async fn put(
     payload: &Payload,
 ) -> Result<(), SendError> {
     let bytes = serde_json::to_vec(payload).map_err(|e| SendError::Payload(Some(e)))?;
-    c.s3.put_object()
+    c.s3()?
+        .put_object()
         .bucket(bucket(c)?)
         .key(keys::send_payload_object_key(id, key_digest))
         .content_type("application/json")
@@ -56,12 +57,13 @@ pub async fn get(
     id: &ConnectionId,
     key_digest: &str,
 ) -> Result<Option<Payload>, SendError> {
-    let object =
-        c.s3.get_object()
-            .bucket(bucket(c)?)
-            .key(keys::send_payload_object_key(id, key_digest))
-            .send()
-            .await;
+    let object = c
+        .s3()?
+        .get_object()
+        .bucket(bucket(c)?)
+        .key(keys::send_payload_object_key(id, key_digest))
+        .send()
+        .await;
     let object = match object {
         Ok(o) => o,
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
@@ -80,15 +82,15 @@ pub async fn get(
 
 /// Deletes a finished send's request. Best effort: the lifecycle rule removes what is left.
 pub async fn delete(c: &Connector, id: &ConnectionId, key_digest: &str) {
-    let Ok(bucket) = bucket(c) else {
+    let (Ok(bucket), Ok(s3)) = (bucket(c), c.s3()) else {
         return;
     };
-    let deleted =
-        c.s3.delete_object()
-            .bucket(bucket)
-            .key(keys::send_payload_object_key(id, key_digest))
-            .send()
-            .await;
+    let deleted = s3
+        .delete_object()
+        .bucket(bucket)
+        .key(keys::send_payload_object_key(id, key_digest))
+        .send()
+        .await;
     if let Err(e) = deleted {
         tracing::warn!(error = %crate::http::chain(&e), "could not delete a finished send's request; the bucket's lifecycle rule will");
     }

@@ -59,6 +59,8 @@ pub enum UploadError {
     Presign(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Unwired(#[from] crate::aws::Unwired),
 }
 
 /// Stages one attachment: records it and hands back a presigned PUT URL.
@@ -93,17 +95,18 @@ pub async fn create_upload(
     let now = Utc::now();
     let upload_id = uuid::Uuid::new_v4().to_string();
     let s3_key = keys::upload_object_key(id, &upload_id);
-    let presigned =
-        c.s3.put_object()
-            .bucket(bucket)
-            .key(&s3_key)
-            .content_type(&content_type)
-            .presigned(
-                PresigningConfig::expires_in(UPLOAD_URL_LIFETIME)
-                    .map_err(|e| UploadError::Presign(Box::new(e)))?,
-            )
-            .await
-            .map_err(|e| UploadError::Presign(Box::new(e)))?;
+    let presigned = c
+        .s3()?
+        .put_object()
+        .bucket(bucket)
+        .key(&s3_key)
+        .content_type(&content_type)
+        .presigned(
+            PresigningConfig::expires_in(UPLOAD_URL_LIFETIME)
+                .map_err(|e| UploadError::Presign(Box::new(e)))?,
+        )
+        .await
+        .map_err(|e| UploadError::Presign(Box::new(e)))?;
     c.store
         .put_upload(&UploadRecord {
             upload_id: upload_id.clone(),
@@ -147,12 +150,13 @@ pub(crate) async fn check_object(
         .uploads_bucket
         .as_deref()
         .ok_or(SendError::NoBucket)?;
-    let head =
-        c.s3.head_object()
-            .bucket(bucket)
-            .key(&record.s3_key)
-            .send()
-            .await;
+    let head = c
+        .s3()?
+        .head_object()
+        .bucket(bucket)
+        .key(&record.s3_key)
+        .send()
+        .await;
     match head {
         Ok(h) if h.content_length() == Some(record.size as i64) => Ok(()),
         Ok(h) => Err(SendError::Invalid(ParseError {
@@ -232,7 +236,8 @@ async fn staged_object(
         .uploads_bucket
         .as_deref()
         .ok_or(SendError::NoBucket)?;
-    c.s3.get_object()
+    c.s3()?
+        .get_object()
         .bucket(bucket)
         .key(&record.s3_key)
         .send()

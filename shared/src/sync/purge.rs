@@ -188,15 +188,16 @@ async fn delete_uploads(c: &Connector, connection: &Connection) -> Result<(), Sy
     fn uploads<E: std::error::Error + Send + Sync + 'static>(e: E) -> SyncError {
         SyncError::Uploads(Box::new(e))
     }
+    let s3 = c.s3().map_err(uploads)?;
     loop {
-        let listed =
-            c.s3.list_objects_v2()
-                .bucket(bucket)
-                .prefix(&prefix)
-                .max_keys(S3_DELETE_MAX as i32)
-                .send()
-                .await
-                .map_err(uploads)?;
+        let listed = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(&prefix)
+            .max_keys(S3_DELETE_MAX as i32)
+            .send()
+            .await
+            .map_err(uploads)?;
         let keys: Vec<String> = listed
             .contents()
             .iter()
@@ -219,13 +220,13 @@ async fn delete_uploads(c: &Connector, connection: &Connection) -> Result<(), Sy
             .quiet(true)
             .build()
             .map_err(uploads)?;
-        let out =
-            c.s3.delete_objects()
-                .bucket(bucket)
-                .delete(delete)
-                .send()
-                .await
-                .map_err(uploads)?;
+        let out = s3
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(uploads)?;
         if let Some(first) = out.errors().first() {
             return Err(SyncError::UploadsLeft {
                 count: out.errors().len(),

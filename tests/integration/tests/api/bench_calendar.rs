@@ -6,6 +6,8 @@
 //! does). Graph requests come from the simulator's request log, AWS calls from the SDK
 //! interceptor on every client of the connector.
 
+use integration_tests::Wired as _;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -27,13 +29,16 @@ async fn bench_calendar_backfill_of_2000_events() {
     let bus = crate::helpers::unique("bench-bus");
     h.stack
         .aws
-        .eventbridge
+        .eventbridge()
         .create_event_bus()
         .name(&bus)
         .send()
         .await
         .unwrap();
-    let clients = integration_tests::metered_clients(&aws_config::load_from_env().await, &meter);
+    let clients = integration_tests::metered_clients(
+        &m365_connector::aws::sdk_config_from_env().await,
+        &meter,
+    );
     h.connector.events = m365_connector::events::EventPublisher::new(clients.eventbridge, &bus);
 
     let first = (Utc::now() - chrono::Duration::days(20)).date_naive();

@@ -59,6 +59,7 @@ async fn bench_one_oauth_callback() {
                 .collect()
         };
         let callback_aws = aws_rows(&meter);
+        let callback_meter = meter.snapshot();
 
         // The app's claim of the result, on its return page.
         let result = query_of(&landing)["result"].clone();
@@ -69,6 +70,8 @@ async fn bench_one_oauth_callback() {
         assert_eq!(claimed.status(), 200);
         if run > 0 {
             claims.push((claim_elapsed, aws_rows(&meter)));
+            let unit = "make bench-connect, the app's claim";
+            integration_tests::Meter::write_calls("claim", unit, 0, &meter.snapshot());
         }
 
         let mut rows: Rows = callback_aws;
@@ -97,6 +100,11 @@ async fn bench_one_oauth_callback() {
         }
         rows.push(("identity platform".into(), identity.0, identity.1));
         rows.push(("graph".into(), graph.0, graph.1));
+        if run > 0 {
+            let unit = "make bench-connect, warm callback";
+            let graph_calls = (identity.0 + graph.0) as usize;
+            integration_tests::Meter::write_calls("callback", unit, graph_calls, &callback_meter);
+        }
         // The first run fills the caches (discovery, JWKS, secrets): report it apart.
         if run == 0 {
             println!("\ncold callback (discovery, JWKS and secrets fetched): {elapsed:?}");

@@ -111,8 +111,11 @@ async fn unvalidated_lookup(
 async fn bench_forged_webhook_posts() {
     let meter = Meter::default();
     let h = Harness::start_metered(&meter).await;
-    let client =
-        integration_tests::metered_clients(&aws_config::load_from_env().await, &meter).dynamodb;
+    let client = integration_tests::metered_clients(
+        &m365_connector::aws::sdk_config_from_env().await,
+        &meter,
+    )
+    .dynamodb;
     let table = h.connector.config.table_name.clone();
 
     let tenant = uuid::Uuid::new_v4().to_string();

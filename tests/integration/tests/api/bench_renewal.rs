@@ -11,6 +11,8 @@
 //! days and are renewed once inside the 24-hour margin, so one run finds the ones that entered the
 //! margin in the last 30 minutes (about 1 in 288). AWS calls are counted by the SDK interceptor.
 
+use integration_tests::Wired as _;
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -139,7 +141,7 @@ async fn queue_depth(h: &Harness) -> usize {
     let attributes = h
         .stack
         .aws
-        .sqs
+        .sqs()
         .get_queue_attributes()
         .queue_url(&h.sync_queue)
         .attribute_names(A::ApproximateNumberOfMessages)

@@ -70,7 +70,8 @@ async fn bench_send_path_peak_memory_for_a_60_mib_attachment() {
         // The test's own copy of the file is built and dropped before anything is measured.
         let content: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
         connector
-            .s3
+            .s3()
+            .expect("every client in tests")
             .put_object()
             .bucket(&bucket)
             .key(&key)

@@ -5,6 +5,8 @@
 //! Graph requests come from the simulator's request log, AWS calls from the SDK interceptor on
 //! every client of the connector (including the private table's).
 
+use integration_tests::Wired as _;
+
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt};
@@ -26,13 +28,16 @@ async fn bench_sync_backfill_of_5000_messages() {
     let bus = crate::helpers::unique("bench-bus");
     h.stack
         .aws
-        .eventbridge
+        .eventbridge()
         .create_event_bus()
         .name(&bus)
         .send()
         .await
         .unwrap();
-    let clients = integration_tests::metered_clients(&aws_config::load_from_env().await, &meter);
+    let clients = integration_tests::metered_clients(
+        &m365_connector::aws::sdk_config_from_env().await,
+        &meter,
+    );
     h.connector.events = m365_connector::events::EventPublisher::new(clients.eventbridge, &bus);
 
     // Seed before connecting: no subscription yet, so no notifications, just mail to backfill.
@@ -187,13 +192,16 @@ async fn bench_sync_backfill_of_10_years_of_mail_with_and_without_the_delta_filt
     let bus = crate::helpers::unique("bench-bus");
     h.stack
         .aws
-        .eventbridge
+        .eventbridge()
         .create_event_bus()
         .name(&bus)
         .send()
         .await
         .unwrap();
-    let clients = integration_tests::metered_clients(&aws_config::load_from_env().await, &meter);
+    let clients = integration_tests::metered_clients(
+        &m365_connector::aws::sdk_config_from_env().await,
+        &meter,
+    );
     h.connector.events = m365_connector::events::EventPublisher::new(clients.eventbridge, &bus);
 
     // The same 10 years of mail (one message every ~8.8 hours) in two mailboxes: one synced with

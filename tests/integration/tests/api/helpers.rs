@@ -8,6 +8,8 @@
 //! only a body checks it with [`checked`]. The checker itself is
 //! `integration_tests::contract` (shared with the end-to-end suite).
 
+use integration_tests::Wired as _;
+
 use chrono::Utc;
 use m365_connector::aws::AwsClients;
 use m365_connector::config::Config;
@@ -99,7 +101,7 @@ pub async fn stack() -> Stack {
     );
     let config =
         Config::from_env().expect("the local stack's configuration (run through `make test`)");
-    let aws = AwsClients::from_env().await;
+    let aws = AwsClients::from_config(&m365_connector::aws::sdk_config_from_env().await);
     let store = Store::new(aws.dynamodb.clone(), &config.table_name);
     Stack { config, aws, store }
 }
@@ -176,7 +178,7 @@ impl Harness {
             serde_json::json!({"client_id": sim.client_id(), "client_secret": sim.client_secret()});
         let ms_app_secret_id = stack
             .aws
-            .secrets
+            .secrets()
             .create_secret()
             .name(unique("ms-app"))
             .secret_string(app_secret.to_string())
@@ -190,7 +192,7 @@ impl Harness {
         let bus = unique("bus");
         stack
             .aws
-            .eventbridge
+            .eventbridge()
             .create_event_bus()
             .name(&bus)
             .send()
@@ -198,7 +200,7 @@ impl Harness {
             .unwrap();
         let events_queue = stack
             .aws
-            .sqs
+            .sqs()
             .create_queue()
             .queue_name(unique("events"))
             .send()
@@ -210,7 +212,7 @@ impl Harness {
         let rule = unique("rule");
         stack
             .aws
-            .eventbridge
+            .eventbridge()
             .put_rule()
             .name(&rule)
             .event_bus_name(&bus)
@@ -220,7 +222,7 @@ impl Harness {
             .unwrap();
         stack
             .aws
-            .eventbridge
+            .eventbridge()
             .put_targets()
             .rule(&rule)
             .event_bus_name(&bus)
@@ -236,7 +238,7 @@ impl Harness {
             .unwrap();
         let sync_queue = stack
             .aws
-            .sqs
+            .sqs()
             .create_queue()
             .queue_name(format!("{}.fifo", unique("sync")))
             .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
@@ -248,7 +250,7 @@ impl Harness {
 
         let send_queue = stack
             .aws
-            .sqs
+            .sqs()
             .create_queue()
             .queue_name(unique("sends"))
             .attributes(
@@ -272,9 +274,10 @@ impl Harness {
         config.sync_queue_url = sync_queue.clone();
         config.send_queue_url = Some(send_queue.clone());
         let clients = match meter {
-            Some(meter) => {
-                integration_tests::metered_clients(&aws_config::load_from_env().await, meter)
-            }
+            Some(meter) => integration_tests::metered_clients(
+                &m365_connector::aws::sdk_config_from_env().await,
+                meter,
+            ),
             None => stack.aws.clone(),
         };
         let connector = m365_connector::app::Connector::new(config, &clients);
@@ -332,7 +335,7 @@ impl Harness {
         settings: &m365_connector::sending::SendSettings,
     ) -> std::time::Duration {
         let h = self;
-        let sqs = &h.stack.aws.sqs;
+        let sqs = h.stack.aws.sqs();
         let started = std::time::Instant::now();
         loop {
             assert!(
@@ -391,7 +394,7 @@ impl Harness {
         let attrs = h
             .stack
             .aws
-            .sqs
+            .sqs()
             .get_queue_attributes()
             .queue_url(&h.send_queue)
             .attribute_names(A::ApproximateNumberOfMessages)
@@ -666,7 +669,7 @@ fn percent_decode(segment: &str) -> String {
 async fn queue_arn(stack: &Stack, url: &str) -> String {
     stack
         .aws
-        .sqs
+        .sqs()
         .get_queue_attributes()
         .queue_url(url)
         .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
@@ -683,7 +686,7 @@ async fn drain(stack: &Stack, url: &str) -> Vec<serde_json::Value> {
     loop {
         let received = stack
             .aws
-            .sqs
+            .sqs()
             .receive_message()
             .queue_url(url)
             .max_number_of_messages(10)
@@ -698,7 +701,7 @@ async fn drain(stack: &Stack, url: &str) -> Vec<serde_json::Value> {
             out.push(serde_json::from_str(m.body().unwrap()).unwrap());
             stack
                 .aws
-                .sqs
+                .sqs()
                 .delete_message()
                 .queue_url(url)
                 .receipt_handle(m.receipt_handle().unwrap())

@@ -63,7 +63,7 @@ impl Intercept for PutEventsSizes {
 /// Publishes the harness connector's events through a client that measures every request.
 async fn measure_put_events(h: &mut Harness) -> PutEventsSizes {
     let sizes = PutEventsSizes::default();
-    let config = aws_config::load_from_env().await;
+    let config = m365_connector::aws::sdk_config_from_env().await;
     let client = aws_sdk_eventbridge::Client::from_conf(
         aws_sdk_eventbridge::config::Builder::from(&config)
             .interceptor(sizes.clone())

@@ -3,6 +3,8 @@
 //! subscriptions and the staged uploads, resumes itself when its time runs out, and publishes
 //! `connection.deleted` through the outbox. The proof is a scan of the whole (private) table.
 
+use integration_tests::Wired as _;
+
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -90,7 +92,8 @@ async fn stage_upload(h: &Harness, id: &ConnectionId) -> String {
     let upload_id = unique("upload");
     let key = m365_connector::store::keys::upload_object_key(id, &upload_id);
     h.connector
-        .s3
+        .s3()
+        .expect("every client in tests")
         .put_object()
         .bucket(&bucket)
         .key(&key)
@@ -120,7 +123,8 @@ async fn stage_upload(h: &Harness, id: &ConnectionId) -> String {
 async fn objects_of(h: &Harness, bucket: &str, id: &ConnectionId) -> usize {
     let prefix = m365_connector::store::keys::upload_object_key(id, "");
     h.connector
-        .s3
+        .s3()
+        .expect("every client in tests")
         .list_objects_v2()
         .bucket(bucket)
         .prefix(prefix)
@@ -303,7 +307,7 @@ async fn a_purge_that_runs_out_of_time_continues_in_a_new_job_until_nothing_is_l
     for r in &records {
         h.stack
             .aws
-            .sqs
+            .sqs()
             .delete_message()
             .queue_url(&h.sync_queue)
             .receipt_handle(r.receipt_handle.clone().unwrap())
@@ -321,7 +325,7 @@ async fn a_purge_that_runs_out_of_time_continues_in_a_new_job_until_nothing_is_l
     assert!(queued[0].body.as_deref().unwrap().contains("purge"));
     h.stack
         .aws
-        .sqs
+        .sqs()
         .change_message_visibility()
         .queue_url(&h.sync_queue)
         .receipt_handle(queued[0].receipt_handle.clone().unwrap())

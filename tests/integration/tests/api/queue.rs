@@ -4,6 +4,8 @@
 //! after the periodic sync; an orphan subscription record is dropped, not renewed forever; the
 //! redrive command moves dead-lettered jobs back.
 
+use integration_tests::Wired as _;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,7 +36,7 @@ const VISIBILITY_TIMEOUT: u32 = 960;
 async fn harness_with_dead_letter_queue() -> (Harness, String) {
     let mut h = Harness::start().await;
     private_table(&mut h, None).await;
-    let sqs = &h.stack.aws.sqs;
+    let sqs = h.stack.aws.sqs();
     let fifo = |name: String| {
         sqs.create_queue()
             .queue_name(format!("{name}.fifo"))
@@ -99,7 +101,7 @@ async fn one_batch(h: &Harness) -> (Vec<SqsMessage>, Vec<SqsMessage>) {
         } else {
             h.stack
                 .aws
-                .sqs
+                .sqs()
                 .delete_message()
                 .queue_url(&h.sync_queue)
                 .receipt_handle(record.receipt_handle.clone().unwrap())
@@ -115,7 +117,7 @@ async fn one_batch(h: &Harness) -> (Vec<SqsMessage>, Vec<SqsMessage>) {
 async fn expire_delay(h: &Harness, record: &SqsMessage) {
     h.stack
         .aws
-        .sqs
+        .sqs()
         .change_message_visibility()
         .queue_url(&h.sync_queue)
         .receipt_handle(record.receipt_handle.clone().unwrap())
@@ -132,7 +134,7 @@ async fn dead_lettered(h: &Harness, dlq: &str) -> Vec<String> {
         let out = h
             .stack
             .aws
-            .sqs
+            .sqs()
             .receive_message()
             .queue_url(dlq)
             .max_number_of_messages(10)
@@ -397,7 +399,7 @@ async fn the_redrive_command_moves_dead_lettered_jobs_back_in_order() {
     for i in 0..3 {
         h.stack
             .aws
-            .sqs
+            .sqs()
             .send_message()
             .queue_url(&dlq)
             .message_group_id(group.as_str())
@@ -427,7 +429,7 @@ async fn the_redrive_command_moves_dead_lettered_jobs_back_in_order() {
     let out = h
         .stack
         .aws
-        .sqs
+        .sqs()
         .receive_message()
         .queue_url(&h.sync_queue)
         .max_number_of_messages(10)

@@ -2,6 +2,8 @@
 //! handlers against moto and the in-process simulator. Each test writes its own API-key secret
 //! to moto and points a connector at it.
 
+use integration_tests::Wired as _;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -198,7 +200,7 @@ async fn with_keys(entries: Vec<Value>, ttl: Duration) -> (Harness, String) {
     let arn = h
         .stack
         .aws
-        .secrets
+        .secrets()
         .create_secret()
         .name(unique("api-keys"))
         .secret_string(json!({ "keys": entries }).to_string())
@@ -542,7 +544,7 @@ async fn a_key_removed_from_the_secret_is_refused_once_the_short_cache_lifetime_
     let remaining = json!({"keys": [entry("kept", &kept, &all_scopes(), None)]});
     h.stack
         .aws
-        .secrets
+        .secrets()
         .put_secret_value()
         .secret_id(&arn)
         .secret_string(remaining.to_string())
@@ -605,7 +607,7 @@ async fn the_local_stack_gives_its_keys_every_scope_and_the_key_secret_a_lifetim
 
     let raw = stack
         .aws
-        .secrets
+        .secrets()
         .get_secret_value()
         .secret_id(&stack.config.api_keys_secret_id)
         .send()

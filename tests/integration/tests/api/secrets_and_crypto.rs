@@ -1,5 +1,7 @@
 //! Secrets Manager cache and token encryption with the key from Secrets Manager.
 
+use integration_tests::Wired as _;
+
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -17,7 +19,7 @@ use crate::helpers::{connection_for, stack, unique};
 async fn create_secret(stack: &crate::helpers::Stack, value: &str) -> String {
     stack
         .aws
-        .secrets
+        .secrets()
         .create_secret()
         .name(unique("test-secret"))
         .secret_string(value)
@@ -31,7 +33,7 @@ async fn create_secret(stack: &crate::helpers::Stack, value: &str) -> String {
 async fn set_secret(stack: &crate::helpers::Stack, arn: &str, value: &str) {
     stack
         .aws
-        .secrets
+        .secrets()
         .put_secret_value()
         .secret_id(arn)
         .secret_string(value)

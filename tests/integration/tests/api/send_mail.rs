@@ -5,6 +5,8 @@
 //! crashes, duplicate requests and duplicate jobs, refusals ending `failed` at once, transient
 //! failures retried within a bound, and the documented errors.
 
+use integration_tests::Wired as _;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -788,7 +790,7 @@ fn vm_hwm_kib() -> u64 {
 
 /// Runs the one queued send job through the worker; how long the worker took.
 async fn run_one_job(h: &Harness, settings: &SendSettings) -> Duration {
-    let sqs = &h.stack.aws.sqs;
+    let sqs = h.stack.aws.sqs();
     let received = sqs
         .receive_message()
         .queue_url(&h.send_queue)
@@ -866,10 +868,23 @@ async fn bench_send_mail() {
             let took = started.elapsed();
             assert_eq!(status, 202);
             accept_calls = aws_calls(&meter);
+            if !attach {
+                let unit = "make bench-send, plain send, accept";
+                integration_tests::Meter::write_calls("send_accept", unit, 0, &meter.snapshot());
+            }
             meter.reset();
             let worked = run_one_job(&h, &s).await;
             worker_calls = aws_calls(&meter);
             graph = h.sim_requests("/v1.0").await.len();
+            if !attach {
+                let unit = "make bench-send, plain send, the worker's job";
+                integration_tests::Meter::write_calls(
+                    "send_worker",
+                    unit,
+                    graph,
+                    &meter.snapshot(),
+                );
+            }
             if run > 0 {
                 accepting.push(took);
                 sending.push(worked);

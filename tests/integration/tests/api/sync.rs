@@ -3,6 +3,8 @@
 //! test's FIFO sync queue into the mail-sync function; the store, the EventBridge capture and the
 //! read API are checked.
 
+use integration_tests::Wired as _;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,7 +114,11 @@ pub async fn private_table(h: &mut Harness, meter: Option<&integration_tests::Me
     h.connector.config.table_name = name.clone();
     let client = match meter {
         Some(meter) => {
-            integration_tests::metered_clients(&aws_config::load_from_env().await, meter).dynamodb
+            integration_tests::metered_clients(
+                &m365_connector::aws::sdk_config_from_env().await,
+                meter,
+            )
+            .dynamodb
         }
         None => h.stack.aws.dynamodb.clone(),
     };
@@ -145,7 +151,7 @@ pub async fn receive(h: &Harness) -> Vec<aws_lambda_events::event::sqs::SqsMessa
     let out = h
         .stack
         .aws
-        .sqs
+        .sqs()
         .receive_message()
         .queue_url(&h.sync_queue)
         .max_number_of_messages(10)
@@ -178,7 +184,7 @@ pub async fn queue_depth(h: &Harness, url: &str) -> usize {
     let attrs = h
         .stack
         .aws
-        .sqs
+        .sqs()
         .get_queue_attributes()
         .queue_url(url)
         .attribute_names(A::ApproximateNumberOfMessages)
@@ -238,7 +244,7 @@ pub async fn run_worker(h: &Harness, quiet: Duration) -> (usize, usize) {
             if !failures.contains(&id) {
                 h.stack
                     .aws
-                    .sqs
+                    .sqs()
                     .delete_message()
                     .queue_url(&h.sync_queue)
                     .receipt_handle(handle)

@@ -2,6 +2,8 @@
 //! (moto), a FIFO sync queue of the test's own, requests shaped as API Gateway (payload 2.0)
 //! delivers them.
 
+use integration_tests::Wired as _;
+
 use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
@@ -94,7 +96,7 @@ async fn queued(h: &Harness) -> Vec<(String, Value)> {
         let received = h
             .stack
             .aws
-            .sqs
+            .sqs()
             .receive_message()
             .queue_url(&h.sync_queue)
             .max_number_of_messages(10)
@@ -115,7 +117,7 @@ async fn queued(h: &Harness) -> Vec<(String, Value)> {
             out.push((group, serde_json::from_str(m.body().unwrap()).unwrap()));
             h.stack
                 .aws
-                .sqs
+                .sqs()
                 .delete_message()
                 .queue_url(&h.sync_queue)
                 .receipt_handle(m.receipt_handle().unwrap())
