@@ -1702,6 +1702,8 @@ COLD_START_EVENTS = {
     "graph-webhook": "events/graph-webhook/notifications-success.json",
     "mail-sync": "events/mail-sync/jobs-batch.json",
     "subscription-renewal": "events/subscription-renewal/schedule.json",
+    "scheduling-page": "events/scheduling-page/show-unknown-link-not-found.json",
+    "docs": "events/docs/openapi-success.json",
 }
 # The floor: a lambda_http hello world built with the same profile (tests/bare-lambda).
 BARE = "bare-lambda"
