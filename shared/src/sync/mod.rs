@@ -43,6 +43,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use secrecy::SecretString;
+use std::pin::Pin;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -292,7 +293,17 @@ enum FolderEnd {
 }
 
 impl Mailbox<'_> {
-    async fn run(&self, job: &SyncJob) -> Result<Outcome, SyncError> {
+    /// Boxed, as is [`Self::catch_up`]: a job's future nests the SDK's and reqwest's, and unboxed
+    /// the whole chain sits in its caller's frame, several times over in a debug build (one
+    /// temporary per call site), which overflowed a 2 MiB test thread's stack.
+    fn run<'s>(
+        &'s self,
+        job: &'s SyncJob,
+    ) -> Pin<Box<impl Future<Output = Result<Outcome, SyncError>> + 's>> {
+        Box::pin(self.run_unboxed(job))
+    }
+
+    async fn run_unboxed(&self, job: &SyncJob) -> Result<Outcome, SyncError> {
         match job {
             SyncJob::Connected { .. } => {
                 self.ensure_subscriptions(true).await?;
@@ -354,7 +365,11 @@ impl Mailbox<'_> {
     }
 
     /// A delta round for every folder, concurrently (they share the Graph cap and deadline).
-    async fn catch_up(&self) -> Result<Outcome, SyncError> {
+    fn catch_up(&self) -> Pin<Box<impl Future<Output = Result<Outcome, SyncError>> + '_>> {
+        Box::pin(self.catch_up_unboxed())
+    }
+
+    async fn catch_up_unboxed(&self) -> Result<Outcome, SyncError> {
         let (inbox, sent, calendar) = tokio::join!(
             self.sync_folder(Folder::Inbox),
             self.sync_folder(Folder::SentItems),
