@@ -36,6 +36,13 @@ WORKLOAD = {
     "sent_per_day": 10,  # mails sent through the API: accept, worker, and its Sent Items sync
     "bookings_per_week": 2,  # meetings booked, each after one free/busy query
     "free_busy_per_booking": 1,
+    # Changes in the mailbox's calendar (invitations, answers, moves): a notification and a sync
+    # job each, whose calendarView/delta round finds the change.
+    "calendar_changes_per_day": 6,
+    # Scheduling links sent to candidates: created through the API, the public page opened
+    # (slots, then the chosen slot's form), booked once.
+    "scheduling_links_per_week": 2,
+    "link_page_views_per_link": 3,
     "connects_per_month": 0.05,  # sign-ins (new mailboxes, reconnects): callback + claim
     # Graph delivers one notification per POST for a quiet mailbox; busier ones are batched.
     "notifications_per_post": 1,
@@ -73,6 +80,9 @@ PRICES = {
     "s3_get": 0.0004 / 1000,  # GET and the rest; DELETE is free
 }
 SECRETS = 3  # ApiKeysSecret, TokenKeySecret, MicrosoftAppSecret
+# Secrets a fresh sandbox reads before its first answer (the app's token key and client secret,
+# or the API keys): the webhook checks clientState hashes and the docs serve a file.
+SECRETS_READ_AT_COLD_START = {"graph-webhook": 0, "docs": 0}
 SQS_QUEUES = 2  # SyncQueue, SendQueue (FIFO), each polled by an event source mapping
 # An SQS event source mapping keeps (at least) 5 pollers long-polling (20 s) each queue.
 ESM_POLLS_PER_QUEUE_MONTH = 5 * 3 * 60 * 24 * DAYS
@@ -117,12 +127,17 @@ def cold_start_figures():
 def monthly_units(mailboxes):
     w = WORKLOAD
     per_day = {
-        "webhook_post": (w["inbound_per_day"] + w["sent_per_day"]) / w["notifications_per_post"],
+        "webhook_post": (w["inbound_per_day"] + w["sent_per_day"] + w["calendar_changes_per_day"])
+        / w["notifications_per_post"],
         "sync_job_one_message": w["inbound_per_day"] + w["sent_per_day"],
+        "sync_job_calendar_change": w["calendar_changes_per_day"],
         "send_accept": w["sent_per_day"],
         "send_worker": w["sent_per_day"],
         "free_busy": w["bookings_per_week"] * w["free_busy_per_booking"] / 7,
         "booking": w["bookings_per_week"] / 7,
+        "link_create": w["scheduling_links_per_week"] / 7,
+        "link_page_view": w["scheduling_links_per_week"] * w["link_page_views_per_link"] / 7,
+        "link_booking": w["scheduling_links_per_week"] / 7,
         "callback": w["connects_per_month"] / DAYS,
         "claim": w["connects_per_month"] / DAYS,
     }
@@ -200,7 +215,7 @@ def compute(mailboxes):
     for function, mb in memory.items():
         init_ms = (figures.get(function) or {}).get("init_ms_median", 20.0) * 1769 / mb
         lines["gb_s"] += cold * math.ceil(init_ms) / 1000 * mb / 1024
-        lines["secrets"] += cold * (0 if function == "graph-webhook" else 2)
+        lines["secrets"] += cold * SECRETS_READ_AT_COLD_START.get(function, 2)
     # The API-key secret, re-read by a request that finds the cache older than its TTL: about
     # 1 / (1 + rate x TTL) of the requests (rate per second over the month, one warm sandbox).
     rate = api_key_requests / (DAYS * 86400)

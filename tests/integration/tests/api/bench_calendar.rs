@@ -133,6 +133,84 @@ async fn bench_calendar_backfill_of_2000_events() {
     for ((service, op), usage) in &snapshot {
         println!("  {service}.{op}: {} calls, {:?}", usage.calls, usage.time);
     }
+
+    // The steady state the cost model prices (`make cost`): one catch-up job after the backfill
+    // for each kind of change a notification announces, its AWS calls and Graph requests counted
+    // and written as that unit of work.
+    let catch_up = SyncJob::CatchUp {
+        connection_id: job.connection_id().clone(),
+    };
+    let mut steady = Vec::new();
+    for unit in [
+        "sync_job_nothing_new",
+        "sync_job_one_message",
+        "sync_job_calendar_change",
+    ] {
+        match unit {
+            "sync_job_one_message" => {
+                crate::sync::deliver(&h, ALICE, "candidate@external.example", "one more").await;
+            }
+            "sync_job_calendar_change" => {
+                let at = (Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%dT10:00:00");
+                let until = (Utc::now() + chrono::Duration::days(3)).format("%Y-%m-%dT11:00:00");
+                let created = h
+                    .control(
+                        Method::POST,
+                        &format!("/_sim/mailboxes/{ALICE}/events"),
+                        Some(serde_json::json!({
+                            "subject": "one more meeting",
+                            "start": {"dateTime": at.to_string(), "timeZone": "UTC"},
+                            "end": {"dateTime": until.to_string(), "timeZone": "UTC"},
+                        })),
+                    )
+                    .await;
+                series.push(created["id"].as_str().unwrap().to_owned());
+            }
+            _ => {}
+        }
+        // The change's notification reaches the test's webhook (metered too) first.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        h.control(Method::DELETE, "/_sim/requests", None).await;
+        meter.reset();
+        let outcome = sync::run(
+            &h.connector,
+            &catch_up,
+            tokio::time::Instant::now() + Duration::from_secs(900),
+        )
+        .await
+        .unwrap();
+        let Outcome::Done(stats) = outcome else {
+            panic!("{unit}: {outcome:?}")
+        };
+        let expected = usize::from(unit != "sync_job_nothing_new");
+        assert_eq!(stats.created, expected, "{unit}: {stats:?}");
+        let graph_calls = h
+            .sim_requests("/")
+            .await
+            .iter()
+            .filter(|r| !r["path"].as_str().unwrap().starts_with("/_sim"))
+            .count();
+        let snapshot = meter.snapshot();
+        integration_tests::Meter::write_calls(
+            unit,
+            &format!("make bench-calendar, one catch-up job after the backfill ({unit})"),
+            graph_calls,
+            &snapshot,
+        );
+        let aws: u32 = snapshot.values().map(|u| u.calls).sum();
+        steady.push((unit, graph_calls, aws, snapshot));
+    }
+    println!();
+    println!("| steady state: one catch-up job (Inbox, Sent Items, calendar) | Graph requests | AWS calls | of which |");
+    println!("|---|---|---|---|");
+    for (unit, graph_calls, aws, snapshot) in &steady {
+        let of: Vec<String> = snapshot
+            .iter()
+            .map(|((s, o), u)| format!("{s}.{o} {}", u.calls))
+            .collect();
+        println!("| {unit} | {graph_calls} | {aws} | {} |", of.join(", "));
+    }
+
     // Leave alice's calendar as it was for the tests that run after.
     for id in series {
         h.control(

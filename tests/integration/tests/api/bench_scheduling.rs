@@ -168,3 +168,120 @@ fn bench_scheduling_slot_computation_for_100_attendees_over_14_days_at_5_minutes
         if cfg!(debug_assertions) { "debug" } else { "release" }
     );
 }
+
+/// One request of each scheduling kind, metered, and written as a unit of work of the cost model
+/// (`make cost`): the AWS calls the connector's SDK clients made and the requests the simulator
+/// received (Graph and the identity platform).
+#[tokio::test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+async fn bench_scheduling_calls_of_free_busy_a_booking_and_a_scheduling_link() {
+    use crate::scheduling_links as links;
+
+    let _turn = MAILBOXES.lock().await;
+    let meter = integration_tests::Meter::default();
+    let h = Harness::start_metered(&meter).await;
+    let id = h.connect(&unique("bench"), "alice@contoso.example").await["connection_id"].clone();
+    let bob = vec!["bob@contoso.example".to_string()];
+    // Warm the token and API-key caches, as a warm sandbox has them.
+    free_busy(&h, &id, &bob).await;
+
+    let mut rows = Vec::new();
+    let mut measure = |unit: &'static str, graph_calls: usize| {
+        let snapshot = meter.snapshot();
+        integration_tests::Meter::write_calls(
+            unit,
+            &format!("make bench-scheduling, one warm request ({unit})"),
+            graph_calls,
+            &snapshot,
+        );
+        let of: Vec<String> = snapshot
+            .iter()
+            .map(|((s, o), u)| format!("{s}.{o} {}", u.calls))
+            .collect();
+        rows.push(format!(
+            "| {unit} | {graph_calls} | {} | {} |",
+            snapshot.values().map(|u| u.calls).sum::<u32>(),
+            of.join(", ")
+        ));
+    };
+    reset(&h, &meter).await;
+    free_busy(&h, &id, &bob).await;
+    measure("free_busy", graph_requests(&h).await);
+
+    reset(&h, &meter).await;
+    let mut request = h.api(
+        "POST",
+        &format!("/connections/{id}/events"),
+        &[],
+        Some(json!({"subject": "Interview: cost model", "start": "2026-03-10T14:00:00+01:00",
+            "end": "2026-03-10T14:45:00+01:00", "time_zone": "Europe/Berlin",
+            "attendees": [{"address": "bob@contoso.example", "type": "required"}]})),
+    );
+    request
+        .headers_mut()
+        .insert("idempotency-key", unique("cost").parse().unwrap());
+    let response = scheduling::handle(&h.connector, request).await;
+    assert_eq!(response.status(), 201);
+    measure("booking", graph_requests(&h).await);
+
+    reset(&h, &meter).await;
+    let (_, path) = links::create_link(
+        &h,
+        &id,
+        links::link_body(&["alice@contoso.example"], 45),
+    )
+    .await;
+    measure("link_create", graph_requests(&h).await);
+
+    reset(&h, &meter).await;
+    let ip = "198.51.100.201";
+    let page = links::open(&h, "GET", &path, &[("tz", "Asia/Kolkata")], None, ip).await;
+    assert_eq!(page.status, 200);
+    measure("link_page_view", graph_requests(&h).await);
+    let first = links::slots(&page.html)[0].0;
+
+    // The form's GET is another page view; the booking is the POST.
+    let slot = scheduling_page::slot_param(first);
+    let form_page = links::open(
+        &h,
+        "GET",
+        &path,
+        &[("tz", "Asia/Kolkata"), ("slot", &slot)],
+        None,
+        ip,
+    )
+    .await;
+    let csrf = links::csrf(&form_page.html);
+    reset(&h, &meter).await;
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("slot", slot.as_str()),
+        ("tz", "Asia/Kolkata"),
+        ("name", "Jane Candidate"),
+        ("email", "jane@fabrikam.example"),
+    ];
+    let booked = links::open(&h, "POST", &path, &[], Some(&form), ip).await;
+    assert_eq!(booked.status, 303, "{}", booked.html);
+    measure("link_booking", graph_requests(&h).await);
+
+    println!();
+    println!("| one warm request | Graph requests | AWS calls | of which |");
+    println!("|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+}
+
+/// Requests the simulator received outside its control routes since the last reset.
+async fn graph_requests(h: &Harness) -> usize {
+    h.sim_requests("/")
+        .await
+        .iter()
+        .filter(|r| !r["path"].as_str().unwrap().starts_with("/_sim"))
+        .count()
+}
+
+async fn reset(h: &Harness, meter: &integration_tests::Meter) {
+    h.control(Method::DELETE, "/_sim/requests", None).await;
+    meter.reset();
+}

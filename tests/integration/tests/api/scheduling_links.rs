@@ -15,7 +15,7 @@ const FRANK: &str = "frank@contoso.example";
 const ADMIN: &str = "admin@contoso.example";
 
 /// The page's clock: the Sunday before the first week of the links' windows.
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     "2026-03-01T00:00:00Z".parse().unwrap()
 }
 
@@ -39,7 +39,7 @@ async fn api(h: &Harness, method: &str, path: &str, payload: Option<Value>) -> (
 }
 
 /// Creates a link; returns its id and its page path (`/s/{token}`).
-async fn create_link(h: &Harness, id: &str, body: Value) -> (String, String) {
+pub(crate) async fn create_link(h: &Harness, id: &str, body: Value) -> (String, String) {
     let (status, created) = api(
         h,
         "POST",
@@ -92,14 +92,14 @@ fn page_request(
     lambda_http::request::from_str(&event.to_string()).unwrap()
 }
 
-struct Page {
-    status: u16,
-    html: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) html: String,
     location: Option<String>,
     csp: Option<String>,
 }
 
-async fn open(
+pub(crate) async fn open(
     h: &Harness,
     method: &str,
     path: &str,
@@ -129,7 +129,7 @@ async fn open(
 }
 
 /// The offered slots of a page: (UTC start as in the link, the local time shown), in order.
-fn slots(html: &str) -> Vec<(DateTime<Utc>, String)> {
+pub(crate) fn slots(html: &str) -> Vec<(DateTime<Utc>, String)> {
     let mut out = Vec::new();
     for piece in html.split("slot=").skip(1) {
         let raw = &piece[..14];
@@ -143,11 +143,11 @@ fn slots(html: &str) -> Vec<(DateTime<Utc>, String)> {
     out
 }
 
-fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     crate::helpers::hidden(html, "csrf").expect("a csrf field")
 }
 
-fn link_body(required: &[&str], duration: i64) -> Value {
+pub(crate) fn link_body(required: &[&str], duration: i64) -> Value {
     json!({"title": "Interview: Platform engineer", "description": "Technical round with the team",
         "duration_minutes": duration, "time_zone": "Europe/Berlin",
         "window": {"start": "2026-03-02T00:00:00Z", "end": "2026-03-07T00:00:00Z"},
@@ -172,7 +172,7 @@ async fn events_of(h: &Harness, owner: &str, subject: &str) -> Vec<Value> {
 }
 
 /// Opens the form of `slot` (as a click on it does) and submits it.
-async fn book(h: &Harness, path: &str, slot: DateTime<Utc>, ip: &str) -> Page {
+pub(crate) async fn book(h: &Harness, path: &str, slot: DateTime<Utc>, ip: &str) -> Page {
     let slot = scheduling_page::slot_param(slot);
     let form_page = open(
         h,
