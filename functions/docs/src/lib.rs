@@ -5,15 +5,15 @@
 //!
 //! Public and without I/O: everything is embedded in the binary at build time, so the page and
 //! the contract a deployment serves are the ones it was built with. The YAML is converted to JSON
-//! once per container, in `main`.
+//! by `build.rs`, so a container does nothing at init.
 
 use lambda_http::http::{header, HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
 use m365_connector::edge::{Edge, Routes};
 use m365_connector::http::{self, ApiError};
 
-/// The contract, as written (the repository root's `openapi.yaml`).
-pub const OPENAPI_YAML: &str = include_str!("../../../openapi.yaml");
+/// The contract (the repository root's `openapi.yaml`) as JSON, converted by `build.rs`.
+pub const OPENAPI_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
 const PAGE: &str = include_str!("../assets/docs.html");
 const REDOC: &str = include_str!("../assets/redoc/redoc.standalone.js");
 
@@ -41,36 +41,15 @@ const ROUTES: &Routes<Route> = &[
     ("GET /docs/redoc.standalone.js", Route::Renderer),
 ];
 
-/// What the function serves, built once per container.
-pub struct Docs {
-    openapi_json: String,
-}
-
-impl Docs {
-    /// Converts the embedded contract to JSON (a malformed contract fails the container's start,
-    /// and the tests, rather than a request).
-    pub fn load() -> Result<Self, serde_yaml::Error> {
-        let spec: serde_json::Value = serde_yaml::from_str(OPENAPI_YAML)?;
-        Ok(Self {
-            openapi_json: spec.to_string(),
-        })
-    }
-
-    /// The contract as JSON.
-    pub fn openapi_json(&self) -> &str {
-        &self.openapi_json
-    }
-}
-
 /// Handles one API Gateway request. Never fails: an unknown route is a problem response.
-pub fn handle(docs: &Docs, request: Request) -> Response<Body> {
-    http::respond(route(docs, &request))
+pub fn handle(request: Request) -> Response<Body> {
+    http::respond(route(&request))
 }
 
-fn route(docs: &Docs, request: &Request) -> Result<Response<Body>, ApiError> {
+fn route(request: &Request) -> Result<Response<Body>, ApiError> {
     let edge = Edge::public(request, ROUTES)?;
     Ok(match edge.route() {
-        Route::OpenApi => file(&docs.openapi_json, "application/json", CACHE_SHORT),
+        Route::OpenApi => file(OPENAPI_JSON, "application/json", CACHE_SHORT),
         Route::Page => {
             let mut page = file(PAGE, "text/html; charset=utf-8", CACHE_SHORT);
             page.headers_mut().insert(
@@ -109,7 +88,7 @@ mod tests {
             "isBase64Encoded": false
         });
         let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-        handle(&Docs::load().unwrap(), request)
+        handle(request)
     }
 
     #[test]

@@ -3,9 +3,6 @@ use lambda_http::{run, service_fn, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     m365_connector::telemetry::init();
-    let docs = docs::Docs::load()?;
-    run(service_fn(|request| async {
-        Ok::<_, Error>(docs::handle(&docs, request))
-    }))
+    run(service_fn(|request| async { Ok::<_, Error>(docs::handle(request)) }))
     .await
 }

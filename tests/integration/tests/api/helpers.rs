@@ -48,8 +48,7 @@ pub mod call {
 
     pub fn docs(request: Request) -> Response<Body> {
         let route = super::route_key_of(&request);
-        let docs = ::docs::Docs::load().expect("openapi.yaml converts to JSON");
-        super::checked_response(&route, ::docs::handle(&docs, request))
+        super::checked_response(&route, ::docs::handle(request))
     }
 }
 
