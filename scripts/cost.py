@@ -165,7 +165,7 @@ def compute(mailboxes):
     for unit, n in counts.items():
         u = units[unit]
         scale = sweep_scale if unit == "renewal_sweep_per_10000" else 1.0
-        wait_ms = u.get("graph_calls", 0) * LATENCY_MS["graph"]
+        wait_ms = u.get("graph_rounds", u.get("graph_calls", 0)) * LATENCY_MS["graph"]
         rru = wru = sqs = events = s3_put = s3_get = secrets = 0.0
         for service, ops in u["calls"].items():
             for op, c in ops.items():
