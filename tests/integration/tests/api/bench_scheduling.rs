@@ -213,9 +213,11 @@ async fn bench_scheduling_calls_of_free_busy_a_booking_and_a_scheduling_link() {
         "POST",
         &format!("/connections/{id}/events"),
         &[],
-        Some(json!({"subject": "Interview: cost model", "start": "2026-03-10T14:00:00+01:00",
+        Some(
+            json!({"subject": "Interview: cost model", "start": "2026-03-10T14:00:00+01:00",
             "end": "2026-03-10T14:45:00+01:00", "time_zone": "Europe/Berlin",
-            "attendees": [{"address": "bob@contoso.example", "type": "required"}]})),
+            "attendees": [{"address": "bob@contoso.example", "type": "required"}]}),
+        ),
     );
     request
         .headers_mut()
@@ -225,12 +227,8 @@ async fn bench_scheduling_calls_of_free_busy_a_booking_and_a_scheduling_link() {
     measure("booking", graph_requests(&h).await);
 
     reset(&h, &meter).await;
-    let (_, path) = links::create_link(
-        &h,
-        &id,
-        links::link_body(&["alice@contoso.example"], 45),
-    )
-    .await;
+    let (_, path) =
+        links::create_link(&h, &id, links::link_body(&["alice@contoso.example"], 45)).await;
     measure("link_create", graph_requests(&h).await);
 
     reset(&h, &meter).await;
