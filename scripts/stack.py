@@ -1707,6 +1707,11 @@ COLD_START_EVENTS = {
 }
 # The floor: a lambda_http hello world built with the same profile (tests/bare-lambda).
 BARE = "bare-lambda"
+# Each init step timed in a fresh process (tests/init-steps): where the time beyond BARE goes.
+STEPS = "init-steps"
+# The step of each client a function's main.rs can name (`.with_sqs()`, ...).
+CLIENT_STEPS = {"sqs": "sqs_client", "secrets_manager": "secrets_manager_client",
+                "eventbridge": "eventbridge_client", "s3": "s3_client"}
 BARE_EVENT = "events/connections/list-success.json"
 # Lambda gives a function one vCPU at 1,769 MB and a share in proportion below it
 # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
@@ -1803,6 +1808,36 @@ def cold_start_once(spec, env, binary, procs, logs, payload, warm_runs=1, launch
         function.log.close()
 
 
+def relative_relocations(path):
+    """Entries of an ELF64 binary's `.rela.dyn` (on x86_64 and arm64 Rust binaries almost all
+    R_*_RELATIVE): what the loader applies at exec before `main`."""
+    import struct
+    data = Path(path).read_bytes()
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    names_at = sections[shstrndx][4]
+    for name, kind, _, _, _, size, _, _, _, entsize in sections:
+        end = data.index(b"\0", names_at + name)
+        if data[names_at + name:end] == b".rela.dyn" and entsize:
+            return size // entsize
+    return 0
+
+
+def init_steps_of(function, step_ms):
+    """The init steps `function`'s main.rs takes, with their times: the bare binary none; a
+    function that builds AWS clients tracing, the SDK configuration, DynamoDB, the clients it
+    names and the connector."""
+    if function == BARE:
+        return {}
+    main = (ROOT / "functions" / function / "src" / "main.rs").read_text()
+    if "AwsClients::from_env" not in main:
+        return {"tracing": step_ms["tracing"]} if "telemetry::init" in main else {}
+    named = ["tracing", "sdk_config", "dynamodb_client", "connector"]
+    named += [step for client, step in CLIENT_STEPS.items() if f".with_{client}()" in main]
+    return {k: step_ms[k] for k in named}
+
+
 def cmd_cold_start():
     """`make bench-cold-start`: each function's release binary started fresh N times behind the
     local Runtime API (LocalFunction, as `make dev` runs them), against a private local stack.
@@ -1828,7 +1863,7 @@ def cmd_cold_start():
         sys.exit(f"no cold-start event for {', '.join(missing)}: add one to COLD_START_EVENTS")
     bin_dir = Path(option("--bin-dir", target_dir() / "release"))
     if "--no-build" not in args and "--bin-dir" not in args:
-        build = ["cargo", "build", "--release", *[a for n in names + [BARE] for a in ("-p", n)]]
+        build = ["cargo", "build", "--release", *[a for n in names + [BARE, STEPS] for a in ("-p", n)]]
         print("building release binaries for this host:", " ".join(build), flush=True)
         subprocess.run(build, cwd=ROOT, check=True)
     specs[BARE] = {"binary": BARE, "timeout": 10, "memory": 128, "http": [], "sqs": [], "schedules": []}
@@ -1866,6 +1901,9 @@ def cmd_cold_start():
                         cold_start_once(specs[name], env, bin_dir / name, procs, logs, payloads[name],
                                         warm_runs=10, launcher=launcher) for _ in range(3)]
                 (CGROUP_CPU / f"m365-cold-start-{mb}").rmdir()
+        steps = [json.loads(subprocess.run([str(bin_dir / STEPS)], env=env, check=True,
+                                           capture_output=True, text=True).stdout.splitlines()[-1])
+                 for _ in range(runs)]
     finally:
         procs.stop()
         log.close()
@@ -1901,10 +1939,14 @@ def cmd_cold_start():
                 "peak_rss_mb_max": max(x["peak_rss_kb"] for x in m) / 1024,
             } for mb, m in memory.get(name, {}).items()},
         })
+    step_ms = {k: statistics.median(x[k] for x in steps) for k in steps[0]}
+    for row in table:
+        row["relative_relocations"] = relative_relocations(bin_dir / row["function"])
+        row["init_steps_ms"] = init_steps_of(row["function"], step_ms)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps({
         "date": time.strftime("%Y-%m-%d"), "runs": runs, "host": os.uname().machine,
-        "binaries": str(bin_dir), "functions": table}, indent=2) + "\n")
+        "binaries": str(bin_dir), "init_steps_ms": step_ms, "functions": table}, indent=2) + "\n")
 
     print(f"\nCold starts, {runs} fresh processes each, release binaries for {os.uname().machine} "
           f"in {bin_dir} ({time.strftime('%Y-%m-%d')})\n")
@@ -1919,6 +1961,19 @@ def cmd_cold_start():
     print("\ntimes in ms (m); init: exec to the first invocation/next; x bare: init median / the bare "
           "lambda_http binary's; 1st inv / warm: event in to response out through the Runtime API "
           "(medians); RSS: peak (VmHWM) after the first and a warm invocation")
+    print(f"\nWhere init goes beyond the bare binary ({STEPS}: each step of a function's main timed "
+          f"in {runs} fresh processes, medians: "
+          + ", ".join(f"{k} {v:.2f}" for k, v in step_ms.items()) + " ms)\n")
+    head = f"{'function':<22}{'beyond bare':>12}{'its steps':>10}{'the rest':>9}{'relative relocs':>16}"
+    print(head + "\n" + "-" * len(head))
+    for row in table:
+        beyond = row["init_ms_median"] - bare_init
+        mine = sum(row["init_steps_ms"].values())
+        print(f"{row['function']:<22}{beyond:>11.2f}m{mine:>9.2f}m{beyond - mine:>8.2f}m"
+              f"{row['relative_relocations']:>16,}")
+    print("\nits steps: the steps its main.rs takes (tracing, the SDK configuration, its clients, the "
+          "connector); the rest: mostly the loader before main (a PIE binary's relative relocations "
+          "are applied at exec, and the pages they write are copied)")
     if memory:
         print("\nAt Lambda's CPU share (cgroup quota = MB / 1,769 of one core), 3 sandboxes x 10 warm invocations:\n")
         print(f"{'function':<22}" + "".join(f"{f'{mb} MB init':>13}{'1st':>8}{'warm':>8}{'/s':>6}" for mb in (128, 256, 512)))
