@@ -1001,6 +1001,15 @@ def aws_session():
 
 
 # ---------------------------------------------------------------- commands
+def private_stack(procs, log, name):
+    """moto and the simulator on free ports, provisioned as stack `name` (no public base URL):
+    the environment of the functions and tests that use it."""
+    endpoint = start_moto(procs, free_port(), log)
+    sim = start_sim(procs, free_port(), log)
+    env, _, _ = provision(endpoint, name, sim, public_base_url="http://127.0.0.1:9")
+    return env, sim
+
+
 def cmd_test():
     LOCAL.mkdir(exist_ok=True)
     procs = Processes()
@@ -1008,9 +1017,7 @@ def cmd_test():
     started = time.time()
     log = open(LOCAL / "test-stack.log", "wb")
     try:
-        endpoint = start_moto(procs, free_port(), log)
-        sim = start_sim(procs, free_port(), log)
-        env, _, _ = provision(endpoint, "test", sim, public_base_url="http://127.0.0.1:9")
+        env, sim = private_stack(procs, log, "test")
         write_env(LOCAL / "test.env", env)
         run_env = dict(os.environ, **env, EVENTS_API_KEY=EVENTS_API_KEY)
         steps = [
@@ -1656,9 +1663,7 @@ def cmd_serve():
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
     log = open(LOCAL / f"{name}.log", "wb")
     try:
-        endpoint = start_moto(procs, free_port(), log)
-        sim = start_sim(procs, free_port(), log)
-        env, _, _ = provision(endpoint, name, sim, public_base_url="http://127.0.0.1:9")
+        env, sim = private_stack(procs, log, name)
         env["EVENTS_API_KEY"] = EVENTS_API_KEY
         env.update(sim)
         (LOCAL / f"{name}.env").write_text("".join(f"export {k}='{v}'\n" for k, v in env.items()))
@@ -1680,9 +1685,7 @@ def cmd_bench():
     procs = Processes()
     log = open(LOCAL / "bench-stack.log", "wb")
     try:
-        endpoint = start_moto(procs, free_port(), log)
-        sim = start_sim(procs, free_port(), log)
-        env, _, _ = provision(endpoint, "bench", sim, public_base_url="http://127.0.0.1:9")
+        env, sim = private_stack(procs, log, "bench")
         env["EVENTS_API_KEY"] = EVENTS_API_KEY
         env.update(sim)
         return subprocess.run(command, shell=True, cwd=ROOT, env=dict(os.environ, **env)).returncode
@@ -1876,9 +1879,7 @@ def cmd_cold_start():
     procs = Processes()
     log = open(LOCAL / "bench-stack.log", "wb")
     try:
-        endpoint = start_moto(procs, free_port(), log)
-        sim = start_sim(procs, free_port(), log)
-        env, _, _ = provision(endpoint, "coldstart", sim, public_base_url="http://127.0.0.1:9")
+        env, sim = private_stack(procs, log, "coldstart")
         env = dict(os.environ, **env)
         order = [BARE] + names
         results = {n: [] for n in order}

@@ -239,26 +239,9 @@ async fn bench_scheduling_calls_of_free_busy_a_booking_and_a_scheduling_link() {
     let first = links::slots(&page.html)[0].0;
 
     // The form's GET is another page view; the booking is the POST.
-    let slot = scheduling_page::slot_param(first);
-    let form_page = links::open(
-        &h,
-        "GET",
-        &path,
-        &[("tz", "Asia/Kolkata"), ("slot", &slot)],
-        None,
-        ip,
-    )
-    .await;
-    let csrf = links::csrf(&form_page.html);
+    let fields = links::fill_form(&h, &path, first, ip).await;
     reset(&h, &meter).await;
-    let form = [
-        ("csrf", csrf.as_str()),
-        ("slot", slot.as_str()),
-        ("tz", "Asia/Kolkata"),
-        ("name", "Jane Candidate"),
-        ("email", "jane@fabrikam.example"),
-    ];
-    let booked = links::open(&h, "POST", &path, &[], Some(&form), ip).await;
+    let booked = links::submit(&h, &path, &fields, ip).await;
     assert_eq!(booked.status, 303, "{}", booked.html);
     measure("link_booking", graph_requests(&h).await);
 

@@ -143,7 +143,7 @@ pub(crate) fn slots(html: &str) -> Vec<(DateTime<Utc>, String)> {
     out
 }
 
-pub(crate) fn csrf(html: &str) -> String {
+fn csrf(html: &str) -> String {
     crate::helpers::hidden(html, "csrf").expect("a csrf field")
 }
 
@@ -171,8 +171,13 @@ async fn events_of(h: &Harness, owner: &str, subject: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Opens the form of `slot` (as a click on it does) and submits it.
-pub(crate) async fn book(h: &Harness, path: &str, slot: DateTime<Utc>, ip: &str) -> Page {
+/// Opens the form of `slot` (as a click on it does) and fills it in: the fields to post.
+pub(crate) async fn fill_form(
+    h: &Harness,
+    path: &str,
+    slot: DateTime<Utc>,
+    ip: &str,
+) -> Vec<(&'static str, String)> {
     let slot = scheduling_page::slot_param(slot);
     let form_page = open(
         h,
@@ -183,15 +188,30 @@ pub(crate) async fn book(h: &Harness, path: &str, slot: DateTime<Utc>, ip: &str)
         ip,
     )
     .await;
-    let token = csrf(&form_page.html);
-    let form = [
-        ("csrf", token.as_str()),
-        ("slot", slot.as_str()),
-        ("tz", "Asia/Kolkata"),
-        ("name", "Jane Candidate"),
-        ("email", "jane@fabrikam.example"),
-    ];
+    vec![
+        ("csrf", csrf(&form_page.html)),
+        ("slot", slot),
+        ("tz", "Asia/Kolkata".into()),
+        ("name", "Jane Candidate".into()),
+        ("email", "jane@fabrikam.example".into()),
+    ]
+}
+
+/// Posts a filled-in form, as the page's submit button does.
+pub(crate) async fn submit(
+    h: &Harness,
+    path: &str,
+    fields: &[(&'static str, String)],
+    ip: &str,
+) -> Page {
+    let form: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     open(h, "POST", path, &[], Some(&form), ip).await
+}
+
+/// Opens the form of `slot` and submits it.
+pub(crate) async fn book(h: &Harness, path: &str, slot: DateTime<Utc>, ip: &str) -> Page {
+    let fields = fill_form(h, path, slot, ip).await;
+    submit(h, path, &fields, ip).await
 }
 
 #[tokio::test]
