@@ -8,13 +8,14 @@
 
 use integration_tests::Wired as _;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use m365_connector::queue::SyncJob;
-use m365_connector::sync::{self, Outcome};
+use m365_connector::sync::RunOptions;
 use reqwest::Method;
 
+use crate::bench_sync::run_measured;
 use crate::sync::{harness_with_webhook_on, ALICE};
 
 const SERIES: usize = 10;
@@ -67,20 +68,7 @@ async fn bench_calendar_backfill_of_2000_events() {
     let job: SyncJob = serde_json::from_value(jobs[0].clone()).unwrap();
     assert!(matches!(job, SyncJob::Connected { .. }), "{landing:?}");
 
-    h.control(Method::DELETE, "/_sim/requests", None).await;
-    meter.reset();
-    let started = Instant::now();
-    let outcome = sync::run(
-        &h.connector,
-        &job,
-        tokio::time::Instant::now() + Duration::from_secs(900),
-    )
-    .await
-    .unwrap();
-    let elapsed = started.elapsed();
-    let Outcome::Done(stats) = outcome else {
-        panic!("{outcome:?}")
-    };
+    let (stats, elapsed) = run_measured(&h, Some(&meter), &job, RunOptions::default()).await;
     let instances = SERIES * PER_SERIES;
     assert!(stats.created >= instances, "{stats:?}");
 
@@ -170,18 +158,7 @@ async fn bench_calendar_backfill_of_2000_events() {
         }
         // The change's notification reaches the test's webhook (metered too) first.
         tokio::time::sleep(Duration::from_millis(500)).await;
-        h.control(Method::DELETE, "/_sim/requests", None).await;
-        meter.reset();
-        let outcome = sync::run(
-            &h.connector,
-            &catch_up,
-            tokio::time::Instant::now() + Duration::from_secs(900),
-        )
-        .await
-        .unwrap();
-        let Outcome::Done(stats) = outcome else {
-            panic!("{unit}: {outcome:?}")
-        };
+        let (stats, _) = run_measured(&h, Some(&meter), &catch_up, RunOptions::default()).await;
         let expected = usize::from(unit != "sync_job_nothing_new");
         assert_eq!(stats.created, expected, "{unit}: {stats:?}");
         let graph_calls = h

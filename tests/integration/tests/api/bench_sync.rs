@@ -18,6 +18,34 @@ use crate::sync::{harness_with_webhook_on, ALICE, BOB};
 
 const MESSAGES: usize = 5_000;
 
+/// Runs `job` as the engine does (15 minutes to finish) after clearing the simulator's request
+/// log and the meter, so both count this job alone; its stats and wall time.
+pub(crate) async fn run_measured(
+    h: &crate::helpers::Harness,
+    meter: Option<&integration_tests::Meter>,
+    job: &SyncJob,
+    options: RunOptions,
+) -> (Stats, Duration) {
+    h.control(Method::DELETE, "/_sim/requests", None).await;
+    if let Some(meter) = meter {
+        meter.reset();
+    }
+    let started = Instant::now();
+    let outcome = sync::run_with(
+        &h.connector,
+        job,
+        tokio::time::Instant::now() + Duration::from_secs(900),
+        options,
+    )
+    .await
+    .unwrap();
+    let elapsed = started.elapsed();
+    let Outcome::Done(stats) = outcome else {
+        panic!("{job:?}: {outcome:?}")
+    };
+    (stats, elapsed)
+}
+
 #[tokio::test]
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn bench_sync_backfill_of_5000_messages() {
@@ -69,20 +97,7 @@ async fn bench_sync_backfill_of_5000_messages() {
     let job: SyncJob = serde_json::from_value(jobs[0].clone()).unwrap();
     assert!(matches!(job, SyncJob::Connected { .. }), "{landing:?}");
 
-    h.control(Method::DELETE, "/_sim/requests", None).await;
-    meter.reset();
-    let started = Instant::now();
-    let outcome = sync::run(
-        &h.connector,
-        &job,
-        tokio::time::Instant::now() + Duration::from_secs(900),
-    )
-    .await
-    .unwrap();
-    let elapsed = started.elapsed();
-    let Outcome::Done(stats) = outcome else {
-        panic!("{outcome:?}")
-    };
+    let (stats, elapsed) = run_measured(&h, Some(&meter), &job, RunOptions::default()).await;
     assert_eq!(stats.created, MESSAGES);
 
     let graph = h.sim_requests("/v1.0").await;
@@ -157,20 +172,7 @@ async fn backfill(h: &crate::helpers::Harness, mailbox: &str, options: RunOption
     let jobs = h.sync_jobs().await;
     assert_eq!(jobs.len(), 1, "{jobs:?}");
     let job: SyncJob = serde_json::from_value(jobs[0].clone()).unwrap();
-    h.control(Method::DELETE, "/_sim/requests", None).await;
-    let started = Instant::now();
-    let outcome = sync::run_with(
-        &h.connector,
-        &job,
-        tokio::time::Instant::now() + Duration::from_secs(900),
-        options,
-    )
-    .await
-    .unwrap();
-    let elapsed = started.elapsed();
-    let Outcome::Done(stats) = outcome else {
-        panic!("{outcome:?}")
-    };
+    let (stats, elapsed) = run_measured(h, None, &job, options).await;
     let graph = h.sim_requests("/v1.0").await;
     let delta_requests = graph
         .iter()
