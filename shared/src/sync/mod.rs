@@ -38,12 +38,12 @@ mod subscriptions;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use secrecy::SecretString;
-use std::pin::Pin;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
