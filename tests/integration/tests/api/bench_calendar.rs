@@ -6,8 +6,6 @@
 //! does). Graph requests come from the simulator's request log, AWS calls from the SDK
 //! interceptor on every client of the connector.
 
-use integration_tests::Wired as _;
-
 use std::time::Duration;
 
 use chrono::Utc;
@@ -15,8 +13,8 @@ use m365_connector::queue::SyncJob;
 use m365_connector::sync::RunOptions;
 use reqwest::Method;
 
-use crate::bench_sync::run_measured;
-use crate::sync::{harness_with_webhook_on, ALICE};
+use crate::bench_sync::{metered_harness, run_measured};
+use crate::sync::ALICE;
 
 const SERIES: usize = 10;
 const PER_SERIES: usize = 200;
@@ -25,22 +23,7 @@ const PER_SERIES: usize = 200;
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn bench_calendar_backfill_of_2000_events() {
     let meter = integration_tests::Meter::default();
-    let mut h = harness_with_webhook_on(Some(&meter)).await;
-    // A bus without rules, as in bench_sync: moto's delivery to the capture would be measured.
-    let bus = crate::helpers::unique("bench-bus");
-    h.stack
-        .aws
-        .eventbridge()
-        .create_event_bus()
-        .name(&bus)
-        .send()
-        .await
-        .unwrap();
-    let clients = integration_tests::metered_clients(
-        &m365_connector::aws::sdk_config_from_env().await,
-        &meter,
-    );
-    h.connector.events = m365_connector::events::EventPublisher::new(clients.eventbridge, &bus);
+    let h = metered_harness(&meter).await;
 
     let first = (Utc::now() - chrono::Duration::days(20)).date_naive();
     let mut series = Vec::new();

@@ -18,6 +18,28 @@ use crate::sync::{harness_with_webhook_on, ALICE, BOB};
 
 const MESSAGES: usize = 5_000;
 
+/// The sync harness with every AWS client metered, publishing to a bus without rules: moto
+/// delivers each event through the test's capture rule to SQS synchronously (~90 ms per event),
+/// which would measure moto, not the connector.
+pub(crate) async fn metered_harness(meter: &integration_tests::Meter) -> crate::helpers::Harness {
+    let mut h = harness_with_webhook_on(Some(meter)).await;
+    let bus = crate::helpers::unique("bench-bus");
+    h.stack
+        .aws
+        .eventbridge()
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .unwrap();
+    let clients = integration_tests::metered_clients(
+        &m365_connector::aws::sdk_config_from_env().await,
+        meter,
+    );
+    h.connector.events = m365_connector::events::EventPublisher::new(clients.eventbridge, &bus);
+    h
+}
+
 /// Runs `job` as the engine does (15 minutes to finish) after clearing the simulator's request
 /// log and the meter, so both count this job alone; its stats and wall time.
 pub(crate) async fn run_measured(
@@ -50,23 +72,7 @@ pub(crate) async fn run_measured(
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn bench_sync_backfill_of_5000_messages() {
     let meter = integration_tests::Meter::default();
-    let mut h = harness_with_webhook_on(Some(&meter)).await;
-    // Events go to a bus without rules: moto delivers each event through the test's capture rule
-    // to SQS synchronously (~90 ms per event), which would measure moto, not the connector.
-    let bus = crate::helpers::unique("bench-bus");
-    h.stack
-        .aws
-        .eventbridge()
-        .create_event_bus()
-        .name(&bus)
-        .send()
-        .await
-        .unwrap();
-    let clients = integration_tests::metered_clients(
-        &m365_connector::aws::sdk_config_from_env().await,
-        &meter,
-    );
-    h.connector.events = m365_connector::events::EventPublisher::new(clients.eventbridge, &bus);
+    let h = metered_harness(&meter).await;
 
     // Seed before connecting: no subscription yet, so no notifications, just mail to backfill.
     let seeded = Instant::now();
@@ -190,21 +196,7 @@ async fn backfill(h: &crate::helpers::Harness, mailbox: &str, options: RunOption
 #[ignore = "benchmark: run with --ignored --nocapture"]
 async fn bench_sync_backfill_of_10_years_of_mail_with_and_without_the_delta_filter() {
     let meter = integration_tests::Meter::default();
-    let mut h = harness_with_webhook_on(Some(&meter)).await;
-    let bus = crate::helpers::unique("bench-bus");
-    h.stack
-        .aws
-        .eventbridge()
-        .create_event_bus()
-        .name(&bus)
-        .send()
-        .await
-        .unwrap();
-    let clients = integration_tests::metered_clients(
-        &m365_connector::aws::sdk_config_from_env().await,
-        &meter,
-    );
-    h.connector.events = m365_connector::events::EventPublisher::new(clients.eventbridge, &bus);
+    let h = metered_harness(&meter).await;
 
     // The same 10 years of mail (one message every ~8.8 hours) in two mailboxes: one synced with
     // the filter, one without.
